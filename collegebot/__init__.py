@@ -1,0 +1,1 @@
+"""Shared package of the bot: settings, telemetry, store, gRPC stubs and the CLI."""

@@ -1,0 +1,195 @@
+"""The `collegebot` command: run the bot, manage its knowledge base, and talk to it like Twilio."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from collegebot.settings import RuntimeSettings, ServiceAddresses, StoreSettings, load
+
+SERVICES = ("rag", "llm", "gateway", "dashboard")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from collegebot.store import migrate
+
+    migrate(load(StoreSettings).url)
+    print("store schema is up to date")
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Bring the store and index up to date, then run the four services until Ctrl-C."""
+    from honcho.manager import Manager
+
+    runtime, addresses = load(RuntimeSettings), load(ServiceAddresses)
+    env = dict(os.environ)
+    # The index is written by exactly one process at a time: ingest first, then start rag.
+    for step in (["migrate"], ["ingest", "--local"]):
+        if subprocess.run([sys.executable, "-m", "collegebot.cli", *step], env=env).returncode:
+            return 1
+    host = addresses.bind_host
+    print(
+        f"\ncollegebot ({runtime.collegebot_env.value}) starting:\n"
+        f"  gateway    http://{host}:{addresses.gateway_port}/webhook/whatsapp\n"
+        f"  dashboard  http://{host}:{addresses.dashboard_port}/\n"
+        f"  rag        grpc://{host}:{addresses.rag_port}  metrics :{addresses.rag_metrics_port}\n"
+        f"  llm        grpc://{host}:{addresses.llm_port}  metrics :{addresses.llm_metrics_port}\n"
+        "Ctrl-C stops all four.\n",
+        flush=True,
+    )
+    manager = Manager()
+    for name in SERVICES:
+        # exec: the service itself, not a shell around it, receives the stop signal.
+        manager.add_process(name, f"exec {sys.executable} -u -m services.{name}", env=env)
+    manager.loop()  # forwards SIGINT/SIGTERM to every service and waits for them
+    return manager.returncode or 0
+
+
+def _rag_serving(address: str) -> bool:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(address) as channel:
+        try:
+            status = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=1.0
+            )
+        except grpc.RpcError:
+            return False
+    return status.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Ask the running rag service to ingest; open the index directly only when it is down."""
+    addresses = load(ServiceAddresses)
+    paths = [str(Path(p).resolve()) for p in args.paths]
+    if not args.local and _rag_serving(addresses.rag_address):
+        import grpc
+
+        from collegebot.v1 import rag_pb2, rag_pb2_grpc
+
+        print(f"asking the rag service at {addresses.rag_address} to ingest")
+        with grpc.insecure_channel(addresses.rag_address) as channel:
+            response = rag_pb2_grpc.RagStub(channel).Ingest(rag_pb2.IngestRequest(paths=paths))
+        for d in response.documents:
+            detail = d.error or f"{d.pages} pages, {d.chunks} chunks"
+            print(f"  {d.status:<9} {d.path}  ({detail})")
+        print(f"done: {len(response.documents)} documents; {response.index_chunks} chunks")
+        return 0
+
+    from services.rag.ingest import summary
+    from services.rag.knowledge_base import KnowledgeBase
+
+    kb = KnowledgeBase.from_settings()
+    outcomes = kb.ingestor.run([Path(p) for p in paths] or None, progress=print)
+    print(summary(outcomes, kb.chunk_count()))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from services.rag.knowledge_base import KnowledgeBase
+
+    kb = KnowledgeBase.from_settings()
+    result = kb.retriever.retrieve(args.question, args.k)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "relevant": result.relevant,
+                    "passages": [
+                        {"text": p.text, "source": p.source, "page": p.page,
+                         "section": p.section, "score": round(p.score, 4)}
+                        for p in result.passages
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    if not result.relevant:
+        print("(nothing relevant above the threshold; best matches follow)")
+    for i, p in enumerate(result.passages, 1):
+        where = f" p. {p.page}" if p.page else ""
+        print(f"{i}. [{p.score:.3f}] {p.source}{where} — {p.section}\n   {p.text[:300]}\n")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from collegebot.asker import Asker
+
+    asker = Asker.from_settings(args.gateway, args.sender)
+    answer = asker.ask(args.question, details=args.json)
+    if args.json:
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
+    else:
+        print(answer["reply"] or f"(HTTP {answer['status']}) {answer['error']}")
+    return 0 if answer["status"] == 200 else 1
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from collegebot.asker import Asker
+
+    asker = Asker.from_settings(args.gateway, args.sender)
+    print("Type a question (Ctrl-D to quit).")
+    while True:
+        try:
+            question = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if question:
+            answer = asker.ask(question)
+            print(f"bot> {answer['reply'] or answer['error']}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="collegebot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("up", help="ingest data/ and run the four services").set_defaults(func=cmd_up)
+    sub.add_parser("migrate", help="create or upgrade the store's schema").set_defaults(
+        func=cmd_migrate
+    )
+
+    p = sub.add_parser("ingest", help="bring the index up to date with documents")
+    p.add_argument("paths", nargs="*", help="files or folders (default: COLLEGEBOT_DATA_DIR)")
+    p.add_argument("--local", action="store_true", help="open the index directly, not via rag")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("search", help="show the passages retrieved for a question")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    default_sender = "+15550100001"
+    for name, func, text in (("ask", cmd_ask, "ask the running bot one question"),
+                             ("chat", cmd_chat, "talk to the running bot")):
+        p = sub.add_parser(name, help=text)
+        if name == "ask":
+            p.add_argument("question")
+            p.add_argument("--json", action="store_true", help="also print sources and timings")
+        p.add_argument("--gateway", help="gateway base URL (default: this machine's gateway)")
+        p.add_argument("--sender", default=default_sender, help="the student's E.164 number")
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    started = time.perf_counter()
+    code = args.func(args)
+    if args.command == "ingest":
+        print(f"({time.perf_counter() - started:.1f} s)")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Generated gRPC stubs for the collegebot.v1 contract (`make proto`); do not edit."""

@@ -1,0 +1,54 @@
+from collegebot.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class RetrieveRequest(_message.Message):
+    __slots__ = ("query", "k", "history")
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    K_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    query: str
+    k: int
+    history: _containers.RepeatedCompositeFieldContainer[_common_pb2.Turn]
+    def __init__(self, query: _Optional[str] = ..., k: _Optional[int] = ..., history: _Optional[_Iterable[_Union[_common_pb2.Turn, _Mapping]]] = ...) -> None: ...
+
+class RetrieveResponse(_message.Message):
+    __slots__ = ("passages", "relevant")
+    PASSAGES_FIELD_NUMBER: _ClassVar[int]
+    RELEVANT_FIELD_NUMBER: _ClassVar[int]
+    passages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Passage]
+    relevant: bool
+    def __init__(self, passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ..., relevant: _Optional[bool] = ...) -> None: ...
+
+class IngestRequest(_message.Message):
+    __slots__ = ("paths",)
+    PATHS_FIELD_NUMBER: _ClassVar[int]
+    paths: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, paths: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DocumentResult(_message.Message):
+    __slots__ = ("path", "status", "pages", "chunks", "error")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PAGES_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    status: str
+    pages: int
+    chunks: int
+    error: str
+    def __init__(self, path: _Optional[str] = ..., status: _Optional[str] = ..., pages: _Optional[int] = ..., chunks: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
+
+class IngestResponse(_message.Message):
+    __slots__ = ("documents", "index_chunks")
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    INDEX_CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    documents: _containers.RepeatedCompositeFieldContainer[DocumentResult]
+    index_chunks: int
+    def __init__(self, documents: _Optional[_Iterable[_Union[DocumentResult, _Mapping]]] = ..., index_chunks: _Optional[int] = ...) -> None: ...

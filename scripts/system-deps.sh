@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install the Debian packages the tests need, only when missing. Tests start their own servers.
+set -euo pipefail
+declare -A need=()   # command to check -> Debian package
+need[redis-server]=redis-server
+need[/usr/lib/postgresql/15/bin/initdb]=postgresql
+
+missing=()
+for cmd in "${!need[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "$cmd" ] || missing+=("${need[$cmd]}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing Debian packages for the tests: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The packages' own services are not wanted: the tests run their own throwaway servers.
+$sudo service redis-server stop >/dev/null 2>&1 || true
+$sudo service postgresql stop >/dev/null 2>&1 || true

@@ -1,0 +1,81 @@
+"""The staff dashboard: what students ask, read from the store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import plotly.graph_objects as go
+from dash import Dash, dcc, html
+from flask import Flask
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from collegebot.settings import DashboardSettings, InstitutionSettings, StoreSettings, load
+from collegebot.store import sync_engine
+from collegebot.store.models import Conversation, KnowledgeBaseDocument
+from services.dashboard.auth import install_login
+
+
+def overview(engine: Engine, now: datetime | None = None) -> dict:
+    """The figures the front page shows."""
+    now = now or datetime.now(UTC)
+    since = now - timedelta(days=14)
+    with Session(engine) as s:
+        last_day = s.scalar(
+            select(func.count()).where(Conversation.created_at >= now - timedelta(days=1))
+        )
+        total = s.scalar(select(func.count()).select_from(Conversation))
+        recent = s.scalars(select(Conversation.created_at).where(Conversation.created_at >= since))
+        per_day: dict[str, int] = {}
+        for created in recent:
+            day = created.date().isoformat()
+            per_day[day] = per_day.get(day, 0) + 1
+        docs = dict(
+            s.execute(
+                select(KnowledgeBaseDocument.status, func.count()).group_by(
+                    KnowledgeBaseDocument.status
+                )
+            ).all()
+        )
+    return {"last_24h": last_day or 0, "total": total or 0, "per_day": per_day, "documents": docs}
+
+
+def layout(engine: Engine, college: str):
+    figures = overview(engine)
+    days = sorted(figures["per_day"])
+    chart = go.Figure(go.Bar(x=days, y=[figures["per_day"][d] for d in days]))
+    chart.update_layout(title="Conversations per day (last 14 days)", height=320,
+                        margin={"l": 40, "r": 20, "t": 50, "b": 40})
+    docs = figures["documents"]
+    return html.Main(
+        [
+            html.H1(f"{college}: student questions"),
+            html.A("Sign out", href="/logout"),
+            html.Section(
+                [
+                    html.P(["Conversations in the last 24 hours: ",
+                            html.Strong(str(figures["last_24h"]), id="conversations-24h")]),
+                    html.P(["All recorded conversations: ",
+                            html.Strong(str(figures["total"]), id="conversations-total")]),
+                    html.P(f"Knowledge base: {docs.get('indexed', 0)} documents indexed, "
+                           f"{docs.get('failed', 0)} failed."),
+                ]
+            ),
+            dcc.Graph(figure=chart, id="per-day"),
+        ]
+    )
+
+
+def create_app() -> Dash:
+    settings, institution = load(DashboardSettings), load(InstitutionSettings)
+    engine = sync_engine(load(StoreSettings).url)
+    server = Flask(__name__)
+    assert settings.dashboard_secret_key is not None and settings.dashboard_password is not None
+    server.secret_key = settings.dashboard_secret_key.get_secret_value()
+    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    install_login(server, settings.dashboard_username,
+                  settings.dashboard_password.get_secret_value(), institution.college_name)
+    app = Dash(__name__, server=server, title="collegebot dashboard")
+    # A function, so every page load reads the store afresh.
+    app.layout = lambda: layout(engine, institution.college_name)
+    return app

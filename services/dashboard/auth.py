@@ -1,0 +1,62 @@
+"""Staff login in front of every dashboard page and callback (a session cookie, one account)."""
+
+from __future__ import annotations
+
+import hmac
+from html import escape
+
+from flask import Flask, Response, redirect, request, session
+
+OPEN_PATHS = {"/login", "/healthz"}
+
+LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Sign in · {college}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:22rem;margin:4rem auto}}
+label,input,button{{display:block;width:100%;margin:.4rem 0}}input{{padding:.4rem}}
+.error{{color:#b00020}}</style></head><body>
+<h1>Student services dashboard</h1><p>{college}</p>{error}
+<form method="post" action="/login">
+<label for="username">Username</label><input id="username" name="username" autocomplete="username">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password">
+<button type="submit">Sign in</button></form></body></html>"""
+
+
+def install_login(server: Flask, username: str, password: str, college: str) -> None:
+    """Require a signed-in session for everything but the login page and the health check."""
+
+    def page(error: str = "") -> str:
+        message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+        return LOGIN_PAGE.format(college=escape(college), error=message)
+
+    @server.before_request
+    def require_login():
+        if request.path in OPEN_PATHS or session.get("user"):
+            return None
+        if request.path.startswith("/_dash-"):  # Dash's own API: no redirects, just refuse
+            return Response("sign in first", status=401)
+        return redirect("/login")
+
+    @server.route("/login", methods=["GET", "POST"])
+    def login():
+        if request.method == "GET":
+            return page()
+        given_user = request.form.get("username", "").encode()
+        given_password = request.form.get("password", "").encode()
+        ok = hmac.compare_digest(given_user, username.encode()) & hmac.compare_digest(
+            given_password, password.encode()
+        )
+        if not ok:
+            return page("Wrong username or password."), 401
+        session.clear()
+        session["user"] = username
+        return redirect("/")
+
+    @server.route("/logout")
+    def logout():
+        session.clear()
+        return redirect("/login")
+
+    @server.route("/healthz")
+    def healthz():
+        return {"status": "ok"}

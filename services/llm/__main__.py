@@ -1,0 +1,39 @@
+"""Entry point of the llm container: `python -m services.llm`."""
+
+import asyncio
+import logging
+
+from collegebot.grpc_server import serve_forever
+from collegebot.settings import (
+    GroqSettings,
+    InstitutionSettings,
+    RuntimeSettings,
+    SentrySettings,
+    ServiceAddresses,
+    load,
+)
+from collegebot.telemetry import setup_logging, setup_sentry, start_metrics_server
+from services.llm.generate import GroqGenerator
+from services.llm.responder import Responder
+from services.llm.server import SERVICE_NAME, register
+
+
+def main() -> None:
+    runtime, addresses, groq = load(RuntimeSettings), load(ServiceAddresses), load(GroqSettings)
+    setup_logging("llm", runtime)
+    setup_sentry("llm", load(SentrySettings))
+    generator = GroqGenerator(groq) if groq.groq_api_key else None
+    logging.getLogger("collegebot.llm").info(
+        "answers from %s", f"Groq ({groq.groq_model})" if generator else "the offline answerer"
+    )
+    responder = Responder(load(InstitutionSettings), generator)
+    start_metrics_server(addresses.llm_metrics_port, addresses.bind_host)
+    asyncio.run(
+        serve_forever(
+            f"{addresses.bind_host}:{addresses.llm_port}", register(responder), [SERVICE_NAME]
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

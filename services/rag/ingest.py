@@ -1,0 +1,139 @@
+"""Bringing the index up to date with the knowledge-base folder, incrementally.
+
+Each document's content hash is kept in `knowledge_base_documents`: unchanged files are skipped,
+changed ones re-chunked and re-embedded, removed ones deleted from the index. A file that cannot
+be read is recorded as failed with the reason while the others go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from chromadb.api.models.Collection import Collection
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+
+from collegebot.store.models import KnowledgeBaseDocument, utcnow
+from services.rag.chunking import chunk_document
+from services.rag.documents import (
+    SUFFIXES,
+    UnreadableDocument,
+    content_hash,
+    find_documents,
+    read_document,
+)
+from services.rag.embedder import MiniLM
+
+
+@dataclass
+class DocumentOutcome:
+    path: str
+    status: str  # added | updated | unchanged | removed | failed
+    pages: int = 0
+    chunks: int = 0
+    error: str = ""
+
+
+def _report(outcome: DocumentOutcome) -> str:
+    detail = outcome.error or f"{outcome.pages} pages, {outcome.chunks} chunks"
+    return f"  {outcome.status:<9} {outcome.path}  ({detail})"
+
+
+class Ingestor:
+    """Indexes the files of one knowledge-base folder into one collection."""
+
+    def __init__(self, collection: Collection, model: MiniLM, engine: Engine, data_dir: Path):
+        self.collection = collection
+        self.model = model
+        self.engine = engine
+        self.data_dir = data_dir.resolve()
+
+    def _key(self, path: Path) -> str:
+        """How a document is named in the index and the store: relative to the data folder."""
+        resolved = path.resolve()
+        return (
+            str(resolved.relative_to(self.data_dir))
+            if resolved.is_relative_to(self.data_dir)
+            else str(resolved)
+        )
+
+    def run(
+        self, paths: list[Path] | None = None, progress: Callable[[str], None] = lambda _: None
+    ) -> list[DocumentOutcome]:
+        """Ingest `paths` (files or folders; default the whole data folder) and return outcomes."""
+        targets = paths or [self.data_dir]
+        files = find_documents(targets)
+        progress(f"ingesting {len(files)} documents from {', '.join(map(str, targets))}")
+        outcomes = []
+        with Session(self.engine) as session:
+            known = {d.path: d for d in session.scalars(select(KnowledgeBaseDocument))}
+            for i, path in enumerate(files, 1):
+                outcome = self._ingest_one(session, known.get(self._key(path)), path)
+                session.commit()
+                outcomes.append(outcome)
+                progress(f"[{i}/{len(files)}]" + _report(outcome))
+            outcomes += self._remove_missing(session, known, targets, files, progress)
+            session.commit()
+        return outcomes
+
+    def _ingest_one(
+        self, session: Session, record: KnowledgeBaseDocument | None, path: Path
+    ) -> DocumentOutcome:
+        key = self._key(path)
+        digest = content_hash(path)
+        if record and record.content_hash == digest and record.status != "failed":
+            return DocumentOutcome(key, "unchanged", record.pages, record.chunks)
+        if record is None:
+            record = KnowledgeBaseDocument(path=key, doc_type=SUFFIXES[path.suffix.lower()])
+            session.add(record)
+        status = "added" if record.status is None else "updated"
+        self.collection.delete(where={"source": key})
+        record.content_hash, record.ingested_at = digest, utcnow()
+        try:
+            doc = read_document(path)
+            chunks = chunk_document(doc, key)
+            if not chunks:
+                raise UnreadableDocument("no text to index")
+        except UnreadableDocument as e:
+            record.status, record.error, record.pages, record.chunks = "failed", str(e), 0, 0
+            return DocumentOutcome(key, "failed", error=str(e))
+        embeddings = self.model.embed([c.embedding_text() for c in chunks])
+        self.collection.upsert(
+            ids=[c.id for c in chunks],
+            embeddings=embeddings,
+            documents=[c.text for c in chunks],
+            metadatas=[
+                {"source": c.source, "title": c.title, "section": c.section, "page": c.page}
+                for c in chunks
+            ],
+        )
+        record.title, record.status, record.error = doc.title, "indexed", ""
+        record.pages, record.chunks = len(doc.pages), len(chunks)
+        return DocumentOutcome(key, status, record.pages, record.chunks)
+
+    def _remove_missing(self, session, known, targets, files, progress) -> list[DocumentOutcome]:
+        """Forget documents that were under the ingested folders and are gone now."""
+        present = {self._key(f) for f in files}
+        roots = [self._key(t) for t in targets if t.is_dir() or not t.exists()]
+        outcomes = []
+        for key in sorted(known):
+            under = any(r == "." or key == r or key.startswith(r.rstrip("/") + "/") for r in roots)
+            if under and key not in present:
+                self.collection.delete(where={"source": key})
+                session.execute(
+                    delete(KnowledgeBaseDocument).where(KnowledgeBaseDocument.path == key)
+                )
+                outcome = DocumentOutcome(key, "removed")
+                outcomes.append(outcome)
+                progress(_report(outcome))
+        return outcomes
+
+
+def summary(outcomes: list[DocumentOutcome], index_chunks: int) -> str:
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to do"
+    return f"done: {parts}; {index_chunks} chunks in the index"

@@ -1,0 +1,32 @@
+"""One object that owns the index: what the rag server and the CLI's in-process commands share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from collegebot.settings import IndexSettings, RuntimeSettings, StoreSettings
+from collegebot.store import sync_engine
+from services.rag.embedder import MiniLM, MiniLMEmbeddingFunction
+from services.rag.index import open_collection
+from services.rag.ingest import Ingestor
+from services.rag.retriever import Retriever
+
+
+class KnowledgeBase:
+    def __init__(self, index: IndexSettings, store: StoreSettings, data_dir: Path) -> None:
+        self.model = MiniLM()
+        self.collection = open_collection(index, MiniLMEmbeddingFunction(self.model))
+        self.engine = sync_engine(store.url)
+        self.ingestor = Ingestor(self.collection, self.model, self.engine, data_dir)
+        self.retriever = Retriever(self.collection, self.model, index.relevance_threshold)
+        self.default_k = index.retrieve_k
+
+    @classmethod
+    def from_settings(cls) -> KnowledgeBase:
+        from collegebot.settings import load
+
+        runtime = load(RuntimeSettings)
+        return cls(load(IndexSettings), load(StoreSettings), runtime.collegebot_data_dir)
+
+    def chunk_count(self) -> int:
+        return self.collection.count()

@@ -1,0 +1,85 @@
+"""The rag gRPC service: Retrieve and Ingest over one knowledge base."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+import grpc
+from prometheus_client import Counter, Gauge, Histogram
+
+from collegebot.v1 import common_pb2, rag_pb2, rag_pb2_grpc
+from services.rag.ingest import summary
+from services.rag.knowledge_base import KnowledgeBase
+
+log = logging.getLogger("collegebot.rag")
+
+RETRIEVE_SECONDS = Histogram(
+    "collegebot_rag_retrieve_duration_seconds",
+    "Time to answer one Retrieve call",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+REQUESTS = Counter(
+    "collegebot_rag_requests_total", "gRPC calls by method and outcome", ["method", "outcome"]
+)
+INDEX_CHUNKS = Gauge("collegebot_rag_index_chunks", "Chunks in the index")
+
+
+class RagServicer(rag_pb2_grpc.RagServicer):
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._ingest_lock = asyncio.Lock()  # one writer per index
+        INDEX_CHUNKS.set(kb.chunk_count())
+
+    async def Retrieve(self, request: rag_pb2.RetrieveRequest, context) -> rag_pb2.RetrieveResponse:
+        if not request.query.strip():
+            REQUESTS.labels("Retrieve", "invalid").inc()
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "query is empty")
+        start = time.perf_counter()
+        k = request.k or self.kb.default_k
+        result = await asyncio.to_thread(self.kb.retriever.retrieve, request.query, k)
+        RETRIEVE_SECONDS.observe(time.perf_counter() - start)
+        REQUESTS.labels("Retrieve", "ok").inc()
+        return rag_pb2.RetrieveResponse(
+            passages=[
+                common_pb2.Passage(
+                    text=p.text,
+                    source=p.source,
+                    page=p.page,
+                    section=p.section,
+                    score=p.score,
+                    chunk_id=p.chunk_id,
+                    title=p.title,
+                )
+                for p in result.passages
+            ],
+            relevant=result.relevant,
+        )
+
+    async def Ingest(self, request: rag_pb2.IngestRequest, context) -> rag_pb2.IngestResponse:
+        paths = [Path(p) for p in request.paths] or None
+        async with self._ingest_lock:
+            outcomes = await asyncio.to_thread(self.kb.ingestor.run, paths, log.info)
+        chunks = self.kb.chunk_count()
+        INDEX_CHUNKS.set(chunks)
+        log.info(summary(outcomes, chunks))
+        REQUESTS.labels("Ingest", "ok").inc()
+        return rag_pb2.IngestResponse(
+            documents=[
+                rag_pb2.DocumentResult(
+                    path=o.path, status=o.status, pages=o.pages, chunks=o.chunks, error=o.error
+                )
+                for o in outcomes
+            ],
+            index_chunks=chunks,
+        )
+
+
+def register(kb: KnowledgeBase):
+    servicer = RagServicer(kb)
+    return lambda server: rag_pb2_grpc.add_RagServicer_to_server(servicer, server)
+
+
+SERVICE_NAME = rag_pb2.DESCRIPTOR.services_by_name["Rag"].full_name

@@ -1,0 +1,109 @@
+"""Fixtures shared by every test: a throwaway state directory, an index of data/ built once,
+and the real rag and llm gRPC servers on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+SHARED_EVAL = ROOT.parent / "shared" / "eval"
+
+# Variables a developer's shell or .env could set that would change what the tests exercise.
+_ISOLATE = ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "PUBLIC_BASE_URL", "GROQ_API_KEY",
+            "GROQ_BASE_URL", "DATABASE_URL", "CHROMA_HOST", "CHROMA_PORT", "REDIS_URL",
+            "SENTRY_DSN", "SENDER_HASH_KEY", "DASHBOARD_PASSWORD", "DASHBOARD_SECRET_KEY")
+
+
+def base_env(state: Path) -> dict[str, str]:
+    """An environment for a service process: development mode on its own state directory."""
+    env = {k: v for k, v in os.environ.items() if k not in _ISOLATE}
+    env.update(COLLEGEBOT_ENV="development", COLLEGEBOT_STATE_DIR=str(state),
+               COLLEGEBOT_DATA_DIR=str(DATA))
+    return env
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """This test's own development environment; returns its state directory."""
+    for name in _ISOLATE:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COLLEGEBOT_ENV", "development")
+    monkeypatch.setenv("COLLEGEBOT_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("COLLEGEBOT_DATA_DIR", str(DATA))
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def indexed_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state directory whose store is migrated and whose index holds data/ (built once)."""
+    from collegebot.settings import StoreSettings
+    from collegebot.store import migrate
+
+    state = tmp_path_factory.mktemp("indexed-state")
+    migrate(StoreSettings(collegebot_state_dir=state).url)
+    kb = knowledge_base(state)
+    outcomes = kb.ingestor.run()
+    assert all(o.status == "added" for o in outcomes), outcomes
+    return state
+
+
+def knowledge_base(state: Path):
+    from collegebot.settings import IndexSettings, StoreSettings
+    from services.rag.knowledge_base import KnowledgeBase
+
+    return KnowledgeBase(IndexSettings(collegebot_state_dir=state),
+                         StoreSettings(collegebot_state_dir=state), DATA)
+
+
+@pytest.fixture(scope="session")
+def kb(indexed_state: Path):
+    return knowledge_base(indexed_state)
+
+
+class ServerThread:
+    """A grpc.aio server running on its own event loop in a thread, so sync tests can use it."""
+
+    def __init__(self, register: Callable[[grpc.aio.Server], None], names: list[str]) -> None:
+        from collegebot.grpc_server import start_server
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        future = asyncio.run_coroutine_threadsafe(
+            start_server("127.0.0.1:0", register, names), self.loop
+        )
+        self.server, self.port, self.health = future.result(timeout=30)
+        self.address = f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(0), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def rag_server(kb) -> Iterator[ServerThread]:
+    from services.rag.server import SERVICE_NAME, register
+
+    server = ServerThread(register(kb), [SERVICE_NAME])
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def llm_server() -> Iterator[ServerThread]:
+    from collegebot.settings import InstitutionSettings
+    from services.llm.responder import Responder
+    from services.llm.server import SERVICE_NAME, register
+
+    server = ServerThread(register(Responder(InstitutionSettings(), None)), [SERVICE_NAME])
+    yield server
+    server.stop()

@@ -1,0 +1,68 @@
+"""Ingestion of data/ and of awkward files: incremental, and failures recorded, not fatal."""
+
+import shutil
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collegebot.settings import IndexSettings, StoreSettings
+from collegebot.store import migrate
+from collegebot.store.models import KnowledgeBaseDocument
+from services.rag.knowledge_base import KnowledgeBase
+from tests.conftest import DATA
+
+
+def _records(kb: KnowledgeBase) -> dict[str, KnowledgeBaseDocument]:
+    with Session(kb.engine) as s:
+        return {d.path: d for d in s.scalars(select(KnowledgeBaseDocument))}
+
+
+def test_every_document_of_data_is_indexed_with_pdf_pages(kb) -> None:
+    records = _records(kb)
+    on_disk = sorted(p.name for p in DATA.iterdir() if p.suffix in {".md", ".txt", ".pdf"})
+    assert sorted(records) == on_disk
+    assert len(on_disk) >= 12
+    assert all(r.status == "indexed" and r.chunks > 0 and len(r.content_hash) == 64
+               for r in records.values())
+    pdfs = [r for r in records.values() if r.doc_type == "pdf"]
+    assert len(pdfs) >= 3 and all(r.pages >= 2 for r in pdfs)
+    assert kb.chunk_count() == sum(r.chunks for r in records.values())
+
+
+def _kb_over(tmp_path: Path, folder: Path) -> KnowledgeBase:
+    migrate(StoreSettings(collegebot_state_dir=tmp_path).url)
+    return KnowledgeBase(IndexSettings(collegebot_state_dir=tmp_path),
+                         StoreSettings(collegebot_state_dir=tmp_path), folder)
+
+
+def test_broken_files_fail_alone_and_changes_are_incremental(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    shutil.copy(DATA / "library.md", folder / "library.md")
+    shutil.copy(DATA / "hostel_and_mess.pdf", folder / "hostel.pdf")
+    (folder / "corrupt.pdf").write_bytes(b"%PDF-1.7\n this is not really a pdf \n%%EOF")
+    (folder / "empty.txt").write_text("   \n")
+    kb = _kb_over(tmp_path / "state", folder)
+
+    first = {o.path: o for o in kb.ingestor.run()}
+    assert {p: o.status for p, o in first.items()} == {
+        "corrupt.pdf": "failed", "empty.txt": "failed", "hostel.pdf": "added", "library.md": "added"}
+    assert "PDF" in first["corrupt.pdf"].error and "empty" in first["empty.txt"].error
+    assert _records(kb)["corrupt.pdf"].status == "failed"
+    chunks_before = kb.chunk_count()
+
+    with (folder / "library.md").open("a") as f:
+        f.write("\n\n## Night reading room\n\nThe night reading room stays open until 2 am.\n")
+    (folder / "hostel.pdf").unlink()
+    second = {o.path: o.status for o in kb.ingestor.run()}
+    assert second["library.md"] == "updated"
+    assert second["hostel.pdf"] == "removed"
+    assert "hostel.pdf" not in _records(kb)
+    assert kb.collection.get(where={"source": "hostel.pdf"})["ids"] == []
+    assert kb.chunk_count() < chunks_before
+
+    third = {o.path: o.status for o in kb.ingestor.run()}
+    assert third["library.md"] == "unchanged"
+    hit = kb.retriever.retrieve("is there a night reading room", 3).passages[0]
+    assert "2 am" in hit.text

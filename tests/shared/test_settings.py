@@ -1,0 +1,48 @@
+"""A missing or invalid setting stops start-up with a message naming the variable."""
+
+import subprocess
+import sys
+
+import pytest
+
+from collegebot.settings import ConfigurationError, GatewaySettings, ServiceAddresses, load
+from tests.conftest import ROOT, base_env
+
+
+def test_invalid_value_names_the_variable(env, monkeypatch) -> None:
+    monkeypatch.setenv("RAG_PORT", "not-a-port")
+    with pytest.raises(ConfigurationError) as caught:
+        load(ServiceAddresses)
+    assert "RAG_PORT" in caught.value.message
+    assert caught.value.code == 2
+
+
+def test_bad_rate_limit_names_the_variable(env, monkeypatch) -> None:
+    monkeypatch.setenv("RATE_LIMIT_PER_SENDER", "lots")
+    with pytest.raises(ConfigurationError) as caught:
+        load(GatewaySettings)
+    assert "RATE_LIMIT_PER_SENDER" in caught.value.message
+
+
+@pytest.mark.parametrize("missing", ["TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL", "SENDER_HASH_KEY"])
+def test_gateway_refuses_to_start_in_production_without(missing, tmp_path) -> None:
+    env = base_env(tmp_path)
+    env.update(COLLEGEBOT_ENV="production", TWILIO_AUTH_TOKEN="t" * 32,
+               PUBLIC_BASE_URL="https://bot.example.edu", SENDER_HASH_KEY="k" * 32,
+               GATEWAY_PORT="1")  # never reached: start-up must stop first
+    del env[missing]
+    done = subprocess.run([sys.executable, "-m", "services.gateway"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert missing in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_development_without_token_says_so_loudly(tmp_path) -> None:
+    env = base_env(tmp_path)
+    env.update(GATEWAY_PORT="1")  # binding port 1 fails after the announcement, as non-root or not
+    env["BIND_HOST"] = "256.0.0.1"  # an address that cannot be bound: the process exits by itself
+    done = subprocess.run([sys.executable, "-m", "services.gateway"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert "DEVELOPMENT MODE" in done.stderr
+    assert "NOT checked" in done.stderr

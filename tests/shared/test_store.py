@@ -1,0 +1,62 @@
+"""The schema comes from migrations, matches the models, and records turns once per MessageSid."""
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from collegebot.privacy import Pseudonymiser
+from collegebot.store import Store, TurnRecord, migrate, sync_engine
+from collegebot.store.models import Base
+
+
+def _url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+def test_migrations_create_the_tables_the_models_describe(tmp_path: Path) -> None:
+    migrate(_url(tmp_path))
+    engine = sync_engine(_url(tmp_path))
+    tables = set(inspect(engine).get_table_names())
+    assert {"conversations", "performance_metrics", "system_logs",
+            "knowledge_base_documents"} <= tables
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == [], f"models and migrations disagree; add a migration: {diff}"
+
+
+async def test_a_turn_is_recorded_once_with_its_stage_timings(tmp_path: Path) -> None:
+    migrate(_url(tmp_path))
+    store = Store(_url(tmp_path))
+    turn = TurnRecord(message_sid="SM" + "1" * 32, sender_hash="h1", sender_masked="+91•••••0001",
+                      question="hostel fee?", answer="Rs. 1", sources=[{"source": "a.md"}],
+                      stages_ms={"retrieve": 5.0, "respond": 2.0, "total": 9.0})
+    assert await store.record_turn(turn) is True
+    assert await store.record_turn(turn) is False  # the same MessageSid again
+    with sync_engine(_url(tmp_path)).connect() as c:
+        rows = c.exec_driver_sql("SELECT question, total_ms, sources FROM conversations").all()
+        stages = dict(c.exec_driver_sql("SELECT stage, duration_ms FROM performance_metrics").all())
+    assert len(rows) == 1 and rows[0][0] == "hostel fee?" and rows[0][1] == 9.0
+    assert "a.md" in rows[0][2]
+    assert stages == {"retrieve": 5.0, "respond": 2.0, "total": 9.0}
+    await store.close()
+
+
+async def test_recent_turns_are_this_senders_latest_oldest_first(tmp_path: Path) -> None:
+    migrate(_url(tmp_path))
+    store = Store(_url(tmp_path))
+    for i, sender in enumerate(["a", "b", "a", "a", "a"]):
+        await store.record_turn(TurnRecord(f"SM{i:032d}", sender, "", f"q{i}", f"a{i}"))
+    assert await store.recent_turns("a", 2) == [("q3", "a3"), ("q4", "a4")]
+    assert await store.recent_turns("a", 0) == []
+    await store.close()
+
+
+def test_pseudonyms_are_keyed_stable_and_masked() -> None:
+    one, other = Pseudonymiser("key-one"), Pseudonymiser("key-two")
+    number = "+919812343210"
+    assert one.hash(number) == one.hash(number)
+    assert one.hash(number) != other.hash(number)
+    assert number not in one.hash(number) and "9812343210" not in one.hash(number)
+    assert Pseudonymiser.mask(number) == "+91•••••3210"
