@@ -41,11 +41,19 @@ class Asker:
     def form(self, body: str) -> dict[str, str]:
         sid = "SM" + secrets.token_hex(16)
         return {
-            "MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid,
-            "AccountSid": "AC" + "0" * 32, "MessagingServiceSid": "",
-            "From": f"whatsapp:{self.sender}", "To": "whatsapp:+14155238886",
-            "Body": body, "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received",
-            "ProfileName": "collegebot cli", "WaId": self.sender.lstrip("+"),
+            "MessageSid": sid,
+            "SmsMessageSid": sid,
+            "SmsSid": sid,
+            "AccountSid": "AC" + "0" * 32,
+            "MessagingServiceSid": "",
+            "From": f"whatsapp:{self.sender}",
+            "To": "whatsapp:+14155238886",
+            "Body": body,
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "SmsStatus": "received",
+            "ProfileName": "collegebot cli",
+            "WaId": self.sender.lstrip("+"),
             "ApiVersion": "2010-04-01",
         }
 
@@ -87,19 +95,27 @@ class Asker:
         try:
             with Session(engine) as session:
                 while True:
-                    turn = session.scalar(select(Conversation).where(Conversation.message_sid == sid))
+                    turn = session.scalar(
+                        select(Conversation).where(Conversation.message_sid == sid)
+                    )
                     if turn is not None or time.monotonic() > deadline:
                         break
                     time.sleep(0.1)
                 if turn is None:
-                    return {"sources": None, "timings_ms": None,
-                            "note": "the turn was not found in the store"}
+                    return {
+                        "sources": None,
+                        "timings_ms": None,
+                        "note": "the turn was not found in the store",
+                    }
                 stages = session.scalars(
                     select(PerformanceMetric).where(PerformanceMetric.conversation_id == turn.id)
                 )
                 return {
-                    "sources": turn.sources, "intent": turn.intent, "urgency": turn.urgency,
-                    "sentiment": turn.sentiment, "abstained": turn.abstained,
+                    "sources": turn.sources,
+                    "intent": turn.intent,
+                    "urgency": turn.urgency,
+                    "sentiment": turn.sentiment,
+                    "abstained": turn.abstained,
                     "generator": turn.generator,
                     "timings_ms": {m.stage: round(m.duration_ms, 1) for m in stages},
                 }

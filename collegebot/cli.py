@@ -103,8 +103,13 @@ def cmd_search(args: argparse.Namespace) -> int:
                 {
                     "relevant": result.relevant,
                     "passages": [
-                        {"text": p.text, "source": p.source, "page": p.page,
-                         "section": p.section, "score": round(p.score, 4)}
+                        {
+                            "text": p.text,
+                            "source": p.source,
+                            "page": p.page,
+                            "section": p.section,
+                            "score": round(p.score, 4),
+                        }
                         for p in result.passages
                     ],
                 },
@@ -170,8 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_search)
 
     default_sender = "+15550100001"
-    for name, func, text in (("ask", cmd_ask, "ask the running bot one question"),
-                             ("chat", cmd_chat, "talk to the running bot")):
+    for name, func, text in (
+        ("ask", cmd_ask, "ask the running bot one question"),
+        ("chat", cmd_chat, "talk to the running bot"),
+    ):
         p = sub.add_parser(name, help=text)
         if name == "ask":
             p.add_argument("question")

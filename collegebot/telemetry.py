@@ -55,7 +55,7 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def scrub_event(event: dict, _hint: dict | None = None) -> dict:
+def scrub_event(event: Any, _hint: Any = None) -> Any:
     """Sentry `before_send`: drop request bodies, user data and local variables."""
     event.pop("user", None)
     request = event.get("request")

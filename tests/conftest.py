@@ -17,16 +17,29 @@ DATA = ROOT / "data"
 SHARED_EVAL = ROOT.parent / "shared" / "eval"
 
 # Variables a developer's shell or .env could set that would change what the tests exercise.
-_ISOLATE = ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "PUBLIC_BASE_URL", "GROQ_API_KEY",
-            "GROQ_BASE_URL", "DATABASE_URL", "CHROMA_HOST", "CHROMA_PORT", "REDIS_URL",
-            "SENTRY_DSN", "SENDER_HASH_KEY", "DASHBOARD_PASSWORD", "DASHBOARD_SECRET_KEY")
+_ISOLATE = (
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_ACCOUNT_SID",
+    "PUBLIC_BASE_URL",
+    "GROQ_API_KEY",
+    "GROQ_BASE_URL",
+    "DATABASE_URL",
+    "CHROMA_HOST",
+    "CHROMA_PORT",
+    "REDIS_URL",
+    "SENTRY_DSN",
+    "SENDER_HASH_KEY",
+    "DASHBOARD_PASSWORD",
+    "DASHBOARD_SECRET_KEY",
+)
 
 
 def base_env(state: Path) -> dict[str, str]:
     """An environment for a service process: development mode on its own state directory."""
     env = {k: v for k, v in os.environ.items() if k not in _ISOLATE}
-    env.update(COLLEGEBOT_ENV="development", COLLEGEBOT_STATE_DIR=str(state),
-               COLLEGEBOT_DATA_DIR=str(DATA))
+    env.update(
+        COLLEGEBOT_ENV="development", COLLEGEBOT_STATE_DIR=str(state), COLLEGEBOT_DATA_DIR=str(DATA)
+    )
     return env
 
 
@@ -59,8 +72,9 @@ def knowledge_base(state: Path):
     from collegebot.settings import IndexSettings, StoreSettings
     from services.rag.knowledge_base import KnowledgeBase
 
-    return KnowledgeBase(IndexSettings(collegebot_state_dir=state),
-                         StoreSettings(collegebot_state_dir=state), DATA)
+    return KnowledgeBase(
+        IndexSettings(collegebot_state_dir=state), StoreSettings(collegebot_state_dir=state), DATA
+    )
 
 
 @pytest.fixture(scope="session")

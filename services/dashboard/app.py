@@ -44,8 +44,11 @@ def layout(engine: Engine, college: str):
     figures = overview(engine)
     days = sorted(figures["per_day"])
     chart = go.Figure(go.Bar(x=days, y=[figures["per_day"][d] for d in days]))
-    chart.update_layout(title="Conversations per day (last 14 days)", height=320,
-                        margin={"l": 40, "r": 20, "t": 50, "b": 40})
+    chart.update_layout(
+        title="Conversations per day (last 14 days)",
+        height=320,
+        margin={"l": 40, "r": 20, "t": 50, "b": 40},
+    )
     docs = figures["documents"]
     return html.Main(
         [
@@ -53,12 +56,22 @@ def layout(engine: Engine, college: str):
             html.A("Sign out", href="/logout"),
             html.Section(
                 [
-                    html.P(["Conversations in the last 24 hours: ",
-                            html.Strong(str(figures["last_24h"]), id="conversations-24h")]),
-                    html.P(["All recorded conversations: ",
-                            html.Strong(str(figures["total"]), id="conversations-total")]),
-                    html.P(f"Knowledge base: {docs.get('indexed', 0)} documents indexed, "
-                           f"{docs.get('failed', 0)} failed."),
+                    html.P(
+                        [
+                            "Conversations in the last 24 hours: ",
+                            html.Strong(str(figures["last_24h"]), id="conversations-24h"),
+                        ]
+                    ),
+                    html.P(
+                        [
+                            "All recorded conversations: ",
+                            html.Strong(str(figures["total"]), id="conversations-total"),
+                        ]
+                    ),
+                    html.P(
+                        f"Knowledge base: {docs.get('indexed', 0)} documents indexed, "
+                        f"{docs.get('failed', 0)} failed."
+                    ),
                 ]
             ),
             dcc.Graph(figure=chart, id="per-day"),
@@ -73,9 +86,13 @@ def create_app() -> Dash:
     assert settings.dashboard_secret_key is not None and settings.dashboard_password is not None
     server.secret_key = settings.dashboard_secret_key.get_secret_value()
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
-    install_login(server, settings.dashboard_username,
-                  settings.dashboard_password.get_secret_value(), institution.college_name)
-    app = Dash(__name__, server=server, title="collegebot dashboard")
+    install_login(
+        server,
+        settings.dashboard_username,
+        settings.dashboard_password.get_secret_value(),
+        institution.college_name,
+    )
+    app = Dash(__name__, server=server, title="collegebot dashboard")  # type: ignore[arg-type]
     # A function, so every page load reads the store afresh.
     app.layout = lambda: layout(engine, institution.college_name)
     return app

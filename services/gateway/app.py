@@ -45,7 +45,8 @@ def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], webhook.Gateway
             "DEVELOPMENT MODE: no TWILIO_AUTH_TOKEN, webhook signatures are NOT checked. "
             "Never expose this gateway to the internet."
         )
-    assert privacy.sender_hash_key is not None
+    assert privacy.sender_hash_key is not None  # the settings class fills it in development
+    hash_key = privacy.sender_hash_key.get_secret_value()
 
     def build(channels: dict[str, grpc.aio.Channel]) -> webhook.Gateway:
         return webhook.Gateway(
@@ -53,7 +54,7 @@ def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], webhook.Gateway
             rag=rag_pb2_grpc.RagStub(channels["rag"]),
             llm=llm_pb2_grpc.LlmStub(channels["llm"]),
             store=Store(store_url),
-            pseudonyms=Pseudonymiser(privacy.sender_hash_key.get_secret_value()),
+            pseudonyms=Pseudonymiser(hash_key),
             institution=institution,
             settings=gateway,
             limiter=MovingWindowRateLimiter(MemoryStorage()),

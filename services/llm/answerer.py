@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from collegebot.text import split_sentences
 from collegebot.v1.common_pb2 import Passage
 
 MAX_CHARS = 500
@@ -22,7 +23,6 @@ _STOPWORDS = frozenset(
     kya hai ka ki ke mein se ko""".split()  # noqa: SIM905 (a list literal is less readable)
 )
 _WORD = re.compile(r"[a-z0-9]+")
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'*-])|\n+")
 
 
 def _stem(word: str) -> str:
@@ -37,7 +37,7 @@ def terms(text: str) -> set[str]:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip(" -*\t") for s in _SPLIT.split(text) if len(s.strip(" -*\t")) > 2]
+    return [s.strip(" -*•\t") for s in split_sentences(text) if len(s.strip(" -*•\t")) > 2]
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from collegebot.text import split_sentences
 from collegebot.v1.common_pb2 import Passage
 
 WHATSAPP_LIMIT = 1600
@@ -44,7 +45,7 @@ def split(text: str, limit: int = WHATSAPP_LIMIT) -> list[str]:
     if len(text) <= limit:
         return [text]
     room = limit - len(" (99/99)")
-    pieces = re.split(r"(?<=[.!?\n])\s+", text)
+    pieces = split_sentences(text)
     parts, current = [], ""
     for piece in pieces:
         while len(piece) > room:  # a sentence longer than a message: cut at a space

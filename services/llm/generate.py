@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import groq
 
@@ -31,7 +32,7 @@ class GroqGenerator:
             max_retries=settings.groq_max_retries,
         )
 
-    async def generate(self, messages: list[dict[str, str]]) -> Generation | None:
+    async def generate(self, messages: list[Any]) -> Generation | None:
         """The model's answer, or None when Groq failed (logged without the student's text)."""
         try:
             completion = await self.client.chat.completions.create(

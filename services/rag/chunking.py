@@ -11,12 +11,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from collegebot.text import split_sentences
 from services.rag.documents import Document
 
 MAX_CHARS = 800
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def _split_long(block: str) -> list[str]:
     if len(block) <= MAX_CHARS:
         return [block]
     pieces, current = [], ""
-    for sentence in _SENTENCE_END.split(block):
+    for sentence in split_sentences(block):
         while len(sentence) > MAX_CHARS:  # one enormous "sentence": cut at a space
             cut = sentence.rfind(" ", 0, MAX_CHARS)
             cut = cut if cut > 0 else MAX_CHARS

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from collections import Counter
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,18 +72,55 @@ def read_document(path: Path) -> Document:
     return Document(path, doc_type, _title_from_text(text, fallback_title), [Page(0, text)])
 
 
+_NEW_BLOCK = re.compile(r"^\s*([-*\u2022\u25cf]|\d+(\.\d+)*[.)]?\s|[A-Z][A-Za-z ]{0,40}:)")
+
+
+def _boilerplate(pages: list[str]) -> set[str]:
+    """Lines (digits ignored) repeated on at least half of 3+ pages: running headers, footers."""
+    if len(pages) < 3:
+        return set()
+    counts: Counter[str] = Counter()
+    for text in pages:
+        counts.update({re.sub(r"\d+", "#", line.strip()) for line in text.splitlines()})
+    return {line for line, n in counts.items() if line and n >= len(pages) / 2}
+
+
+def reflow(text: str, boilerplate: AbstractSet[str] = frozenset()) -> str:
+    """Undo PDF hard wrapping: join lines into paragraphs, keep list items and headings apart."""
+    lines = text.splitlines()
+    words = [line for line in lines if line.strip()]
+    if words and sum(len(w.split()) == 1 for w in words) > 0.6 * len(words):
+        # Some PDFs come out one word per line with blank lines between: the blanks mean nothing.
+        lines = words
+    paragraphs: list[str] = []
+    for raw in lines:
+        line = raw.strip()
+        if not line or re.sub(r"\d+", "#", line) in boilerplate:
+            if paragraphs and paragraphs[-1]:
+                paragraphs.append("")
+            continue
+        starts_block = bool(_NEW_BLOCK.match(line))
+        if paragraphs and paragraphs[-1] and not starts_block:
+            paragraphs[-1] += " " + line
+        else:
+            paragraphs.append(line)
+    return "\n\n".join(p for p in paragraphs if p)
+
+
 def _read_pdf(path: Path, fallback_title: str) -> Document:
     try:
         reader = PdfReader(path)
         if reader.is_encrypted:
             raise UnreadableDocument("the PDF is encrypted")
-        pages = [Page(i + 1, page.extract_text() or "") for i, page in enumerate(reader.pages)]
+        texts = [page.extract_text() or "" for page in reader.pages]
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except UnreadableDocument:
         raise
     except Exception as e:  # pypdf raises many types for damaged files
         raise UnreadableDocument(f"the PDF cannot be read ({type(e).__name__}: {e})") from None
-    if not any(p.text.strip() for p in pages):
+    if not any(t.strip() for t in texts):
         raise UnreadableDocument("the PDF has no extractable text (scanned or empty)")
+    boilerplate = _boilerplate(texts)
+    pages = [Page(i + 1, reflow(t, boilerplate)) for i, t in enumerate(texts)]
     title = meta_title.strip() or _title_from_text(pages[0].text, fallback_title)
     return Document(path, "pdf", title, pages)

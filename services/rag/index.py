@@ -23,6 +23,6 @@ def open_collection(settings: IndexSettings, embedding: MiniLMEmbeddingFunction)
     # Always pass our embedding function: without it Chroma falls back to one that downloads.
     return client.get_or_create_collection(
         settings.chroma_collection,
-        embedding_function=embedding,
+        embedding_function=embedding,  # type: ignore[arg-type]
         metadata={"hnsw:space": "cosine"},
     )

@@ -51,14 +51,14 @@ class Retriever:
                 source=str(meta["source"]),
                 title=str(meta["title"]),
                 section=str(meta["section"]),
-                page=int(meta["page"]),
+                page=int(str(meta["page"])),
                 score=1.0 - float(distance),  # cosine distance -> similarity
             )
             for cid, text, meta, distance in zip(
                 result["ids"][0],
-                result["documents"][0],
-                result["metadatas"][0],
-                result["distances"][0],
+                (result["documents"] or [[]])[0],
+                (result["metadatas"] or [[]])[0],
+                (result["distances"] or [[]])[0],
                 strict=True,
             )
         ]

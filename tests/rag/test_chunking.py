@@ -5,7 +5,8 @@ from pathlib import Path
 from services.rag.chunking import MAX_CHARS, chunk_document
 from services.rag.documents import Document, Page
 
-MARKDOWN = """# Hostel Handbook
+MARKDOWN = (
+    """# Hostel Handbook
 
 Intro paragraph about the hostels.
 
@@ -18,7 +19,9 @@ Intro paragraph about the hostels.
 
 ## Curfew
 
-Gates close at 10:30 pm. """ + "Late entry is recorded in the register. " * 40
+Gates close at 10:30 pm. """
+    + "Late entry is recorded in the register. " * 40
+)
 
 
 def _doc(text: str, doc_type: str = "md") -> Document:
@@ -52,4 +55,6 @@ def test_ids_are_stable_and_unique_even_for_repeated_text() -> None:
 def test_pdf_pages_keep_their_page_numbers() -> None:
     doc = Document(Path("x.pdf"), "pdf", "X", [Page(1, "First page text."), Page(2, "Second.")])
     assert [(c.page, c.text) for c in chunk_document(doc, "x.pdf")] == [
-        (1, "First page text."), (2, "Second.")]
+        (1, "First page text."),
+        (2, "Second."),
+    ]

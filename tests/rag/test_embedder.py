@@ -7,9 +7,13 @@ from services.rag.embedder import DIMENSIONS, MiniLM
 
 def test_vectors_are_unit_length_and_similar_texts_are_closer() -> None:
     model = MiniLM()
-    v = model.embed(["When is the last date to pay the semester fee?",
-                     "fee payment deadline for this semester",
-                     "The football ground is behind the mechanical workshop."])
+    v = model.embed(
+        [
+            "When is the last date to pay the semester fee?",
+            "fee payment deadline for this semester",
+            "The football ground is behind the mechanical workshop.",
+        ]
+    )
     assert v.shape == (3, DIMENSIONS)
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
     assert v[0] @ v[1] > 0.5 > v[0] @ v[2]

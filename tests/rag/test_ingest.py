@@ -23,8 +23,10 @@ def test_every_document_of_data_is_indexed_with_pdf_pages(kb) -> None:
     on_disk = sorted(p.name for p in DATA.iterdir() if p.suffix in {".md", ".txt", ".pdf"})
     assert sorted(records) == on_disk
     assert len(on_disk) >= 12
-    assert all(r.status == "indexed" and r.chunks > 0 and len(r.content_hash) == 64
-               for r in records.values())
+    assert all(
+        r.status == "indexed" and r.chunks > 0 and len(r.content_hash) == 64
+        for r in records.values()
+    )
     pdfs = [r for r in records.values() if r.doc_type == "pdf"]
     assert len(pdfs) >= 3 and all(r.pages >= 2 for r in pdfs)
     assert kb.chunk_count() == sum(r.chunks for r in records.values())
@@ -32,8 +34,11 @@ def test_every_document_of_data_is_indexed_with_pdf_pages(kb) -> None:
 
 def _kb_over(tmp_path: Path, folder: Path) -> KnowledgeBase:
     migrate(StoreSettings(collegebot_state_dir=tmp_path).url)
-    return KnowledgeBase(IndexSettings(collegebot_state_dir=tmp_path),
-                         StoreSettings(collegebot_state_dir=tmp_path), folder)
+    return KnowledgeBase(
+        IndexSettings(collegebot_state_dir=tmp_path),
+        StoreSettings(collegebot_state_dir=tmp_path),
+        folder,
+    )
 
 
 def test_broken_files_fail_alone_and_changes_are_incremental(tmp_path: Path) -> None:
@@ -47,7 +52,11 @@ def test_broken_files_fail_alone_and_changes_are_incremental(tmp_path: Path) -> 
 
     first = {o.path: o for o in kb.ingestor.run()}
     assert {p: o.status for p, o in first.items()} == {
-        "corrupt.pdf": "failed", "empty.txt": "failed", "hostel.pdf": "added", "library.md": "added"}
+        "corrupt.pdf": "failed",
+        "empty.txt": "failed",
+        "hostel.pdf": "added",
+        "library.md": "added",
+    }
     assert "PDF" in first["corrupt.pdf"].error and "empty" in first["empty.txt"].error
     assert _records(kb)["corrupt.pdf"].status == "failed"
     chunks_before = kb.chunk_count()

@@ -27,12 +27,22 @@ def test_bad_rate_limit_names_the_variable(env, monkeypatch) -> None:
 @pytest.mark.parametrize("missing", ["TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL", "SENDER_HASH_KEY"])
 def test_gateway_refuses_to_start_in_production_without(missing, tmp_path) -> None:
     env = base_env(tmp_path)
-    env.update(COLLEGEBOT_ENV="production", TWILIO_AUTH_TOKEN="t" * 32,
-               PUBLIC_BASE_URL="https://bot.example.edu", SENDER_HASH_KEY="k" * 32,
-               GATEWAY_PORT="1")  # never reached: start-up must stop first
+    env.update(
+        COLLEGEBOT_ENV="production",
+        TWILIO_AUTH_TOKEN="t" * 32,
+        PUBLIC_BASE_URL="https://bot.example.edu",
+        SENDER_HASH_KEY="k" * 32,
+        GATEWAY_PORT="1",
+    )  # never reached: start-up must stop first
     del env[missing]
-    done = subprocess.run([sys.executable, "-m", "services.gateway"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "services.gateway"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert missing in done.stderr
     assert "Traceback" not in done.stderr
@@ -42,7 +52,13 @@ def test_development_without_token_says_so_loudly(tmp_path) -> None:
     env = base_env(tmp_path)
     env.update(GATEWAY_PORT="1")  # binding port 1 fails after the announcement, as non-root or not
     env["BIND_HOST"] = "256.0.0.1"  # an address that cannot be bound: the process exits by itself
-    done = subprocess.run([sys.executable, "-m", "services.gateway"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "services.gateway"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "DEVELOPMENT MODE" in done.stderr
     assert "NOT checked" in done.stderr

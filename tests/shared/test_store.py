@@ -19,8 +19,12 @@ def test_migrations_create_the_tables_the_models_describe(tmp_path: Path) -> Non
     migrate(_url(tmp_path))
     engine = sync_engine(_url(tmp_path))
     tables = set(inspect(engine).get_table_names())
-    assert {"conversations", "performance_metrics", "system_logs",
-            "knowledge_base_documents"} <= tables
+    assert {
+        "conversations",
+        "performance_metrics",
+        "system_logs",
+        "knowledge_base_documents",
+    } <= tables
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == [], f"models and migrations disagree; add a migration: {diff}"
@@ -29,9 +33,15 @@ def test_migrations_create_the_tables_the_models_describe(tmp_path: Path) -> Non
 async def test_a_turn_is_recorded_once_with_its_stage_timings(tmp_path: Path) -> None:
     migrate(_url(tmp_path))
     store = Store(_url(tmp_path))
-    turn = TurnRecord(message_sid="SM" + "1" * 32, sender_hash="h1", sender_masked="+91•••••0001",
-                      question="hostel fee?", answer="Rs. 1", sources=[{"source": "a.md"}],
-                      stages_ms={"retrieve": 5.0, "respond": 2.0, "total": 9.0})
+    turn = TurnRecord(
+        message_sid="SM" + "1" * 32,
+        sender_hash="h1",
+        sender_masked="+91•••••0001",
+        question="hostel fee?",
+        answer="Rs. 1",
+        sources=[{"source": "a.md"}],
+        stages_ms={"retrieve": 5.0, "respond": 2.0, "total": 9.0},
+    )
     assert await store.record_turn(turn) is True
     assert await store.record_turn(turn) is False  # the same MessageSid again
     with sync_engine(_url(tmp_path)).connect() as c:

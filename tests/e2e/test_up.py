@@ -1,0 +1,217 @@
+"""End to end: `collegebot up` starts the four services as processes, as `make up` does, and a
+signed webhook is answered from data/ with its source and recorded; a forged one is refused."""
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from pypdf import PdfReader
+from twilio.request_validator import RequestValidator
+
+from collegebot.asker import reply_text
+from tests.conftest import DATA, ROOT, base_env
+
+pytestmark = pytest.mark.e2e
+TOKEN = "e2e-token-0123456789abcdef"
+
+
+def free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    state = tmp_path_factory.mktemp("e2e-state")
+    gateway, dashboard, rag, llm, rag_metrics, llm_metrics = free_ports(6)
+    base = f"http://127.0.0.1:{gateway}"
+    env = base_env(state)
+    env.update(
+        TWILIO_AUTH_TOKEN=TOKEN,
+        PUBLIC_BASE_URL=base,
+        GATEWAY_PORT=str(gateway),
+        DASHBOARD_PORT=str(dashboard),
+        RAG_PORT=str(rag),
+        LLM_PORT=str(llm),
+        RAG_METRICS_PORT=str(rag_metrics),
+        LLM_METRICS_PORT=str(llm_metrics),
+        RAG_ADDRESS=f"127.0.0.1:{rag}",
+        LLM_ADDRESS=f"127.0.0.1:{llm}",
+    )
+    log = open(state / "up.log", "w")  # noqa: SIM115 (the services write to it until the end)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "collegebot"), "up"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"collegebot up exited: {(state / 'up.log').read_text()[-2000:]}")
+        try:
+            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"not ready: {(state / 'up.log').read_text()[-2000:]}")
+        time.sleep(0.5)
+    yield {
+        "base": base,
+        "env": env,
+        "state": state,
+        "process": process,
+        "dashboard": f"http://127.0.0.1:{dashboard}",
+    }
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def send(stack, body: str, token: str = TOKEN) -> tuple[int, str, str]:
+    sid = "SM" + os.urandom(16).hex()
+    params = {
+        "MessageSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": "whatsapp:+919876501234",
+        "To": "whatsapp:+14155238886",
+        "Body": body,
+        "NumMedia": "0",
+        "WaId": "919876501234",
+    }
+    url = stack["base"] + "/webhook/whatsapp"
+    signature = RequestValidator(token).compute_signature(url, params)
+    response = httpx.post(
+        url,
+        content=urlencode(params),
+        timeout=30,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": signature,
+        },
+    )
+    return response.status_code, response.text, sid
+
+
+def conversations(stack, sid: str | None = None) -> list:
+    with sqlite3.connect(stack["state"] / "collegebot.db") as db:
+        if sid is None:
+            return db.execute("SELECT message_sid FROM conversations").fetchall()
+        return db.execute(
+            "SELECT question, answer, sources FROM conversations WHERE message_sid = ?", (sid,)
+        ).fetchall()
+
+
+def wait_for_turn(stack, sid: str) -> list:
+    for _ in range(50):
+        if rows := conversations(stack, sid):
+            return rows
+        time.sleep(0.1)
+    return []
+
+
+def documents_stating(fact: str) -> set[str]:
+    """The files of data/ whose text contains `fact` (read independently of the bot's code)."""
+    found = set()
+    for path in DATA.iterdir():
+        if path.suffix == ".pdf":
+            text = " ".join(page.extract_text() for page in PdfReader(path).pages)
+        else:
+            text = path.read_text()
+        if fact in text:
+            found.add(path.name)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("What is the hostel fee per semester?", "42,000"),
+        ("how much is a double AC room in the hostel", "64,000"),  # only the hostel PDF says this
+    ],
+)
+def test_signed_question_is_answered_from_data_with_its_source_and_recorded(
+    stack, question, fact
+) -> None:
+    sources = documents_stating(fact)
+    assert sources, f"{fact} is not in data/"
+    status, twiml, sid = send(stack, question)
+    assert status == 200
+    text = reply_text(twiml)
+    assert fact in text and "Source:" in text
+    assert any(name in text.split("Source:")[1] for name in sources), (text, sources)
+    rows = wait_for_turn(stack, sid)
+    assert rows and rows[0][0] == question and fact in rows[0][1]
+
+
+def test_forged_signature_gets_403_and_nothing_is_stored_or_answered(stack) -> None:
+    before = conversations(stack)
+    status, body, sid = send(stack, "hostel fee", token="forged-token")
+    assert status == 403 and "<Message>" not in body
+    time.sleep(0.5)
+    assert conversations(stack) == before and not conversations(stack, sid)
+
+
+def test_cli_ask_json_reports_sources_and_timings(stack) -> None:
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "collegebot"),
+            "ask",
+            "library timings on weekdays",
+            "--json",
+        ],
+        env=stack["env"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert "8:00 am" in answer["reply"]
+    assert any(s["source"] == "library.md" for s in answer["sources"])
+    assert set(answer["timings_ms"]) == {"retrieve", "respond", "total"}
+
+
+def test_every_service_answers_its_health_check(stack) -> None:
+    assert httpx.get(stack["dashboard"] + "/healthz", timeout=5).status_code == 200
+    assert httpx.get(stack["base"] + "/healthz", timeout=5).status_code == 200
+    assert (
+        "collegebot_rag_retrieve_duration_seconds"
+        in httpx.get(f"http://127.0.0.1:{stack['env']['RAG_METRICS_PORT']}/metrics", timeout=5).text
+    )
+
+
+def test_interrupt_stops_all_four_services(stack) -> None:
+    process = stack["process"]
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(process.pid)], capture_output=True, text=True
+    ).stdout.split()
+    assert len(children) == 4
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    process.wait(timeout=30)
+    time.sleep(0.5)
+    alive = [
+        pid
+        for pid in children
+        if Path(f"/proc/{pid}").exists()
+        and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    ]
+    assert alive == []

@@ -1,0 +1,38 @@
+"""Offline labels: topics, greetings, emergencies, sentiment."""
+
+import pytest
+
+from services.llm.classify import classify
+
+
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [
+        ("hostel room kitna ka hai", "hostel"),
+        ("when is the last date to pay fees", "fees"),
+        ("library timings on sunday?", "library"),
+        ("wifi not connecting on my laptop", "it_services"),
+        ("hi", "greeting"),
+        ("thanks a lot", "thanks"),
+        ("i want to talk to a human", "human_request"),
+        ("what is the meaning of life", "other"),
+    ],
+)
+def test_intents(message: str, intent: str) -> None:
+    assert classify(message).intent == intent
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["I want to end my life", "my roommate is unconscious", "seniors are ragging me every night"],
+)
+def test_emergencies_are_critical(message: str) -> None:
+    assert classify(message).urgency == "critical"
+
+
+def test_ordinary_questions_are_not_critical_and_sentiment_has_a_sign() -> None:
+    assert classify("when does the library open").urgency == "normal"
+    assert (
+        classify("this is the worst, my fees problem is still not solved").sentiment == "negative"
+    )
+    assert classify("great, thanks, very helpful").sentiment == "positive"

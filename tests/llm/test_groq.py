@@ -1,0 +1,103 @@
+"""The real groq SDK against a local stand-in: every failure still ends in a reply."""
+
+import time
+
+import pytest
+
+from collegebot.settings import GroqSettings, InstitutionSettings
+from collegebot.v1.common_pb2 import Passage
+from services.llm.generate import GroqGenerator
+from services.llm.responder import Responder
+from tests.llm.groq_standin import GroqStandIn, Scripted
+
+PASSAGES = [
+    Passage(
+        text="The last date to pay fees for the odd semester is Friday, 31 July 2026.",
+        source="fees_and_deadlines.md",
+        section="Fees > Last dates",
+        score=0.7,
+    ),
+    Passage(text="The library opens at 8:00 am.", source="library.md", score=0.4),
+]
+QUESTION = "last date to pay fees"
+
+
+@pytest.fixture
+def standin():
+    servers = []
+
+    def start(*script: Scripted) -> GroqStandIn:
+        servers.append(GroqStandIn(list(script)))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.close()
+
+
+def responder(url: str, timeout_s: float = 5.0, retries: int = 2) -> Responder:
+    settings = GroqSettings(
+        groq_api_key="test-key",
+        groq_base_url=url,
+        groq_model="llama-test",
+        groq_timeout_s=timeout_s,
+        groq_max_retries=retries,
+    )
+    return Responder(InstitutionSettings(), GroqGenerator(settings))
+
+
+async def test_success_uses_the_model_answer_and_its_citations(standin) -> None:
+    server = standin(Scripted(content="Fees are due by **31 July 2026** [1]."))
+    reply = await responder(server.url).respond(QUESTION, PASSAGES, True, [])
+    assert reply.generator == "groq"
+    assert "*31 July 2026*" in reply.answer and "[1]" not in reply.answer
+    assert [p.source for p in reply.sources] == ["fees_and_deadlines.md"]
+    assert "_Source: fees_and_deadlines.md_" in reply.answer
+    assert reply.usage == (321, 17)
+    sent = server.requests[0]
+    assert sent["auth"] == "Bearer test-key" and sent["body"]["model"] == "llama-test"
+    system = sent["body"]["messages"][0]["content"]
+    assert "31 July 2026" in system and "fees_and_deadlines.md" in system
+    assert sent["body"]["messages"][-1] == {"role": "user", "content": QUESTION}
+
+
+async def test_429_with_retry_after_is_honoured_then_answered(standin) -> None:
+    server = standin(
+        Scripted(429, headers={"Retry-After": "1"}), Scripted(content="Pay by 31 July 2026 [1].")
+    )
+    started = time.monotonic()
+    reply = await responder(server.url).respond(QUESTION, PASSAGES, True, [])
+    assert reply.generator == "groq" and "31 July 2026" in reply.answer
+    assert len(server.requests) == 2
+    assert time.monotonic() - started >= 0.9  # it waited as told before retrying
+
+
+async def test_persistent_429_falls_back_to_the_offline_answer(standin) -> None:
+    server = standin(Scripted(429, headers={"Retry-After": "0"}))
+    reply = await responder(server.url, retries=1).respond(QUESTION, PASSAGES, True, [])
+    assert reply.generator == "offline"
+    assert "31 July 2026" in reply.answer
+    assert len(server.requests) == 2
+
+
+async def test_server_error_falls_back_to_the_offline_answer(standin) -> None:
+    server = standin(Scripted(500))
+    reply = await responder(server.url, retries=1).respond(QUESTION, PASSAGES, True, [])
+    assert reply.generator == "offline" and "31 July 2026" in reply.answer
+    assert "fees_and_deadlines.md" in reply.answer
+
+
+async def test_timeout_falls_back_to_the_offline_answer(standin) -> None:
+    server = standin(Scripted(content="too late", delay_s=3))
+    reply = await responder(server.url, timeout_s=0.5, retries=0).respond(
+        QUESTION, PASSAGES, True, []
+    )
+    assert reply.generator == "offline" and "31 July 2026" in reply.answer
+    assert "too late" not in reply.answer
+
+
+async def test_nothing_relevant_means_no_groq_call_and_a_polite_dont_know(standin) -> None:
+    server = standin(Scripted(content="an invented answer"))
+    reply = await responder(server.url).respond("capital of france", PASSAGES, False, [])
+    assert server.requests == []
+    assert reply.abstained and "don't know" in reply.answer and "helpdesk@" in reply.answer

@@ -1,0 +1,57 @@
+"""The rag service over real gRPC on loopback: Retrieve, health and reflection."""
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from collegebot.v1 import rag_pb2, rag_pb2_grpc
+
+
+@pytest.fixture
+def rag(rag_server):
+    with grpc.insecure_channel(rag_server.address) as channel:
+        yield rag_pb2_grpc.RagStub(channel), channel
+
+
+def test_retrieve_finds_a_fact_that_only_a_pdf_holds(rag) -> None:
+    stub, _ = rag
+    response = stub.Retrieve(
+        rag_pb2.RetrieveRequest(query="double AC room hostel fee", k=5), timeout=10
+    )
+    assert response.relevant
+    scores = [p.score for p in response.passages]
+    assert len(scores) == 5 and scores == sorted(scores, reverse=True)
+    hits = [p for p in response.passages if "64,000" in p.text]
+    assert hits, [p.text[:80] for p in response.passages]
+    assert hits[0].source == "hostel_and_mess.pdf" and hits[0].page >= 1
+    assert hits[0].chunk_id and hits[0].title
+
+
+def test_an_unrelated_question_is_flagged_as_not_relevant(rag) -> None:
+    stub, _ = rag
+    response = stub.Retrieve(
+        rag_pb2.RetrieveRequest(query="what is the capital of France"), timeout=10
+    )
+    assert not response.relevant
+
+
+def test_empty_query_is_an_invalid_argument(rag) -> None:
+    stub, _ = rag
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.Retrieve(rag_pb2.RetrieveRequest(query="  "), timeout=10)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_health_and_reflection_are_served(rag) -> None:
+    _, channel = rag
+    health = health_pb2_grpc.HealthStub(channel)
+    for service in ("", "collegebot.v1.Rag"):
+        status = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5).status
+        assert status == health_pb2.HealthCheckResponse.SERVING
+    reflect = reflection_pb2_grpc.ServerReflectionStub(channel)
+    answers = reflect.ServerReflectionInfo(
+        iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
+    )
+    names = {s.name for a in answers for s in a.list_services_response.service}
+    assert {"collegebot.v1.Rag", "grpc.health.v1.Health"} <= names
