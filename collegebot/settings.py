@@ -15,6 +15,15 @@ from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_valida
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class ConfigurationError(SystemExit):
+    """Raised at start-up when a setting is missing or invalid; exits with status 2."""
+
+    def __init__(self, message: str) -> None:
+        print(f"configuration error: {message}", file=sys.stderr)
+        super().__init__(2)
+        self.message = message
+
+
 class Env(StrEnum):
     development = "development"
     production = "production"
@@ -191,15 +200,6 @@ class DashboardSettings(_Settings):
 
 
 S = TypeVar("S", bound=BaseSettings)
-
-
-class ConfigurationError(SystemExit):
-    """Raised at start-up when a setting is missing or invalid; exits with status 2."""
-
-    def __init__(self, message: str) -> None:
-        print(f"configuration error: {message}", file=sys.stderr)
-        super().__init__(2)
-        self.message = message
 
 
 def describe(error: ValidationError) -> str:
