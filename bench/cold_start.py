@@ -30,19 +30,36 @@ from collegebot.asker import Asker  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token-0123456789abcdef"
 QUESTIONS = [
-    "What is the hostel fee per semester?", "when is the last date to pay fees",
-    "library timings", "wifi name?", "minimum attendance required", "how to apply for scholarship",
-    "revaluation fee", "who is the counsellor", "campus emergency number", "bus fee per semester",
+    "What is the hostel fee per semester?",
+    "when is the last date to pay fees",
+    "library timings",
+    "wifi name?",
+    "minimum attendance required",
+    "how to apply for scholarship",
+    "revaluation fee",
+    "who is the counsellor",
+    "campus emergency number",
+    "bus fee per semester",
 ]
 
 
 def start(state: Path) -> tuple[subprocess.Popen, float]:
-    env = dict(os.environ, COLLEGEBOT_ENV="development", COLLEGEBOT_STATE_DIR=str(state),
-               TWILIO_AUTH_TOKEN=TOKEN, PUBLIC_BASE_URL="http://127.0.0.1:8000")
+    env = dict(
+        os.environ,
+        COLLEGEBOT_ENV="development",
+        COLLEGEBOT_STATE_DIR=str(state),
+        TWILIO_AUTH_TOKEN=TOKEN,
+        PUBLIC_BASE_URL="http://127.0.0.1:8000",
+    )
     began = time.perf_counter()
-    process = subprocess.Popen([str(ROOT / ".venv/bin/collegebot"), "up"], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [str(ROOT / ".venv/bin/collegebot"), "up"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     while True:
         try:
             if httpx.get("http://127.0.0.1:8000/readyz", timeout=1).status_code == 200:
@@ -71,8 +88,11 @@ def main() -> None:
     process, cold = start(state)
     stop(process)
     process, warm = start(state)
-    os.environ.update(TWILIO_AUTH_TOKEN=TOKEN, PUBLIC_BASE_URL="http://127.0.0.1:8000",
-                      COLLEGEBOT_STATE_DIR=str(state))
+    os.environ.update(
+        TWILIO_AUTH_TOKEN=TOKEN,
+        PUBLIC_BASE_URL="http://127.0.0.1:8000",
+        COLLEGEBOT_STATE_DIR=str(state),
+    )
     rtts = []
     try:
         for i in range(args.asks):
@@ -88,17 +108,25 @@ def main() -> None:
         stages: dict[str, list[float]] = {}
         for stage, ms in db.execute("SELECT stage, duration_ms FROM performance_metrics"):
             stages.setdefault(stage, []).append(ms)
-    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
-    print(f"| measure | value |\n|---|---|\n| cold start, empty index (ingest + start) | "
-          f"{cold:.1f} s |\n| cold start, index up to date | {warm:.1f} s |")
-    print(f"| ask round trip, p50 / p95 ({len(rtts)} asks) | {pct(rtts, 50):.0f} / "
-          f"{pct(rtts, 95):.0f} ms |")
+    print(
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+    print(
+        f"| measure | value |\n|---|---|\n| cold start, empty index (ingest + start) | "
+        f"{cold:.1f} s |\n| cold start, index up to date | {warm:.1f} s |"
+    )
+    print(
+        f"| ask round trip, p50 / p95 ({len(rtts)} asks) | {pct(rtts, 50):.0f} / "
+        f"{pct(rtts, 95):.0f} ms |"
+    )
     for stage in ("retrieve", "respond", "total"):
         values = stages.get(stage, [])
         if len(values) > 1:
-            print(f"| gateway stage `{stage}`, p50 / p95 | {pct(values, 50):.1f} / "
-                  f"{pct(values, 95):.1f} ms |")
+            print(
+                f"| gateway stage `{stage}`, p50 / p95 | {pct(values, 50):.1f} / "
+                f"{pct(values, 95):.1f} ms |"
+            )
 
 
 if __name__ == "__main__":

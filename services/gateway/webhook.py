@@ -155,6 +155,7 @@ async def whatsapp_webhook(request: Request, background: BackgroundTasks) -> Res
         stages["respond"] = (time.perf_counter() - t) * 1000
     except grpc.aio.AioRpcError as e:
         log.warning("message %s degraded: %s", message.sid, e.code().name)
+        background.add_task(_log_event, gw, "dependency_unavailable", e.code().name)
         reply = llm_pb2.RespondResponse(
             answer=gw.unreachable(), parts=[gw.unreachable()], generator="unavailable"
         )
@@ -165,6 +166,14 @@ async def whatsapp_webhook(request: Request, background: BackgroundTasks) -> Res
     # 4. Record after replying; the student does not wait for the store.
     background.add_task(_record, gw, message, sender_hash, reply, stages)
     return _reply(list(reply.parts) or [reply.answer], reply.generator)
+
+
+async def _log_event(gw: Gateway, event: str, detail: str) -> None:
+    """Staff see degraded answers in system_logs; details never include the student's text."""
+    try:
+        await gw.store.log("gateway", "warning", event, detail)
+    except Exception as e:
+        log.error("could not write system log %s: %s", event, type(e).__name__)
 
 
 async def _record(gw: Gateway, message, sender_hash: str, reply, stages: dict[str, float]) -> None:

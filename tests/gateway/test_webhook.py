@@ -156,3 +156,8 @@ def test_readiness_fails_and_students_get_a_polite_reply_when_rag_is_down(
         response = post(c, params, signed(params))
         assert response.status_code == 200
         assert "can't reach" in reply_text(response.text)
+    with sqlite3.connect(env / "collegebot.db") as db:
+        events = db.execute("SELECT service, event, detail FROM system_logs").fetchall()
+        status = db.execute("SELECT status, question FROM conversations").fetchall()
+    assert events == [("gateway", "dependency_unavailable", "UNAVAILABLE")]
+    assert status == [("degraded", "hostel fee")]

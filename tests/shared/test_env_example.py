@@ -7,8 +7,11 @@ from tests.conftest import ROOT
 
 
 def all_variables() -> set[str]:
-    classes = [c for c in vars(settings).values()
-               if isinstance(c, type) and issubclass(c, settings._Settings) and c is not settings._Settings]
+    classes = [
+        c
+        for c in vars(settings).values()
+        if isinstance(c, type) and issubclass(c, settings._Settings) and c is not settings._Settings
+    ]
     assert len(classes) >= 8
     return {name.upper() for c in classes for name in c.model_fields}
 
