@@ -87,7 +87,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from services.rag.knowledge_base import KnowledgeBase
 
     kb = KnowledgeBase.from_settings()
-    outcomes = kb.ingestor.run([Path(p) for p in paths] or None, progress=print)
+    outcomes = kb.ingest([Path(p) for p in paths] or None, progress=print)
     print(summary(outcomes, kb.chunk_count()))
     return 0
 
@@ -154,6 +154,29 @@ def cmd_chat(args: argparse.Namespace) -> int:
             print(f"bot> {answer['reply'] or answer['error']}\n")
 
 
+def cmd_eval_retrieval(args: argparse.Namespace) -> int:
+    from services.rag.evaluation import run
+
+    report = run(
+        Path(args.qa),
+        Path(args.kb),
+        args.k,
+        args.mode,
+        progress=lambda line: print(line, file=sys.stderr),
+    )
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    print(f"{report['n']} questions, k={report['k']}")
+    print(f"{'mode':<9} {'recall@k':>9} {'MRR':>7}   by split (recall@k)")
+    for mode, m in report["modes"].items():
+        splits = "  ".join(
+            f"{name} {s['recall_at_k']:.3f} (n={s['n']})" for name, s in m["splits"].items()
+        )
+        print(f"{mode:<9} {m['recall_at_k']:>9.3f} {m['mrr']:>7.3f}   {splits}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="collegebot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -173,6 +196,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
+
+    evaluation = sub.add_parser("eval", help="measure the bot").add_subparsers(
+        dest="suite", required=True
+    )
+    p = evaluation.add_parser("retrieval", help="recall@k and MRR over a throwaway index of --kb")
+    p.add_argument("--qa", required=True, help="JSONL of question / expected_text lines")
+    p.add_argument("--kb", required=True, help="folder of documents to index")
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--mode", choices=["hybrid", "dense", "lexical", "all"], default="all")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_retrieval)
 
     default_sender = "+15550100001"
     for name, func, text in (

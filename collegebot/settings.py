@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -139,6 +139,7 @@ class IndexSettings(_Settings):
     chroma_collection: str = "knowledge_base"
     collegebot_state_dir: Path = Path("var")
     retrieve_k: int = Field(5, ge=1, le=50)
+    retrieval_mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
     # Below this dense similarity nothing retrieved is taken to answer the question.
     relevance_threshold: float = Field(0.30, ge=-1, le=1)
 

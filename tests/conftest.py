@@ -63,7 +63,7 @@ def indexed_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
     state = tmp_path_factory.mktemp("indexed-state")
     migrate(StoreSettings(collegebot_state_dir=state).url)
     kb = knowledge_base(state)
-    outcomes = kb.ingestor.run()
+    outcomes = kb.ingest()
     assert all(o.status == "added" for o in outcomes), outcomes
     return state
 

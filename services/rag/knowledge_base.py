@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from collegebot.settings import IndexSettings, RuntimeSettings, StoreSettings
 from collegebot.store import sync_engine
 from services.rag.embedder import MiniLM, MiniLMEmbeddingFunction
 from services.rag.index import open_collection
-from services.rag.ingest import Ingestor
+from services.rag.ingest import DocumentOutcome, Ingestor
 from services.rag.retriever import Retriever
 
 
@@ -18,7 +19,9 @@ class KnowledgeBase:
         self.collection = open_collection(index, MiniLMEmbeddingFunction(self.model))
         self.engine = sync_engine(store.url)
         self.ingestor = Ingestor(self.collection, self.model, self.engine, data_dir)
-        self.retriever = Retriever(self.collection, self.model, index.relevance_threshold)
+        self.retriever = Retriever(
+            self.collection, self.model, index.relevance_threshold, index.retrieval_mode
+        )
         self.default_k = index.retrieve_k
 
     @classmethod
@@ -27,6 +30,15 @@ class KnowledgeBase:
 
         runtime = load(RuntimeSettings)
         return cls(load(IndexSettings), load(StoreSettings), runtime.collegebot_data_dir)
+
+    def ingest(
+        self, paths: list[Path] | None = None, progress: Callable[[str], None] = lambda _: None
+    ) -> list[DocumentOutcome]:
+        """Bring the index up to date; the retriever sees the changes on its next call."""
+        outcomes = self.ingestor.run(paths, progress)
+        if any(o.status != "unchanged" for o in outcomes):
+            self.retriever.invalidate()
+        return outcomes
 
     def chunk_count(self) -> int:
         return self.collection.count()

@@ -61,7 +61,7 @@ class RagServicer(rag_pb2_grpc.RagServicer):
     async def Ingest(self, request: rag_pb2.IngestRequest, context) -> rag_pb2.IngestResponse:
         paths = [Path(p) for p in request.paths] or None
         async with self._ingest_lock:
-            outcomes = await asyncio.to_thread(self.kb.ingestor.run, paths, log.info)
+            outcomes = await asyncio.to_thread(self.kb.ingest, paths, log.info)
         chunks = self.kb.chunk_count()
         INDEX_CHUNKS.set(chunks)
         log.info(summary(outcomes, chunks))

@@ -58,7 +58,7 @@ def test_ingest_and_retrieve_through_a_chroma_server(chroma_server, tmp_path) ->
         chroma_collection="server_test",
     )
     kb = KnowledgeBase(index, StoreSettings(collegebot_state_dir=state), folder)
-    outcomes = kb.ingestor.run()
+    outcomes = kb.ingest()
     assert sorted(o.status for o in outcomes) == ["added", "added"]
     assert not (state / "chroma").exists()  # nothing was written to an embedded index
 

@@ -50,7 +50,7 @@ def test_broken_files_fail_alone_and_changes_are_incremental(tmp_path: Path) -> 
     (folder / "empty.txt").write_text("   \n")
     kb = _kb_over(tmp_path / "state", folder)
 
-    first = {o.path: o for o in kb.ingestor.run()}
+    first = {o.path: o for o in kb.ingest()}
     assert {p: o.status for p, o in first.items()} == {
         "corrupt.pdf": "failed",
         "empty.txt": "failed",
@@ -64,14 +64,14 @@ def test_broken_files_fail_alone_and_changes_are_incremental(tmp_path: Path) -> 
     with (folder / "library.md").open("a") as f:
         f.write("\n\n## Night reading room\n\nThe night reading room stays open until 2 am.\n")
     (folder / "hostel.pdf").unlink()
-    second = {o.path: o.status for o in kb.ingestor.run()}
+    second = {o.path: o.status for o in kb.ingest()}
     assert second["library.md"] == "updated"
     assert second["hostel.pdf"] == "removed"
     assert "hostel.pdf" not in _records(kb)
     assert kb.collection.get(where={"source": "hostel.pdf"})["ids"] == []
     assert kb.chunk_count() < chunks_before
 
-    third = {o.path: o.status for o in kb.ingestor.run()}
+    third = {o.path: o.status for o in kb.ingest()}
     assert third["library.md"] == "unchanged"
     hit = kb.retriever.retrieve("is there a night reading room", 3).passages[0]
     assert "2 am" in hit.text
