@@ -72,13 +72,19 @@ class MiniLM:
 
 
 class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
-    """The Chroma adapter around `MiniLM`."""
+    """The Chroma adapter around `MiniLM`.
+
+    Chroma rebuilds embedding functions from their config on every upsert, so the model is only
+    loaded when Chroma really asks for embeddings (we pass our own vectors everywhere).
+    """
 
     def __init__(self, model: MiniLM | None = None) -> None:
-        self.model = model or MiniLM()
+        self._model = model
 
     def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 (Chroma's signature)
-        return list(self.model.embed(list(input)))
+        if self._model is None:
+            self._model = MiniLM()
+        return list(self._model.embed(list(input)))
 
     @staticmethod
     def name() -> str:
