@@ -41,10 +41,6 @@ class RuntimeSettings(_Settings):
     collegebot_data_dir: Path = Path("data")
     log_level: str = "INFO"
 
-    @property
-    def development(self) -> bool:
-        return self.collegebot_env is Env.development
-
 
 class ServiceAddresses(_Settings):
     """Ports each service listens on and where the gateway finds the others."""

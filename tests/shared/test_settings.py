@@ -24,6 +24,18 @@ def test_bad_rate_limit_names_the_variable(env, monkeypatch) -> None:
     assert "RATE_LIMIT_PER_SENDER" in caught.value.message
 
 
+def start_gateway(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run the gateway's entry point; each test arranges for it to stop by itself."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.gateway"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 @pytest.mark.parametrize("missing", ["TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL", "SENDER_HASH_KEY"])
 def test_gateway_refuses_to_start_in_production_without(missing, tmp_path) -> None:
     env = base_env(tmp_path)
@@ -35,14 +47,7 @@ def test_gateway_refuses_to_start_in_production_without(missing, tmp_path) -> No
         GATEWAY_PORT="1",
     )  # never reached: start-up must stop first
     del env[missing]
-    done = subprocess.run(
-        [sys.executable, "-m", "services.gateway"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = start_gateway(env)
     assert done.returncode == 2
     assert missing in done.stderr
     assert "Traceback" not in done.stderr
@@ -50,15 +55,7 @@ def test_gateway_refuses_to_start_in_production_without(missing, tmp_path) -> No
 
 def test_development_without_token_says_so_loudly(tmp_path) -> None:
     env = base_env(tmp_path)
-    env.update(GATEWAY_PORT="1")  # binding port 1 fails after the announcement, as non-root or not
     env["BIND_HOST"] = "256.0.0.1"  # an address that cannot be bound: the process exits by itself
-    done = subprocess.run(
-        [sys.executable, "-m", "services.gateway"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = start_gateway(env)
     assert "DEVELOPMENT MODE" in done.stderr
     assert "NOT checked" in done.stderr
