@@ -77,10 +77,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"asking the rag service at {addresses.rag_address} to ingest")
         with grpc.insecure_channel(addresses.rag_address) as channel:
             response = rag_pb2_grpc.RagStub(channel).Ingest(rag_pb2.IngestRequest(paths=paths))
-        for d in response.documents:
-            detail = d.error or f"{d.pages} pages, {d.chunks} chunks"
-            print(f"  {d.status:<9} {d.path}  ({detail})")
-        print(f"done: {len(response.documents)} documents; {response.index_chunks} chunks")
+        from services.rag.ingest import DocumentOutcome, report_line, summary
+
+        outcomes = [
+            DocumentOutcome(d.path, d.status, d.pages, d.chunks, d.error)
+            for d in response.documents
+        ]
+        for outcome in outcomes:
+            print(report_line(outcome))
+        print(summary(outcomes, response.index_chunks))
         return 0
 
     from services.rag.ingest import summary

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -41,6 +43,18 @@ def base_env(state: Path) -> dict[str, str]:
         COLLEGEBOT_ENV="development", COLLEGEBOT_STATE_DIR=str(state), COLLEGEBOT_DATA_DIR=str(DATA)
     )
     return env
+
+
+def run_cli(*args: str, env: dict[str, str], timeout: float = 120):
+    """Run the installed `collegebot` command as a user would, capturing its output."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "collegebot"), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture

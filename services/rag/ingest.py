@@ -36,7 +36,7 @@ class DocumentOutcome:
     error: str = ""
 
 
-def _report(outcome: DocumentOutcome) -> str:
+def report_line(outcome: DocumentOutcome) -> str:
     detail = outcome.error or f"{outcome.pages} pages, {outcome.chunks} chunks"
     return f"  {outcome.status:<9} {outcome.path}  ({detail})"
 
@@ -73,7 +73,7 @@ class Ingestor:
                 outcome = self._ingest_one(session, known.get(self._key(path)), path)
                 session.commit()
                 outcomes.append(outcome)
-                progress(f"[{i}/{len(files)}]" + _report(outcome))
+                progress(f"[{i}/{len(files)}]" + report_line(outcome))
             outcomes += self._remove_missing(session, known, targets, files, progress)
             session.commit()
         return outcomes
@@ -127,7 +127,7 @@ class Ingestor:
                 )
                 outcome = DocumentOutcome(key, "removed")
                 outcomes.append(outcome)
-                progress(_report(outcome))
+                progress(report_line(outcome))
         return outcomes
 
 

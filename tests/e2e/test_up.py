@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from twilio.request_validator import RequestValidator
 
 from collegebot.asker import reply_text
-from tests.conftest import DATA, ROOT, base_env
+from tests.conftest import DATA, ROOT, base_env, run_cli
 
 pytestmark = pytest.mark.e2e
 TOKEN = "e2e-token-0123456789abcdef"
@@ -170,19 +170,7 @@ def test_forged_signature_gets_403_and_nothing_is_stored_or_answered(stack) -> N
 
 
 def test_cli_ask_json_reports_sources_and_timings(stack) -> None:
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "collegebot"),
-            "ask",
-            "library timings on weekdays",
-            "--json",
-        ],
-        env=stack["env"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_cli("ask", "library timings on weekdays", "--json", env=stack["env"])
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert "8:00 am" in answer["reply"]
@@ -197,6 +185,13 @@ def test_every_service_answers_its_health_check(stack) -> None:
         "collegebot_rag_retrieve_duration_seconds"
         in httpx.get(f"http://127.0.0.1:{stack['env']['RAG_METRICS_PORT']}/metrics", timeout=5).text
     )
+
+
+def test_cli_ingest_asks_the_running_rag_service(stack) -> None:
+    done = run_cli("ingest", str(DATA / "library.md"), env=stack["env"])
+    assert done.returncode == 0, done.stderr
+    assert "asking the rag service" in done.stdout
+    assert "unchanged library.md" in done.stdout and "1 unchanged" in done.stdout
 
 
 def test_interrupt_stops_all_four_services(stack) -> None:

@@ -2,11 +2,9 @@
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import DATA, ROOT, base_env
+from tests.conftest import DATA, base_env, run_cli
 
 
 def test_eval_retrieval_reports_recall_and_mrr_per_mode(tmp_path: Path) -> None:
@@ -25,25 +23,19 @@ def test_eval_retrieval_reports_recall_and_mrr_per_mode(tmp_path: Path) -> None:
         + "\n"
     )
     state = tmp_path / "configured-state"
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "collegebot"),
-            "eval",
-            "retrieval",
-            "--qa",
-            str(qa),
-            "--kb",
-            str(kb),
-            "--k",
-            "3",
-            "--mode",
-            "all",
-            "--json",
-        ],
+    done = run_cli(
+        "eval",
+        "retrieval",
+        "--qa",
+        str(qa),
+        "--kb",
+        str(kb),
+        "--k",
+        "3",
+        "--mode",
+        "all",
+        "--json",
         env=base_env(state),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
