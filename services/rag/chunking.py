@@ -1,8 +1,11 @@
 """Splitting a document into passages that follow its structure.
 
-Markdown is split at headings and each chunk remembers its heading path; PDFs are split per page.
+Markdown is split at headings and each chunk remembers its heading path; PDFs and plain text are
+split per page and at heading-like lines (numbered or in capitals).
 Within a section, paragraphs and lists are kept whole and packed into chunks of at most
-`MAX_CHARS`; a paragraph longer than that is cut at sentence boundaries.
+`MAX_CHARS`; a paragraph longer than that is cut at sentence boundaries. Each chunk after the first
+of a section starts with the last line or sentence of the one before (at most `OVERLAP_CHARS`), so
+a fact that straddles the cut is whole in one of them.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import re
 from dataclasses import dataclass
 
 from collegebot.text import split_sentences
-from services.rag.documents import Document
+from services.rag.documents import Document, is_heading
 
 MAX_CHARS = 800
+OVERLAP_CHARS = 200
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
@@ -27,6 +31,7 @@ class Chunk:
     title: str
     section: str  # heading path, " > " separated
     page: int
+    heading: str = ""  # the Markdown heading line, on the first chunk of its section only
 
     def embedding_text(self) -> str:
         """What is embedded: where the passage sits, then the passage."""
@@ -63,15 +68,26 @@ def _split_long(block: str) -> list[str]:
     return pieces
 
 
+def _tail(text: str) -> str:
+    """The end of a chunk carried into the next: its last line, or else its last sentence."""
+    last_line = text.rsplit("\n", 1)[-1]
+    if len(last_line) <= OVERLAP_CHARS:
+        return last_line
+    last_sentence = split_sentences(last_line)[-1]
+    return last_sentence if len(last_sentence) <= OVERLAP_CHARS else ""
+
+
 def _pack(blocks: list[str]) -> list[str]:
-    """Greedily join whole blocks into chunks of at most MAX_CHARS."""
+    """Greedily join whole blocks into chunks of at most MAX_CHARS, overlapping by a tail."""
     chunks: list[str] = []
     current = ""
     for block in blocks:
         for piece in _split_long(block):
             if current and len(current) + 2 + len(piece) > MAX_CHARS:
                 chunks.append(current)
-                current = piece
+                tail = _tail(current)
+                fits = tail and len(tail) + 2 + len(piece) <= MAX_CHARS
+                current = f"{tail}\n\n{piece}" if fits else piece
             else:
                 current = f"{current}\n\n{piece}" if current else piece
     if current:
@@ -102,23 +118,46 @@ def _sections(text: str, title: str) -> list[tuple[str, str]]:
     return sections
 
 
+def _titled_runs(doc: Document) -> list[tuple[str, int, list[str]]]:
+    """(heading, page, blocks) runs of a PDF or text file, cut at heading-like lines; a heading
+    carries over to the next page until another one comes."""
+    runs: list[tuple[str, int, list[str]]] = []
+    heading = ""
+    for page in doc.pages:
+        runs.append((heading, page.number, []))
+        for block in _blocks(page.text):
+            if is_heading(block):
+                heading = block
+                if not all(is_heading(b) for b in runs[-1][2]):  # headings in a row stay together
+                    runs.append((heading, page.number, []))
+            runs[-1][2].append(block)
+    return [run for run in runs if run[2]]
+
+
 def chunk_document(doc: Document, source: str) -> list[Chunk]:
     """The document's chunks, each with a stable id derived from its place and text."""
-    units: list[tuple[str, int, str]] = []  # (section, page, text)
-    for page in doc.pages:
-        if doc.doc_type == "md":
+    units: list[tuple[str, int, str, str]] = []  # (section, page, text, heading if first)
+    if doc.doc_type == "md":
+        for page in doc.pages:
             for section, body in _sections(page.text, doc.title):
-                units += [(section, page.number, c) for c in _pack(_blocks(body))]
-        else:
-            units += [(doc.title, page.number, c) for c in _pack(_blocks(page.text))]
+                heading = section.rsplit(" > ", 1)[-1] if section != doc.title else ""
+                for i, text in enumerate(_pack(_blocks(body))):
+                    units.append((section, page.number, text, heading if i == 0 else ""))
+    else:
+        started: set[str] = set()
+        for heading, page_no, blocks in _titled_runs(doc):
+            section = f"{doc.title} > {heading}" if heading else doc.title
+            for text in _pack(blocks):
+                units.append((section, page_no, text, "" if heading in started else heading))
+                started.add(heading)
 
     chunks, seen = [], set()
-    for section, page_no, text in units:
+    for section, page_no, text, heading in units:
         digest = hashlib.sha1(f"{source}\0{page_no}\0{section}\0{text}".encode()).hexdigest()[:20]
         chunk_id, n = digest, 1
         while chunk_id in seen:  # the same text twice in one place: keep both, distinctly
             n += 1
             chunk_id = f"{digest}-{n}"
         seen.add(chunk_id)
-        chunks.append(Chunk(chunk_id, text, source, doc.title, section, page_no))
+        chunks.append(Chunk(chunk_id, text, source, doc.title, section, page_no, heading))
     return chunks

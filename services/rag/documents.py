@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,10 +48,11 @@ def content_hash(path: Path) -> str:
 
 
 def _title_from_text(text: str, fallback: str) -> str:
+    """The first line when it reads like a title (short); otherwise the file's name."""
     for line in text.splitlines():
         line = line.strip().lstrip("#").strip()
         if line:
-            return line[:200]
+            return line if len(line) <= 120 else fallback
     return fallback
 
 
@@ -75,29 +75,72 @@ def read_document(path: Path) -> Document:
 _NEW_BLOCK = re.compile(r"^\s*([-*\u2022\u25cf]|\d+(\.\d+)*[.)]?\s|[A-Z][A-Za-z ]{0,40}:)")
 
 
-def _boilerplate(pages: list[str]) -> set[str]:
-    """Lines (digits ignored) repeated on at least half of 3+ pages: running headers, footers."""
+EDGE_LINES = 3  # running headers and footers sit within this many lines of a page's edge
+
+
+def _digitless(line: str) -> str:
+    return re.sub(r"\d+", "#", line.strip())
+
+
+def _edge_lines(text: str) -> dict[int, tuple[int, str]]:
+    """Line index -> (place, digitless text) for the lines near a page's top (place 0, 1, ..)
+    and bottom (-1, -2, ..)."""
+    lines = text.splitlines()
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    places = list(enumerate(filled[:EDGE_LINES])) + [
+        (-1 - n, i) for n, i in enumerate(reversed(filled[-EDGE_LINES:]))
+    ]
+    return {i: (place, _digitless(lines[i])) for place, i in places}
+
+
+def strip_running_lines(pages: list[str]) -> list[str]:
+    """Drop running headers and footers: the same line (digits ignored) in the same place at the
+    top or bottom of at least half of 3+ pages. Repeated lines of content move about; they stay."""
     if len(pages) < 3:
-        return set()
-    counts: Counter[str] = Counter()
-    for text in pages:
-        counts.update({re.sub(r"\d+", "#", line.strip()) for line in text.splitlines()})
-    return {line for line, n in counts.items() if line and n >= len(pages) / 2}
+        return pages
+    edges = [_edge_lines(text) for text in pages]
+    counts = Counter(key for page in edges for key in set(page.values()))
+    running = {key for key, n in counts.items() if n >= len(pages) / 2}
+    return [
+        "\n".join(
+            "" if edge.get(i) in running else line for i, line in enumerate(text.splitlines())
+        )
+        for text, edge in zip(pages, edges, strict=True)
+    ]
 
 
-def reflow(text: str, boilerplate: AbstractSet[str] = frozenset()) -> str:
+_NUMBERED_TITLE = re.compile(r"^([A-Z]{1,4}\s)?\d+(\.\d+)*\.?\s+[A-Z]")
+
+
+def is_heading(line: str) -> bool:
+    """A line that titles what follows in plain text or a PDF: short, with no closing
+    punctuation, and numbered ("2.3 Merit Scholarship", "AM 2.5 CHEATING") or in capitals."""
+    line = line.strip()
+    if not 4 <= len(line) <= 90 or line[-1] in ".,;:" or "\n" in line or "..." in line:
+        return False  # (dot leaders: a table of contents line)
+    letters = [c for c in line if c.isalpha()]
+    wordy = len(letters) >= 0.6 * len(line.replace(" ", ""))
+    in_capitals = len(letters) >= 4 and wordy and all(c.isupper() for c in letters)
+    return in_capitals or bool(_NUMBERED_TITLE.match(line) and len(line.split()) <= 12)
+
+
+def reflow(text: str) -> str:
     """Undo PDF hard wrapping: join lines into paragraphs, keep list items and headings apart."""
     lines = text.splitlines()
     words = [line for line in lines if line.strip()]
-    if words and sum(len(w.split()) == 1 for w in words) > 0.6 * len(words):
+    one_word_lines = bool(words) and sum(len(w.split()) == 1 for w in words) > 0.6 * len(words)
+    if one_word_lines:
         # Some PDFs come out one word per line with blank lines between: the blanks mean nothing.
         lines = words
     paragraphs: list[str] = []
     for raw in lines:
         line = raw.strip()
-        if not line or re.sub(r"\d+", "#", line) in boilerplate:
+        if not line:
             if paragraphs and paragraphs[-1]:
                 paragraphs.append("")
+            continue
+        if not one_word_lines and is_heading(line):
+            paragraphs += [line, ""]  # a heading stands alone; what follows starts afresh
             continue
         starts_block = bool(_NEW_BLOCK.match(line))
         if paragraphs and paragraphs[-1] and not starts_block:
@@ -120,7 +163,8 @@ def _read_pdf(path: Path, fallback_title: str) -> Document:
         raise UnreadableDocument(f"the PDF cannot be read ({type(e).__name__}: {e})") from None
     if not any(t.strip() for t in texts):
         raise UnreadableDocument("the PDF has no extractable text (scanned or empty)")
-    boilerplate = _boilerplate(texts)
-    pages = [Page(i + 1, reflow(t, boilerplate)) for i, t in enumerate(texts)]
+    pages = [Page(i + 1, reflow(t)) for i, t in enumerate(strip_running_lines(texts))]
+    if meta_title.strip().lower().startswith("untitled"):
+        meta_title = ""  # what some editors write when nobody gave a title
     title = meta_title.strip() or _title_from_text(pages[0].text, fallback_title)
     return Document(path, "pdf", title, pages)

@@ -46,6 +46,8 @@ class MiniLM:
         )
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding()
+        # The model's whole-word tokens: a dictionary of correctly spelt English words.
+        self.words = frozenset(w for w in self.tokenizer.get_vocab() if w.isalpha())
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed in small batches of similar length, so little of each batch is padding."""

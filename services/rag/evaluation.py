@@ -19,13 +19,18 @@ def _norm(text: str) -> str:
 
 
 def load_qa(path: Path) -> list[dict]:
-    """QA lines: {"question", "expected_text", "expected_source"?, "split"?, "history"?}."""
+    """QA lines: {"question", "expected_text" | "unanswerable": true, "expected_source"?,
+    "split"?, "history"?}."""
     lines = []
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if raw.strip():
             line = json.loads(raw)
-            if not line.get("question") or not line.get("expected_text"):
-                raise ValueError(f"{path}:{number}: needs 'question' and 'expected_text'")
+            if not line.get("question") or not (
+                line.get("expected_text") or line.get("unanswerable")
+            ):
+                raise ValueError(
+                    f"{path}:{number}: needs 'question' and 'expected_text' (or 'unanswerable')"
+                )
             lines.append(line)
     return lines
 
@@ -57,12 +62,16 @@ def _summary(ranks: list[int | None]) -> dict:
 
 
 def evaluate(kb: KnowledgeBase, qa: list[dict], k: int, modes: list[str]) -> dict:
+    """Recall@k and MRR of the answerable lines, per mode and per split."""
+    qa = [line for line in qa if not line.get("unanswerable")]
     results, by_mode = [], {}
     for mode in modes:
         ranks: list[int | None] = []
         splits: dict[str, list[int | None]] = {}
         for line in qa:
-            passages = kb.retriever.retrieve(line["question"], k, mode).passages
+            passages = kb.retriever.retrieve(
+                line["question"], k, mode, history=line.get("history", [])
+            ).passages
             rank = first_hit(passages, line["expected_text"])
             ranks.append(rank)
             splits.setdefault(line.get("split", "all"), []).append(rank)
@@ -99,3 +108,46 @@ def run(
         kb = throwaway_knowledge_base(kb_dir, Path(state))
         kb.ingest(progress=progress)
         return evaluate(kb, qa, k, modes)
+
+
+def _balanced_accuracy(
+    answerable: list[float], unanswerable: list[float], threshold: float
+) -> float:
+    """Mean of the share of answerable questions kept and unanswerable ones refused."""
+    kept = sum(c >= threshold for c in answerable) / len(answerable)
+    refused = sum(c < threshold for c in unanswerable) / len(unanswerable)
+    return (kept + refused) / 2
+
+
+def calibrate(kb: KnowledgeBase, answerable: list[dict], unanswerable: list[dict]) -> dict:
+    """Choose the "nothing relevant" threshold on the dev split; report it on both splits.
+
+    Lines carry "split" (dev or holdout; none counts as dev). The threshold maximises balanced
+    accuracy on dev, ties going to the lower threshold (refusing a real question costs more)."""
+
+    def confidences(lines: list[dict], split: str) -> list[float]:
+        return [
+            kb.retriever.retrieve(
+                line["question"], kb.default_k, history=line.get("history", [])
+            ).confidence
+            for line in lines
+            if line.get("split", "dev") == split
+        ]
+
+    scores = {
+        split: (confidences(answerable, split), confidences(unanswerable, split))
+        for split in ("dev", "holdout")
+    }
+    candidates = sorted({round(c, 3) for c in scores["dev"][0] + scores["dev"][1]})
+    best = max(candidates, key=lambda t: (_balanced_accuracy(*scores["dev"], t), -t))
+    report: dict = {"threshold": best}
+    for split, (yes, no) in scores.items():
+        if yes and no:
+            report[split] = {
+                "answerable": len(yes),
+                "unanswerable": len(no),
+                "answerable_kept": round(sum(c >= best for c in yes) / len(yes), 3),
+                "unanswerable_refused": round(sum(c < best for c in no) / len(no), 3),
+                "balanced_accuracy": round(_balanced_accuracy(yes, no, best), 3),
+            }
+    return report

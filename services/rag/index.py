@@ -1,6 +1,12 @@
-"""The vector index: an embedded Chroma directory, or a Chroma server when CHROMA_HOST is set."""
+"""The vector index: an embedded Chroma directory, or a Chroma server when CHROMA_HOST is set.
+
+Two collections: the chunks, and the section headings of Markdown documents embedded on their own
+(a short question matches a short heading better than the long passage under it).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import chromadb
 from chromadb.api.models.Collection import Collection
@@ -10,8 +16,18 @@ from collegebot.settings import IndexSettings
 from services.rag.embedder import MiniLMEmbeddingFunction
 
 
-def open_collection(settings: IndexSettings, embedding: MiniLMEmbeddingFunction) -> Collection:
-    """The knowledge-base collection, created if missing (cosine distance)."""
+@dataclass(frozen=True)
+class Index:
+    chunks: Collection
+    headings: Collection  # id: the section's first chunk; document: the heading line
+
+    def delete_source(self, source: str) -> None:
+        self.chunks.delete(where={"source": source})
+        self.headings.delete(where={"source": source})
+
+
+def open_index(settings: IndexSettings, embedding: MiniLMEmbeddingFunction) -> Index:
+    """The knowledge-base collections, created if missing (cosine distance)."""
     client_settings = ChromaClientSettings(anonymized_telemetry=False)
     if settings.chroma_host:
         client = chromadb.HttpClient(
@@ -20,9 +36,14 @@ def open_collection(settings: IndexSettings, embedding: MiniLMEmbeddingFunction)
     else:
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=client_settings)
-    # Always pass our embedding function: without it Chroma falls back to one that downloads.
-    return client.get_or_create_collection(
-        settings.chroma_collection,
-        embedding_function=embedding,  # type: ignore[arg-type]
-        metadata={"hnsw:space": "cosine"},
-    )
+
+    def collection(name: str) -> Collection:
+        # Always pass our embedding function: without it Chroma falls back to one that downloads.
+        return client.get_or_create_collection(
+            name,
+            embedding_function=embedding,  # type: ignore[arg-type]
+            metadata={"hnsw:space": "cosine"},
+        )
+
+    name = settings.chroma_collection
+    return Index(chunks=collection(name), headings=collection(f"{name}-headings"))

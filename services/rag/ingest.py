@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from chromadb.api.models.Collection import Collection
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
@@ -25,6 +24,7 @@ from services.rag.documents import (
     read_document,
 )
 from services.rag.embedder import MiniLM
+from services.rag.index import Index
 
 
 @dataclass
@@ -42,10 +42,10 @@ def report_line(outcome: DocumentOutcome) -> str:
 
 
 class Ingestor:
-    """Indexes the files of one knowledge-base folder into one collection."""
+    """Indexes the files of one knowledge-base folder."""
 
-    def __init__(self, collection: Collection, model: MiniLM, engine: Engine, data_dir: Path):
-        self.collection = collection
+    def __init__(self, index: Index, model: MiniLM, engine: Engine, data_dir: Path):
+        self.index = index
         self.model = model
         self.engine = engine
         self.data_dir = data_dir.resolve()
@@ -89,7 +89,7 @@ class Ingestor:
             record = KnowledgeBaseDocument(path=key, doc_type=SUFFIXES[path.suffix.lower()])
             session.add(record)
         status = "added" if record.status is None else "updated"
-        self.collection.delete(where={"source": key})
+        self.index.delete_source(key)
         record.content_hash, record.ingested_at = digest, utcnow()
         try:
             doc = read_document(path)
@@ -99,16 +99,26 @@ class Ingestor:
         except UnreadableDocument as e:
             record.status, record.error, record.pages, record.chunks = "failed", str(e), 0, 0
             return DocumentOutcome(key, "failed", error=str(e))
-        embeddings = self.model.embed([c.embedding_text() for c in chunks])
-        self.collection.upsert(
+        headed = [c for c in chunks if c.heading]
+        embeddings = self.model.embed(
+            [c.embedding_text() for c in chunks] + [c.heading for c in headed]
+        )
+        self.index.chunks.upsert(
             ids=[c.id for c in chunks],
-            embeddings=embeddings,
+            embeddings=embeddings[: len(chunks)],
             documents=[c.text for c in chunks],
             metadatas=[
                 {"source": c.source, "title": c.title, "section": c.section, "page": c.page}
                 for c in chunks
             ],
         )
+        if headed:
+            self.index.headings.upsert(
+                ids=[c.id for c in headed],
+                embeddings=embeddings[len(chunks) :],
+                documents=[c.heading for c in headed],
+                metadatas=[{"source": c.source} for c in headed],
+            )
         record.title, record.status, record.error = doc.title, "indexed", ""
         record.pages, record.chunks = len(doc.pages), len(chunks)
         return DocumentOutcome(key, status, record.pages, record.chunks)
@@ -121,7 +131,7 @@ class Ingestor:
         for key in sorted(known):
             under = any(r == "." or key == r or key.startswith(r.rstrip("/") + "/") for r in roots)
             if under and key not in present:
-                self.collection.delete(where={"source": key})
+                self.index.delete_source(key)
                 session.execute(
                     delete(KnowledgeBaseDocument).where(KnowledgeBaseDocument.path == key)
                 )

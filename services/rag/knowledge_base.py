@@ -8,7 +8,7 @@ from pathlib import Path
 from collegebot.settings import IndexSettings, RuntimeSettings, StoreSettings
 from collegebot.store import sync_engine
 from services.rag.embedder import MiniLM, MiniLMEmbeddingFunction
-from services.rag.index import open_collection
+from services.rag.index import open_index
 from services.rag.ingest import DocumentOutcome, Ingestor
 from services.rag.retriever import Retriever
 
@@ -16,11 +16,11 @@ from services.rag.retriever import Retriever
 class KnowledgeBase:
     def __init__(self, index: IndexSettings, store: StoreSettings, data_dir: Path) -> None:
         self.model = MiniLM()
-        self.collection = open_collection(index, MiniLMEmbeddingFunction(self.model))
+        self.index = open_index(index, MiniLMEmbeddingFunction(self.model))
         self.engine = sync_engine(store.url)
-        self.ingestor = Ingestor(self.collection, self.model, self.engine, data_dir)
+        self.ingestor = Ingestor(self.index, self.model, self.engine, data_dir)
         self.retriever = Retriever(
-            self.collection, self.model, index.relevance_threshold, index.retrieval_mode
+            self.index, self.model, index.relevance_threshold, index.retrieval_mode
         )
         self.default_k = index.retrieve_k
 
@@ -41,4 +41,4 @@ class KnowledgeBase:
         return outcomes
 
     def chunk_count(self) -> int:
-        return self.collection.count()
+        return self.index.chunks.count()

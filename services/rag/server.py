@@ -39,7 +39,10 @@ class RagServicer(rag_pb2_grpc.RagServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "query is empty")
         start = time.perf_counter()
         k = request.k or self.kb.default_k
-        result = await asyncio.to_thread(self.kb.retriever.retrieve, request.query, k)
+        earlier = [turn.question for turn in request.history]
+        result = await asyncio.to_thread(
+            self.kb.retriever.retrieve, request.query, k, history=earlier
+        )
         RETRIEVE_SECONDS.observe(time.perf_counter() - start)
         REQUESTS.labels("Retrieve", "ok").inc()
         return rag_pb2.RetrieveResponse(

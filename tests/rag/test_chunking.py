@@ -58,3 +58,37 @@ def test_pdf_pages_keep_their_page_numbers() -> None:
         (1, "First page text."),
         (2, "Second."),
     ]
+
+
+def test_consecutive_chunks_of_a_section_overlap_by_a_sentence() -> None:
+    curfew = [c for c in chunk_document(_doc(MARKDOWN), "h.md") if c.section.endswith("Curfew")]
+    for before, after in zip(curfew, curfew[1:], strict=False):
+        last_sentence = before.text.rsplit(". ", 1)[-1]
+        assert after.text.startswith(last_sentence)
+
+
+def test_only_a_sections_first_chunk_carries_its_heading_line() -> None:
+    chunks = chunk_document(_doc(MARKDOWN), "h.md")
+    assert [c.heading for c in chunks if c.section.endswith("Rooms")] == ["Rooms"]
+    curfew = [c.heading for c in chunks if c.section.endswith("Curfew")]
+    assert curfew[0] == "Curfew" and set(curfew[1:]) == {""}
+    assert chunks[0].heading == ""  # the intro sits under the document title, not a heading
+
+
+def test_pdf_headings_start_sections_that_carry_over_page_breaks() -> None:
+    doc = Document(
+        Path("x.pdf"),
+        "pdf",
+        "Rules",
+        [
+            Page(1, "Preface text.\n\n2.3 Merit Scholarship\n\nAwarded to the top rank."),
+            Page(2, "It is paid in two parts.\n\nAM 2.6 CHEATING IN EXAMINATIONS\n\nNot allowed."),
+        ],
+    )
+    got = [(c.page, c.section, c.heading) for c in chunk_document(doc, "x.pdf")]
+    assert got == [
+        (1, "Rules", ""),
+        (1, "Rules > 2.3 Merit Scholarship", "2.3 Merit Scholarship"),
+        (2, "Rules > 2.3 Merit Scholarship", ""),
+        (2, "Rules > AM 2.6 CHEATING IN EXAMINATIONS", "AM 2.6 CHEATING IN EXAMINATIONS"),
+    ]

@@ -68,7 +68,9 @@ def test_broken_files_fail_alone_and_changes_are_incremental(tmp_path: Path) -> 
     assert second["library.md"] == "updated"
     assert second["hostel.pdf"] == "removed"
     assert "hostel.pdf" not in _records(kb)
-    assert kb.collection.get(where={"source": "hostel.pdf"})["ids"] == []
+    assert kb.index.chunks.get(where={"source": "hostel.pdf"})["ids"] == []
+    headings = kb.index.headings.get(where={"source": "library.md"})["documents"]
+    assert headings.count("Night reading room") == 1  # re-indexed, not added twice
     assert kb.chunk_count() < chunks_before
 
     third = {o.path: o.status for o in kb.ingest()}

@@ -2,23 +2,7 @@
 
 import pytest
 
-from services.rag.lexical import LexicalIndex
 from services.rag.retriever import MODES, Retriever
-
-
-def test_bm25_ranks_exact_terms_and_ignores_stopword_only_queries() -> None:
-    index = LexicalIndex(
-        ["fees", "library", "bus"],
-        [
-            "Hostel fees are Rs. 42,000 per semester.",
-            "The library opens at 8 am.",
-            "Route 4 bus leaves Amberpur station at 7:10 am.",
-        ],
-    )
-    assert [cid for cid, _ in index.search("bus from amberpur station", 3)][0] == "bus"
-    assert index.search("the of and", 3) == []
-    assert index.search("xylophone", 3) == []
-    assert LexicalIndex([], []).search("fees", 3) == []
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -45,4 +29,18 @@ def test_off_topic_questions_are_not_relevant_in_any_mode(kb) -> None:
 
 def test_unknown_mode_is_refused(kb) -> None:
     with pytest.raises(ValueError, match="hybrid"):
-        Retriever(kb.collection, kb.model, 0.3, mode="magic")
+        Retriever(kb.index, kb.model, 0.3, mode="magic")
+
+
+def test_a_follow_up_takes_its_topic_from_the_previous_question(kb) -> None:
+    alone = kb.retriever.retrieve("and for the hostel?", 3).passages
+    followed = kb.retriever.retrieve("and for the hostel?", 3, history=["mess fee kitni hai"])
+    assert not any("mess" in p.text.lower() and "Rs." in p.text for p in alone[:1])
+    assert "Rs." in followed.passages[0].text and "mess" in followed.passages[0].text.lower()
+
+
+def test_a_new_topic_is_not_dragged_back_to_the_previous_one(kb) -> None:
+    result = kb.retriever.retrieve(
+        "library timings monday to friday", 3, history=["hostel fees kitni hai"]
+    )
+    assert "8:00 am to 10:00 pm" in result.passages[0].text

@@ -5,7 +5,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from collegebot.v1 import rag_pb2, rag_pb2_grpc
+from collegebot.v1 import common_pb2, rag_pb2, rag_pb2_grpc
 
 
 @pytest.fixture
@@ -26,6 +26,21 @@ def test_retrieve_finds_a_fact_that_only_a_pdf_holds(rag) -> None:
     assert hits, [p.text[:80] for p in response.passages]
     assert hits[0].source == "hostel_and_mess.pdf" and hits[0].page >= 1
     assert hits[0].chunk_id and hits[0].title
+
+
+def test_retrieve_reads_a_follow_up_with_the_students_earlier_question(rag) -> None:
+    stub, _ = rag
+    follow_up = "and on friday?"
+    alone = stub.Retrieve(rag_pb2.RetrieveRequest(query=follow_up, k=1), timeout=10)
+    earlier = [
+        common_pb2.Turn(question="library timings", answer="8:00 am to 10:00 pm"),
+        common_pb2.Turn(question="hostel gates close at what time", answer="10:00 pm"),
+    ]
+    with_history = stub.Retrieve(
+        rag_pb2.RetrieveRequest(query=follow_up, k=1, history=earlier), timeout=10
+    )
+    assert "10:30 pm on Friday" not in alone.passages[0].text
+    assert "10:30 pm on Friday" in with_history.passages[0].text  # the latest turn sets the topic
 
 
 def test_an_unrelated_question_is_flagged_as_not_relevant(rag) -> None:
