@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from collegebot.settings import IndexSettings, RuntimeSettings, StoreSettings
 from collegebot.store import sync_engine
+from collegebot.store.models import KnowledgeBaseDocument
 from services.rag.embedder import MiniLM, MiniLMEmbeddingFunction
 from services.rag.index import open_index
 from services.rag.ingest import DocumentOutcome, Ingestor
@@ -20,7 +23,11 @@ class KnowledgeBase:
         self.engine = sync_engine(store.url)
         self.ingestor = Ingestor(self.index, self.model, self.engine, data_dir)
         self.retriever = Retriever(
-            self.index, self.model, index.relevance_threshold, index.retrieval_mode
+            self.index,
+            self.model,
+            index.relevance_threshold,
+            index.retrieval_mode,
+            version=self.version,
         )
         self.default_k = index.retrieve_k
 
@@ -35,10 +42,17 @@ class KnowledgeBase:
         self, paths: list[Path] | None = None, progress: Callable[[str], None] = lambda _: None
     ) -> list[DocumentOutcome]:
         """Bring the index up to date; the retriever sees the changes on its next call."""
-        outcomes = self.ingestor.run(paths, progress)
-        if any(o.status != "unchanged" for o in outcomes):
-            self.retriever.invalidate()
-        return outcomes
+        return self.ingestor.run(paths, progress)
+
+    def version(self) -> tuple:
+        """What the store says the index holds: changes with every document added, changed or
+        removed, whichever replica did it (they share the store as they share the index)."""
+        with self.engine.connect() as connection:
+            return tuple(
+                connection.execute(
+                    select(func.count(), func.max(KnowledgeBaseDocument.ingested_at))
+                ).one()
+            )
 
     def chunk_count(self) -> int:
         return self.index.chunks.count()

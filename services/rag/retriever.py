@@ -11,7 +11,7 @@ topic still wins on its own words.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,23 +61,32 @@ class Retriever:
     calibrated threshold serves every mode.
     """
 
-    def __init__(self, index: Index, model: MiniLM, threshold: float, mode: str = "hybrid") -> None:
+    def __init__(
+        self,
+        index: Index,
+        model: MiniLM,
+        threshold: float,
+        mode: str = "hybrid",
+        version: Callable[[], object] = lambda: None,
+    ) -> None:
+        """`version` names the knowledge base's current state: when it changes (an ingestion
+        here or by another replica sharing the index) the lexical index is rebuilt."""
         if mode not in MODES:
             raise ValueError(f"retrieval mode must be one of {MODES}, not {mode!r}")
         self.index = index
         self.model = model
         self.threshold = threshold
         self.mode = mode
+        self._version = version
         self._lexical: tuple[LexicalIndex, dict[str, int]] | None = None
+        self._lexical_version: object = None
         self._lock = threading.Lock()
-
-    def invalidate(self) -> None:
-        """The knowledge base changed: rebuild the lexical index on next use."""
-        self._lexical = None
 
     def _lexical_index(self) -> tuple[LexicalIndex, dict[str, int]]:
         with self._lock:
-            if self._lexical is None:
+            version = self._version()
+            if self._lexical is None or version != self._lexical_version:
+                self._lexical_version = version
                 everything = self.index.chunks.get(include=["documents", "metadatas"])
                 texts = [
                     f"{m['section']}\n{d}"

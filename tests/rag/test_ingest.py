@@ -77,3 +77,18 @@ def test_broken_files_fail_alone_and_changes_are_incremental(tmp_path: Path) -> 
     assert third["library.md"] == "unchanged"
     hit = kb.retriever.retrieve("is there a night reading room", 3).passages[0]
     assert "2 am" in hit.text
+
+
+def test_a_replica_sees_what_another_ingested_without_being_told(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    shutil.copy(DATA / "library.md", folder)
+    writer = _kb_over(tmp_path, folder)
+    writer.ingest()
+    reader = _kb_over(tmp_path, folder)  # a second rag replica on the same index and store
+    assert not reader.retriever.retrieve("Zanzibar exchange", 3, "lexical").passages
+
+    (folder / "exchange.md").write_text("# Exchange\n\nA Zanzibar exchange runs each spring.\n")
+    writer.ingest()
+    found = reader.retriever.retrieve("Zanzibar exchange", 3, "lexical").passages
+    assert found and "Zanzibar" in found[0].text
