@@ -6,7 +6,8 @@ Each set is indexed into its own throwaway state directory with the same code as
 `collegebot eval retrieval`. Sets:
 
 - qa: tests/eval/qa.jsonl over data/ (our students' wording; dev and holdout splits, follow-ups);
-- ucd: the UCD Student Desk FAQ questions over the FAQ alone;
+- ucd: the UCD Student Desk FAQ questions, and our held-out student paraphrases of them
+  (tests/eval/ucd_paraphrases.jsonl), over the FAQ alone;
 - ucd-mix: the same questions with the FAQ placed among the 202 UCD policy documents;
 - lancaster: page-level citations on two Lancaster regulation PDFs (share of labelled questions
   whose top passage is the labelled document and page, and whose top k include it);
@@ -86,10 +87,18 @@ def qa_set(k: int, work: Path) -> tuple[dict, dict]:
     return evaluate(kb, load_qa(ROOT / "tests/eval/qa.jsonl"), k, list(MODES)), ingest
 
 
+def _ucd_questions() -> list[dict]:
+    """The FAQ's own questions (its headings, word for word) and our held-out paraphrases."""
+    public = load_qa(EXTERNAL / "ucd_studentdesk/qa_public.jsonl")
+    paraphrases = load_qa(ROOT / "tests/eval/ucd_paraphrases.jsonl")
+    return [line | {"split": "FAQ wording"} for line in public] + [
+        line | {"split": "student paraphrases"} for line in paraphrases
+    ]
+
+
 def ucd_set(k: int, work: Path) -> tuple[dict, dict]:
-    folder = EXTERNAL / "ucd_studentdesk"
-    kb, ingest = _ingest(folder / "kb", work / "state")
-    return evaluate(kb, load_qa(folder / "qa_public.jsonl"), k, list(MODES)), ingest
+    kb, ingest = _ingest(EXTERNAL / "ucd_studentdesk/kb", work / "state")
+    return evaluate(kb, _ucd_questions(), k, list(MODES)), ingest
 
 
 def ucd_mix_set(k: int, work: Path) -> tuple[dict, dict]:
@@ -99,8 +108,7 @@ def ucd_mix_set(k: int, work: Path) -> tuple[dict, dict]:
         for path in sorted(source.glob("*.md")):
             shutil.copy(path, mix / path.name)
     kb, ingest = _ingest(mix, work / "state")
-    qa = load_qa(EXTERNAL / "ucd_studentdesk/qa_public.jsonl")
-    return evaluate(kb, qa, k, list(MODES)), ingest
+    return evaluate(kb, _ucd_questions(), k, list(MODES)), ingest
 
 
 def assumption_set(k: int, work: Path) -> tuple[dict, dict]:

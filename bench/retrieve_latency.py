@@ -141,7 +141,8 @@ def main() -> None:
     print(f"Machine: {machine}, Python {platform.python_version()}")
     print(f"Index: {chunks} chunks ({expected} expected) from {len(outcomes)} documents\n")
     print("| Retrieve over gRPC | n | p50 ms | p95 ms | max ms |\n|---|---|---|---|---|")
-    for name, times in (("question alone", plain), ("follow-up with history", follow_ups)):
+    rows = (("all", plain + follow_ups), ("question alone", plain), ("follow-up", follow_ups))
+    for name, times in rows:
         if times:
             print(
                 f"| {name} | {len(times)} | {statistics.median(times):.1f} | "

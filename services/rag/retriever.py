@@ -1,11 +1,18 @@
 """Finding the passages that answer a question: dense, lexical, or a fusion of both.
 
-Every candidate chunk (the best of each ranking) is scored against the question three ways:
-dense similarity of its embedding, lifted to its section heading's similarity when that is higher
-(Markdown sections' first chunks); BM25, max-normalised; and, in hybrid mode, a weighted sum of
-the two. A follow-up ("and for the hostel?") is scored against the student's previous question
-too, at a lower weight, so the earlier topic fills in what the follow-up leaves out while a new
-topic still wins on its own words.
+Chroma finds the dense candidates (its HNSW index over the chunks, and over the section headings);
+BM25 finds the lexical ones. Every candidate is then scored against the question three ways, from a
+snapshot of the knowledge base held in memory (chunk texts, metadata, embeddings and the BM25 index;
+about 4 KB a chunk), so no candidate needs a second trip to Chroma:
+
+- dense: cosine similarity of its embedding, lifted to its section heading's similarity when that
+  is higher (the first chunk of a Markdown, PDF or text section);
+- lexical: BM25, max-normalised;
+- hybrid: a weighted sum of the two.
+
+A follow-up ("and for the hostel?") is scored against the student's previous question too, at a
+lower weight, so the earlier topic fills in what the follow-up leaves out while a new topic still
+wins on its own words.
 """
 
 from __future__ import annotations
@@ -47,11 +54,36 @@ class Retrieval:
     relevant: bool  # confidence below the calibrated threshold: too weak to answer from
 
 
-@dataclass
-class _Candidate:
-    text: str
-    meta: Any
-    embedding: np.ndarray
+class _Snapshot:
+    """The knowledge base as of one version: what scoring needs, in memory."""
+
+    def __init__(self, index: Index, dictionary: frozenset[str]) -> None:
+        everything = index.chunks.get(include=["documents", "metadatas", "embeddings"])
+        self.ids: list[str] = everything["ids"]
+        self.texts: list[str] = list(_field(everything, "documents"))
+        self.metas: list[Any] = list(_field(everything, "metadatas"))
+        self.embeddings = np.asarray(_field(everything, "embeddings"), dtype=np.float32).reshape(
+            len(self.ids), -1
+        )
+        self.position = {cid: i for i, cid in enumerate(self.ids)}
+        self.headings = index.headings.count()
+        self.lexical = LexicalIndex(
+            self.ids,
+            [f"{m['section']}\n{t}" for t, m in zip(self.texts, self.metas, strict=True)],
+            dictionary,
+        )
+
+    def passage(self, row: int, score: float) -> Passage:
+        meta = self.metas[row]
+        return Passage(
+            chunk_id=self.ids[row],
+            text=self.texts[row],
+            source=str(meta["source"]),
+            title=str(meta["title"]),
+            section=str(meta["section"]),
+            page=int(str(meta["page"])),
+            score=score,
+        )
 
 
 class Retriever:
@@ -70,7 +102,7 @@ class Retriever:
         version: Callable[[], object] = lambda: None,
     ) -> None:
         """`version` names the knowledge base's current state: when it changes (an ingestion
-        here or by another replica sharing the index) the lexical index is rebuilt."""
+        here or by another replica sharing the index) the snapshot is rebuilt."""
         if mode not in MODES:
             raise ValueError(f"retrieval mode must be one of {MODES}, not {mode!r}")
         self.index = index
@@ -78,92 +110,70 @@ class Retriever:
         self.threshold = threshold
         self.mode = mode
         self._version = version
-        self._lexical: tuple[LexicalIndex, dict[str, int]] | None = None
-        self._lexical_version: object = None
+        self._snapshot: _Snapshot | None = None
+        self._snapshot_version: object = None
         self._lock = threading.Lock()
 
-    def _lexical_index(self) -> tuple[LexicalIndex, dict[str, int]]:
+    def snapshot(self) -> _Snapshot:
         with self._lock:
             version = self._version()
-            if self._lexical is None or version != self._lexical_version:
-                self._lexical_version = version
-                everything = self.index.chunks.get(include=["documents", "metadatas"])
-                texts = [
-                    f"{m['section']}\n{d}"
-                    for d, m in zip(
-                        everything["documents"] or [], everything["metadatas"] or [], strict=True
-                    )
-                ]
-                lexical = LexicalIndex(everything["ids"], texts, self.model.words)
-                self._lexical = lexical, {cid: i for i, cid in enumerate(lexical.ids)}
-            return self._lexical
+            if self._snapshot is None or version != self._snapshot_version:
+                self._snapshot = _Snapshot(self.index, self.model.words)
+                self._snapshot_version = version
+            return self._snapshot
 
     def retrieve(
         self, query: str, k: int, mode: str | None = None, history: Sequence[str] = ()
     ) -> Retrieval:
         """The `k` best passages for `query`; `history` holds the student's earlier questions."""
         mode = mode or self.mode
-        count = self.index.chunks.count()
-        if not query.strip() or count == 0:
+        snap = self.snapshot()
+        if not query.strip() or not snap.ids:
             return Retrieval([], 0.0, False)
-        lexical, position = self._lexical_index()
         asked = [query] + [q for q in history[-1:] if q.strip()]
-        texts = [lexical.normalise(text) for text in asked]
+        texts = [snap.lexical.normalise(text) for text in asked]
         vectors = self.model.embed(texts)
-        n = min(max(CANDIDATES, k), count)
-        found: dict[str, _Candidate] = {}
-        lifts: list[dict[str, float]] = [{} for _ in texts]  # heading similarity per chunk
+        n = min(max(CANDIDATES, k), len(snap.ids))
+        rows: set[int] = set()
+        lifts: list[dict[int, float]] = [{} for _ in texts]  # row -> heading similarity
 
         if mode in ("hybrid", "dense"):
-            result = self.index.chunks.query(
-                query_embeddings=list(vectors),
-                n_results=n,
-                include=["documents", "metadatas", "embeddings"],
+            found = self.index.chunks.query(
+                query_embeddings=list(vectors), n_results=n, include=["distances"]
             )
-            for per_query in zip(result["ids"], *_columns(result), strict=True):
-                _collect(found, *per_query)
-            headings = self.index.headings.count()
-            if headings:
+            rows |= {snap.position[c] for ids in found["ids"] for c in ids if c in snap.position}
+            if snap.headings:
                 heads = self.index.headings.query(
                     query_embeddings=list(vectors),
-                    n_results=min(n, headings),
+                    n_results=min(n, snap.headings),
                     include=["distances"],
                 )
                 for lift, ids, distances in zip(
                     lifts, heads["ids"], _field(heads, "distances"), strict=True
                 ):
-                    lift.update(
-                        {cid: 1.0 - float(d) for cid, d in zip(ids, distances, strict=True)}
-                    )
+                    for cid, distance in zip(ids, distances, strict=True):
+                        if cid in snap.position:
+                            lift[snap.position[cid]] = 1.0 - float(distance)
+                            rows.add(snap.position[cid])
 
-        lexical_scores: list[np.ndarray] = []
-        wanted = {cid for lift in lifts for cid in lift}
+        lexical = np.zeros((len(texts), len(snap.ids)), dtype=np.float32)
         if mode in ("hybrid", "lexical"):
-            for text in texts:
-                scores = lexical.scores(text)
+            for t, text in enumerate(texts):
+                scores = snap.lexical.scores(text)
                 top = scores.max(initial=0.0)
-                lexical_scores.append(scores / top if top > 0 else scores)
-                wanted |= {lexical.ids[i] for i in np.argsort(-scores)[:n] if scores[i] > 0}
-        missing = sorted(wanted - found.keys())
-        if missing:  # found by one ranking only: fetch text and embedding to score them all ways
-            extra = self.index.chunks.get(
-                ids=missing, include=["documents", "metadatas", "embeddings"]
-            )
-            _collect(found, extra["ids"], *_columns(extra))
-
-        ids = list(found)
-        if not ids:
+                if top > 0:
+                    lexical[t] = scores / top
+                    rows |= {int(i) for i in np.argsort(-scores)[:n] if scores[i] > 0}
+        if not rows:
             return Retrieval([], 0.0, False)
-        embeddings = np.stack([found[cid].embedding for cid in ids])
-        dense = embeddings @ vectors.T  # (candidates, texts)
+
+        candidates = sorted(rows)
+        dense = snap.embeddings[candidates] @ vectors.T  # (candidates, texts)
         for t, lift in enumerate(lifts):
-            for row, cid in enumerate(ids):
-                if cid in lift:
-                    dense[row, t] = max(dense[row, t], lift[cid])
-        if lexical_scores:
-            lexical_part = np.stack([s[[position[cid] for cid in ids]] for s in lexical_scores], 1)
-        else:
-            lexical_part = np.zeros_like(dense)
+            for i, row in enumerate(candidates):
+                if row in lift:
+                    dense[i, t] = max(dense[i, t], lift[row])
+        lexical_part = lexical[:, candidates].T
         if mode == "dense":
             per_text = dense
         elif mode == "lexical":
@@ -176,7 +186,7 @@ class Retriever:
         evidence = np.maximum(dense[:, 0], (dense @ weights) / weights.sum())
 
         ranked = np.argsort(-scores, kind="stable")[:k]
-        passages = [_passage(ids[r], found[ids[r]], float(scores[r])) for r in ranked]
+        passages = [snap.passage(candidates[i], float(scores[i])) for i in ranked]
         confidence = float(evidence[ranked].max())
         return Retrieval(passages, confidence, confidence >= self.threshold)
 
@@ -185,29 +195,3 @@ def _field(result: Any, key: str) -> Any:
     """A field Chroma was asked to include (it gives None or a numpy array, so no `or []`)."""
     value = result[key]
     return [] if value is None else value
-
-
-def _columns(result: Any) -> tuple[Any, Any, Any]:
-    return (
-        _field(result, "documents"),
-        _field(result, "metadatas"),
-        _field(result, "embeddings"),
-    )
-
-
-def _collect(found: dict[str, _Candidate], ids, documents, metadatas, embeddings) -> None:
-    for cid, text, meta, emb in zip(ids, documents, metadatas, embeddings, strict=True):
-        found[cid] = _Candidate(text, meta, np.asarray(emb, dtype=np.float32))
-
-
-def _passage(chunk_id: str, candidate: _Candidate, score: float) -> Passage:
-    meta = candidate.meta
-    return Passage(
-        chunk_id=chunk_id,
-        text=candidate.text,
-        source=str(meta["source"]),
-        title=str(meta["title"]),
-        section=str(meta["section"]),
-        page=int(str(meta["page"])),
-        score=score,
-    )
