@@ -18,7 +18,10 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from tokenizers import Tokenizer
 
 MAX_TOKENS = 256
-BATCH = 32
+# Texts per ONNX call. Measured on the 2-core machine of bench/RESULTS.md with ~660-character
+# chunks: 1 → 50 chunks/s, 8 → 34, 32 → 22 (the int8 model gains nothing from batching here,
+# and every padded token costs). Similar lengths still go together when this is raised.
+BATCH = 1
 DIMENSIONS = 384
 
 
