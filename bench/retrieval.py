@@ -49,18 +49,20 @@ LANCASTER_FILES = {
 }
 
 
-def _ingest(kb_dir: Path, state: Path):
-    """Index `kb_dir` and return the knowledge base with throughput figures."""
+def ingest_timed(kb_dir: Path, state: Path):
+    """Index `kb_dir` under `state` and return the knowledge base with throughput figures
+    (documents and pages counted when added or changed; an up-to-date index has none)."""
     kb = throwaway_knowledge_base(kb_dir, state)
     start = time.perf_counter()
     outcomes = kb.ingest()
     seconds = time.perf_counter() - start
-    docs = [o for o in outcomes if o.status != "failed"]
+    docs = [o for o in outcomes if o.status in ("added", "updated")]
     pages = sum(max(o.pages, 1) for o in docs)
     chunks = kb.chunk_count()
     return kb, {
+        "checked": len(outcomes),
         "documents": len(docs),
-        "failed": len(outcomes) - len(docs),
+        "failed": sum(o.status == "failed" for o in outcomes),
         "pages": pages,
         "chunks": chunks,
         "seconds": round(seconds, 1),
@@ -83,7 +85,7 @@ def _modes_table(name: str, report: dict) -> list[str]:
 
 
 def qa_set(k: int, work: Path) -> tuple[dict, dict]:
-    kb, ingest = _ingest(ROOT / "data", work / "state")
+    kb, ingest = ingest_timed(ROOT / "data", work / "state")
     return evaluate(kb, load_qa(ROOT / "tests/eval/qa.jsonl"), k, list(MODES)), ingest
 
 
@@ -97,7 +99,7 @@ def _ucd_questions() -> list[dict]:
 
 
 def ucd_set(k: int, work: Path) -> tuple[dict, dict]:
-    kb, ingest = _ingest(EXTERNAL / "ucd_studentdesk/kb", work / "state")
+    kb, ingest = ingest_timed(EXTERNAL / "ucd_studentdesk/kb", work / "state")
     return evaluate(kb, _ucd_questions(), k, list(MODES)), ingest
 
 
@@ -107,7 +109,7 @@ def ucd_mix_set(k: int, work: Path) -> tuple[dict, dict]:
     for source in [EXTERNAL / "ucd_studentdesk/kb", EXTERNAL / "ucd_policies"]:
         for path in sorted(source.glob("*.md")):
             shutil.copy(path, mix / path.name)
-    kb, ingest = _ingest(mix, work / "state")
+    kb, ingest = ingest_timed(mix, work / "state")
     return evaluate(kb, _ucd_questions(), k, list(MODES)), ingest
 
 
@@ -133,7 +135,7 @@ def assumption_set(k: int, work: Path) -> tuple[dict, dict]:
         elif line.startswith("- ") and intent and f"utter_{intent}" in answers:
             expected = answers[f"utter_{intent}"][:60]
             qa.append({"question": line[2:].strip(), "expected_text": expected})
-    kb, ingest = _ingest(kb_dir, work / "state")
+    kb, ingest = ingest_timed(kb_dir, work / "state")
     return evaluate(kb, qa, k, list(MODES)), ingest
 
 
@@ -143,7 +145,7 @@ def lancaster_set(k: int, work: Path) -> tuple[dict, dict]:
     kb_dir.mkdir()
     for local, labelled in LANCASTER_FILES.items():
         shutil.copy(folder / local, kb_dir / labelled)
-    kb, ingest = _ingest(kb_dir, work / "state")
+    kb, ingest = ingest_timed(kb_dir, work / "state")
     catalogue = json.loads((folder / "test_catalogue.json").read_text())
     modes: dict[str, dict] = {}
     for mode in MODES:
@@ -174,7 +176,7 @@ def lancaster_set(k: int, work: Path) -> tuple[dict, dict]:
 
 
 def threshold_calibration(work: Path) -> dict:
-    kb, _ = _ingest(ROOT / "data", work / "state")
+    kb, _ = ingest_timed(ROOT / "data", work / "state")
     unanswerable = load_qa(ROOT / "tests/eval/unanswerable.jsonl")
     return calibrate(kb, load_qa(ROOT / "tests/eval/qa.jsonl"), unanswerable)
 

@@ -29,10 +29,10 @@ from pathlib import Path
 import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.retrieval import ingest_timed  # noqa: E402
 from collegebot.v1 import common_pb2, rag_pb2, rag_pb2_grpc  # noqa: E402
 from services.rag.chunking import chunk_document  # noqa: E402
 from services.rag.documents import read_document  # noqa: E402
-from services.rag.evaluation import throwaway_knowledge_base  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = ROOT.parent / "shared" / "eval" / "external"
@@ -97,12 +97,7 @@ def main() -> None:
     args.state.mkdir(parents=True, exist_ok=True)
 
     expected = build_corpus(kb_dir, args.chunks)
-    kb = throwaway_knowledge_base(kb_dir, state)
-    start = time.perf_counter()
-    outcomes = kb.ingest()
-    ingest_s = time.perf_counter() - start
-    changed = [o for o in outcomes if o.status in ("added", "updated")]
-    chunks = kb.chunk_count()
+    kb, ingest = ingest_timed(kb_dir, state)
     del kb
 
     port = free_port()
@@ -139,7 +134,8 @@ def main() -> None:
 
     machine = f"{platform.platform()}, {os.cpu_count()} CPUs"
     print(f"Machine: {machine}, Python {platform.python_version()}")
-    print(f"Index: {chunks} chunks ({expected} expected) from {len(outcomes)} documents\n")
+    chunks, checked = ingest["chunks"], ingest["checked"]
+    print(f"Index: {chunks} chunks ({expected} expected) from {checked} documents\n")
     print("| Retrieve over gRPC | n | p50 ms | p95 ms | max ms |\n|---|---|---|---|---|")
     rows = (("all", plain + follow_ups), ("question alone", plain), ("follow-up", follow_ups))
     for name, times in rows:
@@ -152,15 +148,15 @@ def main() -> None:
         f"\nrag service resident memory: {idle_mb:.0f} MB after start, {current_mb:.0f} MB after "
         f"the asks (peak {peak_mb:.0f} MB)"
     )
-    if changed:
-        pages = sum(max(o.pages, 1) for o in changed)
+    if ingest["documents"]:
         print(
-            f"Ingestion of {len(changed)} documents ({pages} pages, {chunks} chunks) took "
-            f"{ingest_s:.0f} s: {len(changed) / ingest_s:.2f} documents/s, "
-            f"{pages / ingest_s:.2f} pages/s, {chunks / ingest_s:.1f} chunks/s"
+            f"Ingestion of {ingest['documents']} documents ({ingest['pages']} pages, "
+            f"{ingest['chunks']} chunks) took {ingest['seconds']:.0f} s: "
+            f"{ingest['documents_per_s']} documents/s, {ingest['pages_per_s']} pages/s, "
+            f"{ingest['chunks_per_s']} chunks/s"
         )
     else:
-        print(f"Index was up to date: the check of {len(outcomes)} documents took {ingest_s:.1f} s")
+        print(f"Index was up to date: checking {checked} documents took {ingest['seconds']} s")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ class Chunk:
     title: str
     section: str  # heading path, " > " separated
     page: int
-    heading: str = ""  # the Markdown heading line, on the first chunk of its section only
+    heading: str = ""  # the section's heading line, on the first chunk of its section only
 
     def embedding_text(self) -> str:
         """What is embedded: where the passage sits, then the passage."""

@@ -1,7 +1,7 @@
 """The vector index: an embedded Chroma directory, or a Chroma server when CHROMA_HOST is set.
 
-Two collections: the chunks, and the section headings of Markdown documents embedded on their own
-(a short question matches a short heading better than the long passage under it).
+Two collections: the chunks, and the section headings embedded on their own (a short question
+matches a short heading better than the long passage under it).
 """
 
 from __future__ import annotations

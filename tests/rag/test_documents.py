@@ -12,7 +12,9 @@ SEED_PDF = Path(__file__).parents[2] / "../shared/eval/external/seed_cda_college
 
 @pytest.mark.skipif(not SEED_PDF.exists(), reason="needs ../shared/eval")
 def test_a_pdf_extracted_one_word_per_line_becomes_readable_paragraphs() -> None:
-    chunks = chunk_document(read_document(SEED_PDF), "college_info.pdf")
+    doc = read_document(SEED_PDF)
+    assert doc.title == "College info"  # metadata says "Untitled"; its first line is a paragraph
+    chunks = chunk_document(doc, "college_info.pdf")
     admissions = next(c for c in chunks if "Application Fee" in c.text)
     print(admissions.text)  # shown with pytest -s: sentences, not a column of words
     lines = [line for line in admissions.text.splitlines() if line]

@@ -4,7 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
-from services.rag.evaluation import calibrate
+from services.rag.evaluation import calibrate, evaluate
 from tests.conftest import DATA, base_env, run_cli
 
 
@@ -79,3 +79,12 @@ def test_the_threshold_keeps_the_answerable_dev_questions_and_is_reported_on_hol
         "balanced_accuracy": 1.0,
     }
     assert report["holdout"]["unanswerable_refused"] == 1.0
+
+
+def test_unanswerable_lines_are_left_out_of_recall(kb) -> None:
+    qa = [
+        {"question": "library timings monday", "expected_text": "8:00 am to 10:00 pm"},
+        {"question": "what is the capital of france", "unanswerable": True},
+    ]
+    report = evaluate(kb, qa, 5, ["dense"])
+    assert report["n"] == 1 and report["modes"]["dense"]["recall_at_k"] == 1.0

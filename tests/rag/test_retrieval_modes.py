@@ -44,3 +44,14 @@ def test_a_new_topic_is_not_dragged_back_to_the_previous_one(kb) -> None:
         "library timings monday to friday", 3, history=["hostel fees kitni hai"]
     )
     assert "8:00 am to 10:00 pm" in result.passages[0].text
+
+
+def test_a_heading_that_matches_the_question_lifts_its_sections_first_chunk(kb) -> None:
+    question = "regular timings"
+    top = kb.retriever.retrieve(question, 1, "dense").passages[0]
+    assert top.section.endswith("2.1 Regular timings")
+    vector = kb.model.embed([question])[0]
+    stored = kb.index.chunks.get(ids=[top.chunk_id], include=["embeddings"])["embeddings"][0]
+    heading = kb.model.embed(["2.1 Regular timings"])[0]
+    assert top.score > float(vector @ stored)  # the passage alone scores lower
+    assert top.score == pytest.approx(float(vector @ heading), abs=0.01)
