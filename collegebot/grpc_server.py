@@ -19,12 +19,13 @@ async def start_server(
     address: str,
     register: Callable[[grpc.aio.Server], None],
     service_names: Sequence[str],
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
 ) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
     """Start a server on `address` ("host:port"; port 0 picks one) serving health and reflection.
 
     Returns the server, the bound port and the health servicer (SERVING for every service).
     """
-    server = grpc.aio.server()
+    server = grpc.aio.server(interceptors=interceptors)
     register(server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

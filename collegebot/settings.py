@@ -64,8 +64,19 @@ class GatewaySettings(_Settings):
     llm_deadline_s: float = Field(10.0, gt=0)
     # `limits` notation, e.g. "10/minute": more from one sender is throttled.
     rate_limit_per_sender: str = "10/minute"
+    # All senders together: what the rag and llm services are sized for.
+    rate_limit_global: str = "100/second"
+    # Empty: limits counted in this process's memory. redis://host:port/0: shared by replicas.
+    redis_url: SecretStr | None = None
+    # Past this many seconds the webhook is answered with empty TwiML and the reply goes by the
+    # REST API (Twilio gives up on a webhook after 15 s).
+    reply_budget_s: float = Field(12.0, gt=0, lt=15)
+    # Records waiting while the store is unreachable; beyond this the oldest are dropped (counted).
+    record_queue_size: int = Field(10_000, ge=1)
+    # What `human`/`agent` tells the student, with COLLEGE_HELPDESK.
+    office_hours: str = "Monday to Friday, 9:00 to 17:00 IST"
 
-    @field_validator("rate_limit_per_sender")
+    @field_validator("rate_limit_per_sender", "rate_limit_global")
     @classmethod
     def _parses(cls, value: str) -> str:
         from limits import parse
@@ -84,7 +95,38 @@ class TwilioSettings(_Settings):
     twilio_account_sid: str | None = None
     twilio_whatsapp_from: str | None = None
     public_base_url: AnyHttpUrl | None = None
+    # Comma-separated addresses or networks of proxies whose X-Forwarded-Proto/Host are believed
+    # when PUBLIC_BASE_URL is not set (several public hostnames). Empty: no proxy is trusted.
+    trusted_proxies: str = ""
+    # Where the REST API is; tests point it at a local stand-in.
+    twilio_api_base_url: str = "https://api.twilio.com"
     collegebot_env: Env = Env.production
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        import ipaddress
+
+        for item in filter(None, (v.strip() for v in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
+
+    @property
+    def trusted_networks(self) -> list:
+        import ipaddress
+
+        items = filter(None, (v.strip() for v in self.trusted_proxies.split(",")))
+        return [ipaddress.ip_network(item, strict=False) for item in items]
+
+    @property
+    def rest_configured(self) -> bool:
+        """Can the gateway send a reply by the REST API (needed for late answers)?"""
+        return bool(
+            self.twilio_auth_token and self.twilio_account_sid and self.twilio_whatsapp_from
+        )
 
     def require_for_gateway(self) -> None:
         """The gateway's start-up rule; clients such as `collegebot ask` need neither value."""
@@ -94,9 +136,10 @@ class TwilioSettings(_Settings):
                     "TWILIO_AUTH_TOKEN is required in production "
                     "(set COLLEGEBOT_ENV=development to run without signature checks)"
                 )
-            if self.public_base_url is None:
+            if self.public_base_url is None and not self.trusted_proxies:
                 raise ConfigurationError(
-                    "PUBLIC_BASE_URL is required in production (the URL Twilio calls)"
+                    "PUBLIC_BASE_URL is required in production (the URL Twilio calls), "
+                    "unless TRUSTED_PROXIES names the proxies whose X-Forwarded-Host to believe"
                 )
 
     def webhook_url(self, path: str) -> str:
@@ -118,6 +161,9 @@ class StoreSettings(_Settings):
     """The relational store. SQLite under the state directory unless DATABASE_URL is set."""
 
     database_url: SecretStr | None = None
+    # false behind a transaction-mode pooler (Supabase's on port 6543, PgBouncer): it cannot keep
+    # prepared statements between transactions.
+    database_statement_cache: bool = True
     collegebot_state_dir: Path = Path("var")
 
     @property

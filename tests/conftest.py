@@ -99,14 +99,19 @@ def kb(indexed_state: Path):
 class ServerThread:
     """A grpc.aio server running on its own event loop in a thread, so sync tests can use it."""
 
-    def __init__(self, register: Callable[[grpc.aio.Server], None], names: list[str]) -> None:
+    def __init__(
+        self,
+        register: Callable[[grpc.aio.Server], None],
+        names: list[str],
+        interceptors: tuple = (),
+    ) -> None:
         from collegebot.grpc_server import start_server
 
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         future = asyncio.run_coroutine_threadsafe(
-            start_server("127.0.0.1:0", register, names), self.loop
+            start_server("127.0.0.1:0", register, names, interceptors), self.loop
         )
         self.server, self.port, self.health = future.result(timeout=30)
         self.address = f"127.0.0.1:{self.port}"
@@ -135,3 +140,22 @@ def llm_server() -> Iterator[ServerThread]:
     server = ServerThread(register(Responder(InstitutionSettings(), None)), [SERVICE_NAME])
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL 15 cluster for the whole session (each test makes a database)."""
+    from tests.servers import Postgres
+
+    server = Postgres()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    from tests.servers import Redis
+
+    server = Redis()
+    yield server
+    server.close()

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
+from uuid import uuid4
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, create_engine, delete, event, exists, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Session
 
-from collegebot.store.models import Conversation, PerformanceMetric, SystemLog
+from collegebot.store.models import (
+    Conversation,
+    Delivery,
+    Escalation,
+    PerformanceMetric,
+    SystemLog,
+    utcnow,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -36,23 +52,67 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
 
-def sync_engine(url: str) -> Engine:
+def _tuned(engine: Engine) -> Engine:
+    """SQLite in WAL mode: readers (the dashboard) never wait for the gateway's writes."""
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    return engine
+
+
+def _connect_args(url: str, use_async: bool, statement_cache: bool) -> dict[str, Any]:
+    """Driver options. A transaction-mode pooler (Supabase's, PgBouncer) hands each transaction to
+    any server connection, so statements prepared on one are missing on the next: no caching."""
+    if statement_cache or not url.startswith("postgres"):
+        return {}
+    if use_async:
+        return {
+            "statement_cache_size": 0,  # asyncpg's own cache
+            "prepared_statement_cache_size": 0,  # SQLAlchemy's asyncpg adapter cache
+            # Unnamed statements may still be prepared; unique names never collide across clients.
+            "prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__",
+        }
+    return {"prepare_threshold": None}  # psycopg: never prepare
+
+
+def sync_engine(url: str, statement_cache: bool = True) -> Engine:
     _ensure_sqlite_dir(url)
-    return create_engine(_with_driver(url, use_async=False), pool_pre_ping=True)
+    return _tuned(
+        create_engine(
+            _with_driver(url, use_async=False),
+            pool_pre_ping=True,
+            connect_args=_connect_args(url, False, statement_cache),
+        )
+    )
 
 
-def async_engine(url: str) -> AsyncEngine:
+def async_engine(url: str, statement_cache: bool = True) -> AsyncEngine:
     _ensure_sqlite_dir(url)
-    return create_async_engine(_with_driver(url, use_async=True), pool_pre_ping=True)
+    engine = create_async_engine(
+        _with_driver(url, use_async=True),
+        pool_pre_ping=True,
+        connect_args=_connect_args(url, True, statement_cache),
+    )
+    _tuned(engine.sync_engine)
+    return engine
 
 
-def migrate(url: str, revision: str = "head") -> None:
+def migrate(url: str, revision: str = "head", statement_cache: bool = True) -> None:
     """Bring the schema up to `revision` with Alembic."""
     _ensure_sqlite_dir(url)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["url"] = _with_driver(url, use_async=False)
-    command.upgrade(cfg, revision)
+    cfg.attributes["engine"] = sync_engine(url, statement_cache)
+    try:
+        command.upgrade(cfg, revision)
+    finally:
+        cfg.attributes["engine"].dispose()
 
 
 @dataclass
@@ -77,48 +137,88 @@ class TurnRecord:
     stages_ms: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class Outcome:
+    """What became of one inbound message: written after the student has their reply."""
+
+    message_sid: str
+    sender_hash: str  # "" when the message erased its sender's data
+    kind: str
+    status: str  # replied | sent_later | unsent
+    reply: list[str]
+    turn: TurnRecord | None = None
+    escalation: str | None = None  # the reason staff should contact the student
+    sender_masked: str = ""
+    event: tuple[str, str] | None = None  # (event, detail) for system_logs; never student text
+
+
 class Store:
     """Async access for the gateway's hot path."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = async_engine(url)
+    def __init__(self, url: str, statement_cache: bool = True) -> None:
+        self.engine = async_engine(url, statement_cache)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def claim(self, message_sid: str, sender_hash: str, kind: str) -> bool:
+        """Mark this MessageSid as being answered; False if it was claimed before."""
+        async with self.sessions() as session:
+            session.add(Delivery(message_sid=message_sid, sender_hash=sender_hash, kind=kind))
+            try:
+                await session.commit()
+            except IntegrityError:
+                return False
+        return True
+
+    async def delivery(self, message_sid: str) -> Delivery | None:
+        async with self.sessions() as session:
+            return await session.get(Delivery, message_sid)
+
+    async def record(self, outcome: Outcome) -> None:
+        """Write the outcome once: repeating it (a retry after an outage) changes nothing."""
+        sid = outcome.message_sid
+        async with self.sessions() as session, session.begin():
+            updated = await session.execute(
+                update(Delivery)
+                .where(Delivery.message_sid == sid)
+                .values(status=outcome.status, reply=outcome.reply, kind=outcome.kind)
+            )
+            if updated.rowcount == 0:  # the claim never reached the store (it was down)
+                session.add(
+                    Delivery(
+                        message_sid=sid,
+                        sender_hash=outcome.sender_hash,
+                        kind=outcome.kind,
+                        status=outcome.status,
+                        reply=outcome.reply,
+                    )
+                )
+            if outcome.turn is not None and not await _exists(
+                session, Conversation.message_sid == sid
+            ):
+                await _add_turn(session, outcome.turn)
+            if outcome.escalation and not await _exists(session, Escalation.message_sid == sid):
+                session.add(
+                    Escalation(
+                        message_sid=sid,
+                        sender_hash=outcome.sender_hash,
+                        sender_masked=outcome.sender_masked,
+                        reason=outcome.escalation,
+                    )
+                )
+            if outcome.event is not None:
+                event, detail = outcome.event
+                session.add(
+                    SystemLog(service="gateway", level="warning", event=event, detail=detail)
+                )
 
     async def record_turn(self, turn: TurnRecord) -> bool:
         """Write the turn and its stage timings; False if this MessageSid was already recorded."""
-        stages = turn.stages_ms
-        row = Conversation(
-            message_sid=turn.message_sid,
-            sender_hash=turn.sender_hash,
-            sender_masked=turn.sender_masked,
-            question=turn.question,
-            answer=turn.answer,
-            sources=turn.sources,
-            intent=turn.intent,
-            sentiment=turn.sentiment,
-            sentiment_score=turn.sentiment_score,
-            urgency=turn.urgency,
-            confidence=turn.confidence,
-            escalated=turn.escalated,
-            abstained=turn.abstained,
-            generator=turn.generator,
-            status=turn.status,
-            total_ms=stages.get("total", 0.0),
-        )
         async with self.sessions() as session:
-            session.add(row)
             try:
-                await session.flush()
+                await _add_turn(session, turn)
+                await session.commit()
             except IntegrityError:
-                await session.rollback()
                 return False
-            session.add_all(
-                PerformanceMetric(
-                    conversation_id=row.id, service="gateway", stage=stage, duration_ms=ms
-                )
-                for stage, ms in stages.items()
-            )
-            await session.commit()
         return True
 
     async def recent_turns(self, sender_hash: str, n: int) -> list[tuple[str, str]]:
@@ -135,6 +235,46 @@ class Store:
             rows = (await session.execute(query)).all()
         return [(q, a) for q, a in reversed(rows)]
 
+    async def deletion_requested(self, sender_hash: str, within: timedelta) -> bool:
+        """Did this sender ask to delete their data recently (the confirmation's precondition)?"""
+        async with self.sessions() as session:
+            return await _exists(
+                session,
+                Delivery.sender_hash == sender_hash,
+                Delivery.kind == "delete_request",
+                Delivery.created_at >= utcnow() - within,
+            )
+
+    async def erase_sender(self, sender_hash: str) -> int:
+        """Delete every record of one student; returns how many rows went."""
+        conversations = select(Conversation.id).where(Conversation.sender_hash == sender_hash)
+        statements = [
+            delete(PerformanceMetric).where(PerformanceMetric.conversation_id.in_(conversations)),
+            delete(Conversation).where(Conversation.sender_hash == sender_hash),
+            delete(Escalation).where(Escalation.sender_hash == sender_hash),
+            delete(Delivery).where(Delivery.sender_hash == sender_hash),
+        ]
+        return await self._delete(statements)
+
+    async def purge(self, older_than: timedelta) -> int:
+        """Delete every record older than `older_than`; returns how many rows went."""
+        cutoff = utcnow() - older_than
+        old = select(Conversation.id).where(Conversation.created_at < cutoff)
+        statements = [
+            delete(PerformanceMetric).where(
+                (PerformanceMetric.created_at < cutoff) | PerformanceMetric.conversation_id.in_(old)
+            ),
+            *(
+                delete(table).where(table.created_at < cutoff)
+                for table in (Conversation, Escalation, Delivery, SystemLog)
+            ),
+        ]
+        return await self._delete(statements)
+
+    async def _delete(self, statements: list) -> int:
+        async with self.sessions() as session, session.begin():
+            return sum([(await session.execute(s)).rowcount for s in statements])
+
     async def log(self, service: str, level: str, event: str, detail: str = "") -> None:
         async with self.sessions() as session:
             session.add(SystemLog(service=service, level=level, event=event, detail=detail))
@@ -142,3 +282,47 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+async def _exists(session: AsyncSession, *where) -> bool:
+    return bool(await session.scalar(select(exists().where(*where))))
+
+
+async def _add_turn(session: AsyncSession, turn: TurnRecord) -> None:
+    stages = turn.stages_ms
+    row = Conversation(
+        message_sid=turn.message_sid,
+        sender_hash=turn.sender_hash,
+        sender_masked=turn.sender_masked,
+        question=turn.question,
+        answer=turn.answer,
+        sources=turn.sources,
+        intent=turn.intent,
+        sentiment=turn.sentiment,
+        sentiment_score=turn.sentiment_score,
+        urgency=turn.urgency,
+        confidence=turn.confidence,
+        escalated=turn.escalated,
+        abstained=turn.abstained,
+        generator=turn.generator,
+        status=turn.status,
+        total_ms=stages.get("total", 0.0),
+    )
+    session.add(row)
+    await session.flush()
+    session.add_all(
+        PerformanceMetric(conversation_id=row.id, service="gateway", stage=stage, duration_ms=ms)
+        for stage, ms in stages.items()
+    )
+
+
+def escalations(engine: Engine, limit: int = 100, status: str = "open") -> list[Escalation]:
+    """The students waiting for staff, newest first (what the dashboard lists)."""
+    with Session(engine) as session:
+        query = (
+            select(Escalation)
+            .where(Escalation.status == status)
+            .order_by(Escalation.created_at.desc())
+            .limit(limit)
+        )
+        return list(session.scalars(query))

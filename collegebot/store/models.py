@@ -91,3 +91,40 @@ class KnowledgeBaseDocument(Base):
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str] = mapped_column(Text, default="")
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Delivery(Base):
+    """One inbound webhook, claimed by its MessageSid before it is answered.
+
+    The primary key is what makes a repeated delivery (Twilio retries, two replicas at once) get
+    the reply of the first instead of a second answer.
+    """
+
+    __tablename__ = "deliveries"
+
+    message_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Empty once the student asked to erase their data (the row only remembers the reply).
+    sender_hash: Mapped[str] = mapped_column(String(64), index=True, default="")
+    kind: Mapped[str] = mapped_column(String(16))  # question, help, human, delete_request…
+    # pending (being answered), replied (in the webhook's TwiML), sent_later (REST), unsent
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reply: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+
+
+class Escalation(Base):
+    """A student staff should contact: asked for a human, or flagged urgent by the llm."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    sender_hash: Mapped[str] = mapped_column(String(64), index=True)
+    sender_masked: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(16))  # requested | urgent
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )

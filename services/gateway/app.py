@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import grpc
 from fastapi import FastAPI, Response
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from limits import parse
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
 from prometheus_client import make_asgi_app
 
 from collegebot.privacy import Pseudonymiser
@@ -27,38 +26,89 @@ from collegebot.settings import (
 from collegebot.store import Store
 from collegebot.v1 import llm_pb2_grpc, rag_pb2_grpc
 from services.gateway import webhook
-from services.gateway.twilio_io import SignatureCheck
+from services.gateway.commands import Replies
+from services.gateway.once import Once
+from services.gateway.records import RecordWriter
+from services.gateway.throttle import Throttle
+from services.gateway.twilio_io import RestSender, SignatureCheck
 
 log = logging.getLogger("collegebot.gateway")
 WEBHOOK_PATH = "/webhook/whatsapp"
 
+# Calls that fail before reaching rag or llm (a restarting pod) are tried again by gRPC itself,
+# within each call's deadline.
+SERVICE_CONFIG = json.dumps(
+    {
+        "methodConfig": [
+            {
+                "name": [{"service": "collegebot.v1.Rag"}, {"service": "collegebot.v1.Llm"}],
+                "retryPolicy": {
+                    "maxAttempts": 3,
+                    "initialBackoff": "0.05s",
+                    "maxBackoff": "0.5s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    }
+)
 
-def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], webhook.Gateway]:
+
+def channel(address: str) -> grpc.aio.Channel:
+    return grpc.aio.insecure_channel(
+        address, options=[("grpc.enable_retries", 1), ("grpc.service_config", SERVICE_CONFIG)]
+    )
+
+
+def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], Awaitable[webhook.Gateway]]:
     """Read and check every setting now (so a bad one stops start-up); build on demand."""
     twilio, privacy, gateway = load(TwilioSettings), load(PrivacySettings), load(GatewaySettings)
     twilio.require_for_gateway()
-    store_url, institution = load(StoreSettings).url, load(InstitutionSettings)
+    store_settings, institution = load(StoreSettings), load(InstitutionSettings)
     token = twilio.twilio_auth_token.get_secret_value() if twilio.twilio_auth_token else None
-    signature = SignatureCheck(token, twilio.webhook_url(WEBHOOK_PATH))
+    public = str(twilio.public_base_url) if twilio.public_base_url else None
+    signature = SignatureCheck(token, public, twilio.trusted_networks)
     if not signature.enforced:
         log.warning(
             "DEVELOPMENT MODE: no TWILIO_AUTH_TOKEN, webhook signatures are NOT checked. "
             "Never expose this gateway to the internet."
         )
+    if not twilio.rest_configured:
+        log.warning(
+            "TWILIO_ACCOUNT_SID or TWILIO_WHATSAPP_FROM not set: answers slower than "
+            "REPLY_BUDGET_S keep the webhook waiting instead of going by the REST API"
+        )
     assert privacy.sender_hash_key is not None  # the settings class fills it in development
     hash_key = privacy.sender_hash_key.get_secret_value()
+    redis_url = gateway.redis_url.get_secret_value() if gateway.redis_url else None
 
-    def build(channels: dict[str, grpc.aio.Channel]) -> webhook.Gateway:
+    async def build(channels: dict[str, grpc.aio.Channel]) -> webhook.Gateway:
+        store = Store(store_settings.url, store_settings.database_statement_cache)
+        records = RecordWriter(store, gateway.record_queue_size)
+        records.start()
+        rest = None
+        if twilio.rest_configured:
+            assert token and twilio.twilio_account_sid and twilio.twilio_whatsapp_from
+            rest = RestSender(
+                twilio.twilio_account_sid,
+                token,
+                twilio.twilio_whatsapp_from,
+                twilio.twilio_api_base_url,
+            )
         return webhook.Gateway(
             signature=signature,
             rag=rag_pb2_grpc.RagStub(channels["rag"]),
             llm=llm_pb2_grpc.LlmStub(channels["llm"]),
-            store=Store(store_url),
+            store=store,
+            records=records,
+            once=Once(store, webhook.STORE_WAIT_S, gateway.reply_budget_s),
+            throttle=Throttle(gateway.rate_limit_per_sender, gateway.rate_limit_global, redis_url),
             pseudonyms=Pseudonymiser(hash_key),
             institution=institution,
             settings=gateway,
-            limiter=MovingWindowRateLimiter(MemoryStorage()),
-            per_sender=parse(gateway.rate_limit_per_sender),
+            replies=Replies.for_college(institution, gateway),
+            rest=rest,
         )
 
     return build
@@ -74,22 +124,29 @@ async def _serving(channel: grpc.aio.Channel) -> bool:
     return response.status == health_pb2.HealthCheckResponse.SERVING
 
 
+async def _shutdown(gw: webhook.Gateway) -> None:
+    """Finish late answers and write waiting records before the process goes."""
+    if gw.tasks:
+        await asyncio.wait(gw.tasks, timeout=gw.settings.llm_deadline_s + 10)
+    await gw.records.drain(timeout_s=10)
+    if gw.rest is not None:
+        await gw.rest.close()
+    await gw.store.close()
+
+
 def create_app() -> FastAPI:
     addresses = load(ServiceAddresses)
     build_gateway = gateway_factory()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        channels = {
-            "rag": grpc.aio.insecure_channel(addresses.rag_address),
-            "llm": grpc.aio.insecure_channel(addresses.llm_address),
-        }
+        channels = {"rag": channel(addresses.rag_address), "llm": channel(addresses.llm_address)}
         app.state.channels = channels
-        app.state.gateway = build_gateway(channels)
+        app.state.gateway = await build_gateway(channels)
         yield
-        await app.state.gateway.store.close()
-        for channel in channels.values():
-            await channel.close()
+        await _shutdown(app.state.gateway)
+        for ch in channels.values():
+            await ch.close()
 
     app = FastAPI(title="collegebot gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(webhook.router)

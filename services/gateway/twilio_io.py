@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+import aiohttp
+from starlette.requests import Request
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
+from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 MAX_FORM_BYTES = 64 * 1024  # a 4,096-character body, URL-encoded, plus Twilio's fields fits easily
@@ -57,23 +66,88 @@ def parse_message(form: dict[str, str]) -> InboundMessage:
 
 
 class SignatureCheck:
-    """Twilio's X-Twilio-Signature, computed over the public URL the operator configured.
+    """Twilio's X-Twilio-Signature, computed over the URL Twilio called.
 
-    Without a token (development only) every request passes; the gateway says so at start.
+    That URL is PUBLIC_BASE_URL + the path when configured: what the pod sees behind a proxy or
+    load balancer (another scheme, host and port) never matters. Without it, the scheme and host
+    come from X-Forwarded-Proto/Host only when the request comes from a trusted proxy; anyone
+    else could forge those headers. Without a token (development only) every request passes.
     """
 
-    def __init__(self, auth_token: str | None, url: str) -> None:
+    def __init__(
+        self,
+        auth_token: str | None,
+        public_base_url: str | None,
+        trusted_proxies: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network] = (),
+    ) -> None:
         self.validator = RequestValidator(auth_token) if auth_token else None
-        self.url = url
+        self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
+        self.trusted_proxies = tuple(trusted_proxies)
 
     @property
     def enforced(self) -> bool:
         return self.validator is not None
 
-    def valid(self, form: dict[str, str], signature: str | None) -> bool:
+    def url(self, request: Request) -> str:
+        """The URL Twilio signed: base, path and query string."""
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if self.public_base_url:
+            return self.public_base_url + path
+        scheme, host = request.url.scheme, request.headers.get("host", "")
+        if self._from_trusted_proxy(request):
+            # A chain of proxies appends; the first value is what the client (Twilio) used.
+            scheme = _first(request.headers.get("x-forwarded-proto")) or scheme
+            host = _first(request.headers.get("x-forwarded-host")) or host
+        return f"{scheme}://{host}{path}"
+
+    def _from_trusted_proxy(self, request: Request) -> bool:
+        try:
+            peer = ipaddress.ip_address(request.client.host if request.client else "")
+        except ValueError:
+            return False
+        return any(peer in network for network in self.trusted_proxies)
+
+    def valid(self, request: Request, form: dict[str, str], signature: str | None) -> bool:
         if self.validator is None:
             return True
-        return bool(signature) and self.validator.validate(self.url, form, signature)
+        return bool(signature) and self.validator.validate(self.url(request), form, signature)
+
+
+def _first(header: str | None) -> str:
+    return (header or "").split(",")[0].strip()
+
+
+def _transient(error: BaseException) -> bool:
+    if isinstance(error, TwilioRestException):
+        return error.status == 429 or error.status >= 500
+    return isinstance(error, aiohttp.ClientError | asyncio.TimeoutError)
+
+
+class RestSender:
+    """Sends a reply through Twilio's Messages API: for answers too late for the webhook."""
+
+    def __init__(self, account_sid: str, auth_token: str, sender: str, api_base_url: str) -> None:
+        self.http = AsyncTwilioHttpClient(timeout=10)
+        self.client = Client(account_sid, auth_token, http_client=self.http)
+        self.client.api.base_url = api_base_url.rstrip("/")
+        self.sender = sender if sender.startswith("whatsapp:") else f"whatsapp:{sender}"
+
+    async def send(self, to: str, parts: list[str]) -> None:
+        """One message per part, each retried on Twilio's 429/5xx and network errors."""
+        for part in parts:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(_transient),
+                stop=stop_after_attempt(4),
+                wait=wait_exponential(multiplier=0.2, max=3),
+                reraise=True,
+            ):
+                with attempt:
+                    await self.client.messages.create_async(
+                        to=f"whatsapp:{to}", from_=self.sender, body=part
+                    )
+
+    async def close(self) -> None:
+        await self.http.close()
 
 
 def twiml(parts: list[str]) -> str:

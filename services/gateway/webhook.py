@@ -1,25 +1,33 @@
-"""The message path, top to bottom: validate, limit, retrieve, respond, reply, record."""
+"""The message path, top to bottom: validate, once, limit, command, retrieve, respond, reply,
+record."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
 
 import grpc
-from fastapi import APIRouter, BackgroundTasks, Request, Response
-from limits import RateLimitItem
-from limits.aio.strategies import MovingWindowRateLimiter
+import sentry_sdk
+from fastapi import APIRouter, Request, Response
 from prometheus_client import Counter, Histogram
 
 from collegebot.privacy import Pseudonymiser
 from collegebot.settings import GatewaySettings, InstitutionSettings
-from collegebot.store import Store, TurnRecord
+from collegebot.store import Outcome, Store, TurnRecord
 from collegebot.v1 import common_pb2, llm_pb2, llm_pb2_grpc, rag_pb2, rag_pb2_grpc
+from services.gateway.commands import CONFIRM_WINDOW, Command, Replies, parse_command
+from services.gateway.once import Once
+from services.gateway.records import STORE_UNAVAILABLE, RecordWriter
+from services.gateway.throttle import Throttle
 from services.gateway.twilio_io import (
     MAX_BODY_CHARS,
     MAX_FORM_BYTES,
     BadRequest,
+    InboundMessage,
+    RestSender,
     SignatureCheck,
     parse_form,
     parse_message,
@@ -37,6 +45,8 @@ STAGE_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15),
 )
 TWIML = "application/xml"
+# The hot path never waits longer than this for the store; past it the store counts as down.
+STORE_WAIT_S = 1.0
 
 
 @dataclass
@@ -47,17 +57,27 @@ class Gateway:
     rag: rag_pb2_grpc.RagStub
     llm: llm_pb2_grpc.LlmStub
     store: Store
+    records: RecordWriter
+    once: Once
+    throttle: Throttle
     pseudonyms: Pseudonymiser
     institution: InstitutionSettings
     settings: GatewaySettings
-    limiter: MovingWindowRateLimiter
-    per_sender: RateLimitItem
+    replies: Replies
+    rest: RestSender | None  # None: late answers cannot be sent, so the webhook waits for them
+    tasks: set[asyncio.Task] = field(default_factory=set)
 
     def unreachable(self) -> str:
         return (
             "Sorry, I can't reach the college handbook right now. "
             f"Please try again in a few minutes or contact {self.institution.college_helpdesk}."
         )
+
+    def spawn(self, coroutine: Coroutine) -> None:
+        """Run beside the request, kept referenced until done (app shutdown waits for them)."""
+        task = asyncio.create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
 
 async def _read_bounded(request: Request) -> bytes:
@@ -88,7 +108,7 @@ def _refuse(status: int, reason: str, outcome: str) -> Response:
 
 
 @router.post("/webhook/whatsapp")
-async def whatsapp_webhook(request: Request, background: BackgroundTasks) -> Response:
+async def whatsapp_webhook(request: Request) -> Response:
     gw: Gateway = request.app.state.gateway
     started = time.perf_counter()
 
@@ -99,42 +119,127 @@ async def whatsapp_webhook(request: Request, background: BackgroundTasks) -> Res
         return _refuse(413, "request body too large", "too_large")
     except BadRequest as e:
         return _refuse(400, str(e), "malformed")
-    if not gw.signature.valid(form, request.headers.get("x-twilio-signature")):
+    if not gw.signature.valid(request, form, request.headers.get("x-twilio-signature")):
         return _refuse(403, "invalid Twilio signature", "forged")
     try:
         message = parse_message(form)
     except BadRequest as e:
         return _refuse(400, str(e), "malformed")
 
+    # 2. Once: a repeated MessageSid gets the first delivery's reply, never a second answer.
     question = message.body.strip()
-    if not question:
-        text_only = "I can only read text messages for now. Please type your question."
-        return _reply([text_only if message.num_media else "Please type your question."], "empty")
-    if len(question) > MAX_BODY_CHARS:
-        return _reply(
-            [
-                f"That message is too long for me. Please ask in under "
-                f"{MAX_BODY_CHARS:,} characters."
-            ],
-            "too_long",
-        )
-
-    # 2. Limit: one sender cannot flood the service; they are told once per window.
+    command = parse_command(question)
     sender_hash = gw.pseudonyms.hash(message.sender)
-    if not await gw.limiter.hit(gw.per_sender, "sender", sender_hash):
-        if await gw.limiter.hit(gw.per_sender, "told", sender_hash, cost=gw.per_sender.amount):
-            return _reply(
-                ["You're sending messages too quickly. Please wait a minute and try again."],
-                "throttled",
-            )
-        return _reply([], "throttled_silent")
+    repeat = await gw.once.begin(message.sid, sender_hash, command or "question")
+    if repeat is not None:
+        return _reply(repeat, "duplicate")
+    outcome = Outcome(
+        message.sid,
+        sender_hash,
+        command or "question",
+        "replied",
+        [],
+        sender_masked=gw.pseudonyms.mask(message.sender),
+    )
+    parts: list[str] = []
+    try:
+        parts, label = await _answer(gw, message, question, command, outcome, started)
+    except Exception as e:  # a bug must cost neither the student their reply nor Twilio a 500
+        sentry_sdk.capture_exception(e)
+        log.error("message %s failed: %s", message.sid, type(e).__name__)
+        parts, label = [gw.unreachable()], "error"
+        outcome.event = ("gateway_error", type(e).__name__)
+    finally:
+        gw.once.done(message.sid, parts)
+    if label != "late":  # a late answer is recorded once it has been sent
+        outcome.reply = parts
+        gw.records.submit(outcome)
+    return _reply(parts, label)
 
-    # 3. Context, retrieve, respond.
-    history = [
-        common_pb2.Turn(question=q, answer=a)
-        for q, a in await gw.store.recent_turns(sender_hash, gw.institution.history_turns)
-    ]
+
+async def _answer(
+    gw: Gateway,
+    message: InboundMessage,
+    question: str,
+    command: Command | None,
+    outcome: Outcome,
+    started: float,
+) -> tuple[list[str], str]:
+    """The reply to a first delivery and its outcome label; fills in `outcome` on the way."""
+    if not question:
+        outcome.kind = "media" if message.num_media else "empty"
+        return [gw.replies.text_only if message.num_media else gw.replies.type_a_question], "empty"
+    if len(question) > MAX_BODY_CHARS:
+        outcome.kind = "too_long"
+        return [
+            f"That message is too long for me. Please ask in under {MAX_BODY_CHARS:,} characters."
+        ], "too_long"
+
+    # 3. Limit: per sender and for everyone; a throttled student is told once when to come back.
+    verdict = await gw.throttle.check(outcome.sender_hash)
+    if not verdict.allowed:
+        outcome.kind = "throttled"
+        if verdict.notice is None:
+            return [], "throttled_silent"
+        return [verdict.notice], "throttled"
+
+    # 4. Commands before AI.
+    if command is not None:
+        return await _command(gw, command, outcome), f"command_{command}"
+
+    # 5. Context, retrieve, respond; within the time budget, or the reply goes by REST.
+    history = await _history(gw, outcome.sender_hash)
+    work = asyncio.create_task(_ask(gw, question, history, started))
+    try:
+        answer = await asyncio.wait_for(
+            asyncio.shield(work), gw.settings.reply_budget_s - (time.perf_counter() - started)
+        )
+    except TimeoutError:
+        if gw.rest is None:
+            answer = await work
+        else:
+            gw.spawn(_send_late(gw, message, question, work, outcome))
+            return [], "late"
+    return _fill(outcome, message, question, answer), answer.reply.generator
+
+
+async def _command(gw: Gateway, command: Command, outcome: Outcome) -> list[str]:
+    if command is Command.human:
+        outcome.escalation = "requested"
+    elif command is Command.delete_confirm:
+        try:
+            if not await gw.store.deletion_requested(outcome.sender_hash, CONFIRM_WINDOW):
+                return [gw.replies.delete_not_requested]
+            await gw.store.erase_sender(outcome.sender_hash)
+        except STORE_UNAVAILABLE:
+            return [gw.replies.delete_unavailable]
+        outcome.sender_hash = ""  # this message's own record keeps no trace of the student
+    return [gw.replies.for_command(command)]
+
+
+async def _history(gw: Gateway, sender_hash: str) -> list[common_pb2.Turn]:
+    """The student's recent turns; none while the store is down (the answer still comes)."""
+    try:
+        turns = await asyncio.wait_for(
+            gw.store.recent_turns(sender_hash, gw.institution.history_turns), STORE_WAIT_S
+        )
+    except STORE_UNAVAILABLE:
+        return []
+    return [common_pb2.Turn(question=q, answer=a) for q, a in turns]
+
+
+@dataclass
+class _Answer:
+    reply: llm_pb2.RespondResponse
+    stages: dict[str, float]  # milliseconds
+    unavailable: str = ""  # the gRPC status when rag or llm could not answer
+
+
+async def _ask(
+    gw: Gateway, question: str, history: list[common_pb2.Turn], started: float
+) -> _Answer:
     stages: dict[str, float] = {}
+    unavailable = ""
     t = time.perf_counter()
     try:
         retrieved = await gw.rag.Retrieve(
@@ -154,34 +259,30 @@ async def whatsapp_webhook(request: Request, background: BackgroundTasks) -> Res
         )
         stages["respond"] = (time.perf_counter() - t) * 1000
     except grpc.aio.AioRpcError as e:
-        log.warning("message %s degraded: %s", message.sid, e.code().name)
-        background.add_task(_log_event, gw, "dependency_unavailable", e.code().name)
+        unavailable = e.code().name
+        log.warning("rag or llm unavailable: %s", unavailable)
         reply = llm_pb2.RespondResponse(
             answer=gw.unreachable(), parts=[gw.unreachable()], generator="unavailable"
         )
     stages["total"] = (time.perf_counter() - started) * 1000
     for stage, ms in stages.items():
         STAGE_SECONDS.labels(stage).observe(ms / 1000)
-
-    # 4. Record after replying; the student does not wait for the store.
-    background.add_task(_record, gw, message, sender_hash, reply, stages)
-    return _reply(list(reply.parts) or [reply.answer], reply.generator)
+    return _Answer(reply, stages, unavailable)
 
 
-async def _log_event(gw: Gateway, event: str, detail: str) -> None:
-    """Staff see degraded answers in system_logs; details never include the student's text."""
-    try:
-        await gw.store.log("gateway", "warning", event, detail)
-    except Exception as e:
-        log.error("could not write system log %s: %s", event, type(e).__name__)
-
-
-async def _record(gw: Gateway, message, sender_hash: str, reply, stages: dict[str, float]) -> None:
-    turn = TurnRecord(
+def _fill(outcome: Outcome, message: InboundMessage, question: str, answer: _Answer) -> list[str]:
+    """Complete the record with the answer; returns the parts to send."""
+    reply = answer.reply
+    degraded = bool(answer.unavailable)
+    if degraded:
+        outcome.event = ("dependency_unavailable", answer.unavailable)
+    if reply.escalate:
+        outcome.escalation = "urgent"
+    outcome.turn = TurnRecord(
         message_sid=message.sid,
-        sender_hash=sender_hash,
-        sender_masked=gw.pseudonyms.mask(message.sender),
-        question=message.body,
+        sender_hash=outcome.sender_hash,
+        sender_masked=outcome.sender_masked,
+        question=question,
         answer=reply.answer,
         sources=[{"source": s.source, "page": s.page, "section": s.section} for s in reply.sources],
         intent=reply.intent,
@@ -192,11 +293,26 @@ async def _record(gw: Gateway, message, sender_hash: str, reply, stages: dict[st
         escalated=reply.escalate,
         abstained=reply.abstained,
         generator=reply.generator,
-        status="degraded" if reply.generator == "unavailable" else "answered",
-        stages_ms=stages,
+        status="degraded" if degraded else "answered",
+        stages_ms=answer.stages,
     )
+    outcome.reply = list(reply.parts) or [reply.answer]
+    return outcome.reply
+
+
+async def _send_late(
+    gw: Gateway, message: InboundMessage, question: str, work: asyncio.Task, outcome: Outcome
+) -> None:
+    """The answer came after the webhook was answered: send it by REST, then record it."""
+    assert gw.rest is not None
+    _fill(outcome, message, question, await work)
     try:
-        if not await gw.store.record_turn(turn):
-            log.info("message %s was already recorded", message.sid)
-    except Exception as e:  # the student has their answer; losing the record is logged, not raised
-        log.error("could not record message %s: %s", message.sid, type(e).__name__)
+        await gw.rest.send(message.sender, outcome.reply)
+        outcome.status = "sent_later"
+        WEBHOOKS.labels("sent_later").inc()
+    except Exception as e:
+        log.error("late reply to message %s not sent: %s", message.sid, type(e).__name__)
+        outcome.status = "unsent"
+        outcome.event = ("late_reply_unsent", type(e).__name__)
+        WEBHOOKS.labels("late_unsent").inc()
+    gw.records.submit(outcome)

@@ -1,18 +1,17 @@
-"""Alembic environment: runs migrations on the URL `collegebot.store.migrate` hands over."""
+"""Alembic environment: runs migrations on the engine `collegebot.store.migrate` hands over."""
 
 from alembic import context
-from sqlalchemy import create_engine
 
 from collegebot.store.models import Base
 
-url = context.config.attributes.get("url")
-if url is None:  # run through the alembic CLI: use the same settings as the services
+engine = context.config.attributes.get("engine")
+if engine is None:  # run through the alembic CLI: use the same settings as the services
     from collegebot.settings import StoreSettings, load
-    from collegebot.store import _with_driver
+    from collegebot.store import sync_engine
 
-    url = _with_driver(load(StoreSettings).url, use_async=False)
+    settings = load(StoreSettings)
+    engine = sync_engine(settings.url, settings.database_statement_cache)
 
-engine = create_engine(url)
 with engine.connect() as connection:
     context.configure(
         connection=connection,
@@ -21,4 +20,3 @@ with engine.connect() as connection:
     )
     with context.begin_transaction():
         context.run_migrations()
-engine.dispose()

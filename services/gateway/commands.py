@@ -1,0 +1,90 @@
+"""Commands a student can send instead of a question, answered before any AI is involved."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from collegebot.settings import GatewaySettings, InstitutionSettings
+
+# How long a "delete my data" waits for its confirmation.
+CONFIRM_WINDOW = timedelta(minutes=10)
+
+
+class Command(StrEnum):
+    help = "help"
+    human = "human"
+    delete_request = "delete_request"
+    delete_confirm = "delete_confirm"
+    stop = "stop"
+
+
+# Only a whole message is a command: "help me with the hostel fee" is a question.
+_PHRASES = {
+    "help": Command.help,
+    "menu": Command.help,
+    "human": Command.human,
+    "agent": Command.human,
+    "talk to a human": Command.human,
+    "delete my data": Command.delete_request,
+    "confirm delete": Command.delete_confirm,
+    "stop": Command.stop,
+    "unsubscribe": Command.stop,
+}
+
+
+def parse_command(text: str) -> Command | None:
+    """The command `text` is, ignoring case, punctuation and extra spaces; None for a question."""
+    words = re.sub(r"[^\w\s]", " ", text.lower()).split()
+    return _PHRASES.get(" ".join(words))
+
+
+@dataclass(frozen=True)
+class Replies:
+    """What the bot says for each command and for messages it will not answer with the AI."""
+
+    help: str
+    human: str
+    delete_request: str
+    delete_confirm: str
+    delete_not_requested: str
+    delete_unavailable: str
+    stop: str
+    text_only: str
+    type_a_question: str
+
+    @classmethod
+    def for_college(cls, institution: InstitutionSettings, gateway: GatewaySettings) -> Replies:
+        minutes = int(CONFIRM_WINDOW.total_seconds() // 60)
+        return cls(
+            help=(
+                f"Hi! I answer questions about {institution.college_name} from its official "
+                "documents: admissions, fees, hostel, exams, library and more. Just type your "
+                "question.\n\n"
+                "*human*: talk to a person\n"
+                "*delete my data*: erase everything I keep about you\n"
+                "*stop*: end the conversation"
+            ),
+            human=(
+                "I've asked the student-services team to get back to you. "
+                f"Office hours: {gateway.office_hours}. "
+                f"You can also reach {institution.college_helpdesk}."
+            ),
+            delete_request=(
+                "This erases every message of yours that I keep. To go ahead, reply "
+                f"*confirm delete* within {minutes} minutes."
+            ),
+            delete_confirm="Done: every record of your messages has been erased.",
+            delete_not_requested=("To erase your data, first send *delete my data*, then confirm."),
+            delete_unavailable=(
+                "Sorry, I can't erase your data right now. Please try again in a few minutes."
+            ),
+            stop=("OK, I won't send you anything more. Message me any time you need help again."),
+            text_only="I can only read text messages for now. Please type your question.",
+            type_a_question="Please type your question.",
+        )
+
+    def for_command(self, command: Command) -> str:
+        return getattr(self, command.value)

@@ -1,0 +1,65 @@
+"""Exactly one answer per MessageSid, however often and however simultaneously Twilio delivers it.
+
+The first delivery claims the MessageSid in the store (its primary key decides between replicas);
+repeats on this replica wait for the first's reply in memory, repeats on another replica read it
+from the store once it is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from collegebot.store import Store
+from services.gateway.records import STORE_UNAVAILABLE
+
+log = logging.getLogger("collegebot.gateway")
+POLL_S = 0.1
+
+
+class Once:
+    def __init__(self, store: Store, store_wait_s: float, repeat_wait_s: float) -> None:
+        self.store = store
+        self.store_wait_s = store_wait_s
+        self.repeat_wait_s = repeat_wait_s
+        self.inflight: dict[str, asyncio.Future[list[str]]] = {}
+
+    async def begin(self, sid: str, sender_hash: str, kind: str) -> list[str] | None:
+        """None: this is the first delivery, answer it and call `done`. Else the reply it got."""
+        if (first := self.inflight.get(sid)) is not None:
+            return await asyncio.shield(first)
+        self.inflight[sid] = asyncio.get_running_loop().create_future()
+        try:
+            claimed = await asyncio.wait_for(
+                self.store.claim(sid, sender_hash, kind), self.store_wait_s
+            )
+        except STORE_UNAVAILABLE as e:
+            # Answering twice is better than not at all; the record will claim it later.
+            log.warning("store unavailable for message %s (%s)", sid, type(e).__name__)
+            claimed = True
+        if claimed:
+            return None
+        reply = await self._recorded_reply(sid)
+        self.done(sid, reply)
+        return reply
+
+    def done(self, sid: str, reply: list[str]) -> None:
+        """Hand the first delivery's reply (empty: sent later by REST) to repeats waiting here."""
+        first = self.inflight.pop(sid, None)
+        if first is not None and not first.done():
+            first.set_result(reply)
+
+    async def _recorded_reply(self, sid: str) -> list[str]:
+        """Another replica (or an earlier run) answers it: its reply, once recorded."""
+        deadline = asyncio.get_running_loop().time() + self.repeat_wait_s
+        while True:
+            try:
+                delivery = await asyncio.wait_for(self.store.delivery(sid), self.store_wait_s)
+            except STORE_UNAVAILABLE:
+                delivery = None
+            if delivery is not None and delivery.status != "pending":
+                # A reply sent by REST has reached the student already: nothing more in TwiML.
+                return list(delivery.reply) if delivery.status == "replied" else []
+            if asyncio.get_running_loop().time() > deadline:
+                return []  # still being answered elsewhere; it will reach the student from there
+            await asyncio.sleep(POLL_S)

@@ -1,0 +1,65 @@
+"""Rate limits with `limits`: per sender and for everyone together, in memory or in Redis."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+log = logging.getLogger("collegebot.gateway")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    notice: str | None = None  # what to tell a throttled student; None: they were told already
+
+
+ALLOWED = Verdict(True)
+
+
+def _wait(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' * (seconds != 1)}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' * (minutes != 1)}"
+
+
+class Throttle:
+    """Moving windows keyed by the sender's pseudonym, shared by replicas when Redis is used."""
+
+    def __init__(self, per_sender: str, everyone: str, redis_url: str | None = None) -> None:
+        uri = "async+" + redis_url if redis_url else "async+memory://"
+        self.storage = storage_from_string(uri)
+        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.per_sender, self.everyone = parse(per_sender), parse(everyone)
+
+    async def check(self, sender_hash: str) -> Verdict:
+        """Count this message; a throttled sender is told once per window when to try again."""
+        try:
+            for item, key, why in (
+                (self.per_sender, sender_hash, "You're sending messages faster than I can answer."),
+                (self.everyone, "everyone", "Lots of students are messaging me right now."),
+            ):
+                if not await self.limiter.hit(item, "collegebot", key):
+                    return await self._throttled(item, key, sender_hash, why)
+        except Exception as e:  # a broken limiter must not silence students
+            log.warning(
+                "rate limiter unavailable (%s); letting the message through", type(e).__name__
+            )
+        return ALLOWED
+
+    async def _throttled(
+        self, item: RateLimitItem, key: str, sender_hash: str, why: str
+    ) -> Verdict:
+        # One notice per sender and window: the first "told" hit fills that window at once.
+        if not await self.limiter.hit(item, "collegebot-told", key, sender_hash, cost=item.amount):
+            return Verdict(False)
+        stats = await self.limiter.get_window_stats(item, "collegebot", key)
+        seconds = max(1, math.ceil(stats.reset_time - time.time()))
+        return Verdict(False, f"{why} Please try again in about {_wait(seconds)}.")

@@ -1,0 +1,110 @@
+"""A gateway in front of real rag and llm servers whose calls are counted, in any configuration
+a test needs."""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from urllib.parse import urlencode
+
+import pytest
+from fastapi.testclient import TestClient
+from twilio.request_validator import RequestValidator
+
+from collegebot.store import migrate
+from services.gateway.app import create_app
+from tests.conftest import ServerThread
+from tests.servers import CallCounter
+
+TOKEN = "gateway-test-token-0123456789abcdef"
+PUBLIC = "https://bot.example.edu"  # what Twilio calls; the pod sees another host (a proxy)
+PATH = "/webhook/whatsapp"
+ACCOUNT = "AC" + "1" * 32
+
+
+def form(body: str, sender: str = "+919812345678", sid: str | None = None, **extra) -> dict:
+    sid = sid or "SM" + os.urandom(16).hex()
+    return {
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "AccountSid": ACCOUNT,
+        "From": f"whatsapp:{sender}",
+        "To": "whatsapp:+14155238886",
+        "Body": body,
+        "NumMedia": "0",
+        "ProfileName": "Asha",
+        "WaId": sender.lstrip("+"),
+        **extra,
+    }
+
+
+def signature(params: dict, url: str = PUBLIC + PATH, token: str = TOKEN) -> str:
+    return RequestValidator(token).compute_signature(url, params)
+
+
+def send(client: TestClient, params: dict, headers: dict | None = None, signed: bool = True):
+    extra = {"X-Twilio-Signature": signature(params)} if signed else {}
+    return client.post(
+        PATH,
+        content=urlencode(params),
+        headers={"Content-Type": "application/x-www-form-urlencoded", **extra, **(headers or {})},
+    )
+
+
+def settle(client: TestClient) -> None:
+    """Wait until the records queued after replying are in the store."""
+    client.portal.call(client.app.state.gateway.records.queue.join)
+
+
+@pytest.fixture(scope="session")
+def counted(kb):
+    """Real rag and llm gRPC servers with a call counter each (shared by this folder's tests)."""
+    from collegebot.settings import InstitutionSettings
+    from services.llm.responder import Responder
+    from services.llm.server import SERVICE_NAME as LLM
+    from services.llm.server import register as llm_register
+    from services.rag.server import SERVICE_NAME as RAG
+    from services.rag.server import register as rag_register
+
+    counters = {"rag": CallCounter(), "llm": CallCounter()}
+    rag = ServerThread(rag_register(kb), [RAG], (counters["rag"],))
+    llm = ServerThread(
+        llm_register(Responder(InstitutionSettings(), None)), [LLM], (counters["llm"],)
+    )
+    counters["addresses"] = {"rag": rag.address, "llm": llm.address}
+    yield counters
+    rag.stop()
+    llm.stop()
+
+
+@pytest.fixture
+def gateway(env, monkeypatch, counted):
+    """Opens gateways (replicas) on one store: `gateway(**settings)` returns a TestClient."""
+    counted["rag"].reset()
+    counted["llm"].reset()
+    base = {
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "PUBLIC_BASE_URL": PUBLIC,
+        "RAG_ADDRESS": counted["addresses"]["rag"],
+        "LLM_ADDRESS": counted["addresses"]["llm"],
+        "DATABASE_URL": f"sqlite:///{env / 'collegebot.db'}",
+    }
+    migrated: set[str] = set()
+    with ExitStack() as stack:
+
+        def open_gateway(peer: str = "10.0.0.1", **settings: str | None) -> TestClient:
+            for name, value in {**base, **settings}.items():
+                if value is None:
+                    monkeypatch.delenv(name, raising=False)
+                else:
+                    monkeypatch.setenv(name, value)
+            url = os.environ["DATABASE_URL"]
+            if url not in migrated:
+                migrate(url)
+                migrated.add(url)
+            app = create_app()
+            return stack.enter_context(
+                TestClient(app, base_url="http://10.0.0.7:8000", client=(peer, 50000))
+            )
+
+        yield open_gateway

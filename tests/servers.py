@@ -1,0 +1,231 @@
+"""Throwaway servers the tests start themselves: PostgreSQL 15, Redis, a stand-in of Twilio's
+Messages API, and a gRPC interceptor that counts (and can slow or fail) calls to real servers.
+
+A missing binary fails the test with the command that installs it; only
+COLLEGEBOT_SKIP_SERVER_TESTS=1 turns that into a skip (say so when you use it)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import collections
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import grpc
+import pytest
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require(binary: Path | str) -> str:
+    found = shutil.which(str(binary))
+    if found:
+        return found
+    message = f"{binary} is missing: run scripts/system-deps.sh (make test does)"
+    if os.environ.get("COLLEGEBOT_SKIP_SERVER_TESTS") == "1":
+        pytest.skip(message)
+    pytest.fail(message)
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    """initdb refuses root: run PostgreSQL's tools as the postgres user when we are root."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+class Postgres:
+    """A PostgreSQL 15 cluster in a temporary directory, trusting local connections."""
+
+    def __init__(self) -> None:
+        initdb = require(PG_BIN / "initdb")
+        self.dir = Path(tempfile.mkdtemp(prefix="collegebot-pg-"))
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        self.data = self.dir / "data"
+        self.port = free_port()
+        subprocess.run(
+            _as_postgres([initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres"])
+            + ["--no-sync"],
+            check=True,
+            capture_output=True,
+        )
+        self.start()
+
+    def _ctl(self, *args: str) -> None:
+        subprocess.run(
+            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args]),
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off"
+        self._ctl("-l", str(self.dir / "log"), "-w", "-o", options, "start")
+
+    def stop(self) -> None:
+        self._ctl("-m", "fast", "-w", "stop")
+
+    def url(self, database: str = "postgres", user: str = "postgres") -> str:
+        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
+
+    def sql(self, statement: str, database: str = "postgres") -> None:
+        import psycopg
+
+        with psycopg.connect(self.url(database), autocommit=True) as connection:
+            connection.execute(statement)
+
+    def new_database(self, name: str) -> str:
+        self.sql(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def close(self) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Redis:
+    def __init__(self) -> None:
+        binary = require("redis-server")
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+class TwilioMessagesStandIn:
+    """Twilio's Messages resource as the REST client sees it: checks what Twilio checks (the
+    path, HTTP basic auth with the account SID and token, the form fields) and answers 201 JSON.
+    `fail_first` answers that many requests with 500 first, as a Twilio hiccup would."""
+
+    def __init__(self, account_sid: str, auth_token: str, fail_first: int = 0) -> None:
+        self.sent: list[dict[str, str]] = []
+        self.refused: list[str] = []
+        self.fail_first = fail_first
+        standin = self
+        path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+        auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def _answer(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                fields = {k: v[0] for k, v in parse_qs(raw).items()}
+                if self.headers.get("Authorization") != auth:
+                    standin.refused.append("auth")
+                    return self._answer(401, {"code": 20003, "message": "Authenticate"})
+                if self.path != path:
+                    standin.refused.append(self.path)
+                    return self._answer(404, {"code": 20404, "message": "Not found"})
+                if not {"To", "From", "Body"} <= fields.keys() or not fields["To"].startswith(
+                    "whatsapp:+"
+                ):
+                    standin.refused.append("fields")
+                    return self._answer(400, {"code": 21604, "message": "'To' is required"})
+                if standin.fail_first > 0:
+                    standin.fail_first -= 1
+                    return self._answer(500, {"code": 20500, "message": "Internal error"})
+                standin.sent.append(fields)
+                self._answer(
+                    201,
+                    {
+                        "sid": f"SM{len(standin.sent):032d}",
+                        "account_sid": account_sid,
+                        "to": fields["To"],
+                        "from": fields["From"],
+                        "body": fields["Body"],
+                        "status": "queued",
+                        "num_segments": "1",
+                        "direction": "outbound-api",
+                        "api_version": "2010-04-01",
+                        "uri": f"{path[:-5]}/SM{len(standin.sent):032d}.json",
+                    },
+                )
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+class CallCounter(grpc.aio.ServerInterceptor):
+    """Counts calls per method on a real gRPC server; can delay them or fail the next few with
+    UNAVAILABLE (what a restarting pod answers)."""
+
+    def __init__(self) -> None:
+        self.calls: collections.Counter[str] = collections.Counter()
+        self.delay_s = 0.0
+        self.fail_next = 0
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.delay_s, self.fail_next = 0.0, 0
+
+    async def intercept_service(self, continuation, details):
+        handler = await continuation(details)
+        method = details.method.rsplit("/", 1)[-1]
+        if handler is None or handler.unary_unary is None or details.method.startswith("/grpc."):
+            return handler
+        inner, counter = handler.unary_unary, self
+
+        async def counted(request, context):
+            counter.calls[method] += 1
+            if counter.fail_next > 0:
+                counter.fail_next -= 1
+                await context.abort(grpc.StatusCode.UNAVAILABLE, "restarting")
+            if counter.delay_s:
+                await asyncio.sleep(counter.delay_s)
+            return await inner(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            counted,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
