@@ -24,7 +24,7 @@ ALLOWED = Verdict(True)
 
 
 def _wait(seconds: int) -> str:
-    if seconds < 60:
+    if seconds <= 90:
         return f"{seconds} second{'s' * (seconds != 1)}"
     minutes = math.ceil(seconds / 60)
     return f"{minutes} minute{'s' * (minutes != 1)}"

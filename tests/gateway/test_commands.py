@@ -1,0 +1,70 @@
+"""Commands are answered before any AI: help, a human, deleting one's data, stop."""
+
+import sqlite3
+
+from collegebot.asker import reply_text
+from collegebot.store import escalations, sync_engine
+from tests.gateway.conftest import form, send, settle
+
+STUDENT = "+919833300001"
+
+
+def say(client, body: str, sender: str = STUDENT, **extra) -> str:
+    response = send(client, form(body, sender=sender, **extra))
+    assert response.status_code == 200
+    return reply_text(response.text)
+
+
+def count(db, table: str) -> int:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_help_and_stop_are_answered_without_rag_or_llm(gateway, counted) -> None:
+    client = gateway()
+    assert "*human*" in say(client, "Help") and "*delete my data*" in say(client, " MENU! ")
+    assert "won't send you anything" in say(client, "stop")
+    assert counted["rag"].calls["Retrieve"] == 0 and counted["llm"].calls["Respond"] == 0
+    assert "42,000" in say(client, "help me with the hostel fee per semester")  # a question
+
+
+def test_asking_for_a_human_records_an_escalation_staff_can_list(gateway, env) -> None:
+    client = gateway(OFFICE_HOURS="Mon-Sat 10:00-16:00", COLLEGE_HELPDESK="the desk (0123)")
+    reply = say(client, "agent")
+    assert "Mon-Sat 10:00-16:00" in reply and "the desk (0123)" in reply
+    settle(client)
+    listed = escalations(sync_engine(f"sqlite:///{env / 'collegebot.db'}"))
+    assert [(e.reason, e.sender_masked, e.status) for e in listed] == [
+        ("requested", "+91•••••0001", "open")
+    ]
+    assert STUDENT not in listed[0].sender_hash
+
+
+def test_delete_my_data_asks_to_confirm_then_erases_every_record_of_that_sender(
+    gateway, env
+) -> None:
+    client, db = gateway(), env / "collegebot.db"
+    say(client, "library timings on weekdays")
+    say(client, "human")
+    say(client, "wifi name?", sender="+919833300002")  # another student stays
+    assert "first send *delete my data*" in say(client, "confirm delete")
+    assert "*confirm delete*" in say(client, "Delete my data")
+    settle(client)
+    assert count(db, "conversations") == 2 and count(db, "escalations") == 1
+    assert say(client, "confirm delete") == "Done: every record of your messages has been erased."
+    settle(client)
+    with sqlite3.connect(db) as connection:
+        hashes = {h for (h,) in connection.execute("SELECT sender_hash FROM deliveries")}
+        hashes |= {h for (h,) in connection.execute("SELECT sender_hash FROM conversations")}
+    me = client.app.state.gateway.pseudonyms.hash(STUDENT)
+    assert me not in hashes and len(hashes - {""}) == 1
+    assert count(db, "conversations") == 1 and count(db, "escalations") == 0
+    assert count(db, "performance_metrics") == 3  # the other student's stages only
+    assert "first send" in say(client, "confirm delete")  # nothing pending any more
+
+
+def test_media_only_messages_get_a_polite_text_only_reply(gateway, counted) -> None:
+    client = gateway()
+    reply = say(client, "", NumMedia="2", MediaContentType0="image/jpeg")
+    assert reply == "I can only read text messages for now. Please type your question."
+    assert counted["llm"].calls["Respond"] == 0

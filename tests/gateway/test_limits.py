@@ -1,0 +1,43 @@
+"""Rate limits per sender and for everyone, in memory or shared by replicas through Redis."""
+
+import re
+
+from collegebot.asker import reply_text
+from tests.gateway.conftest import form, send
+
+WHEN = re.compile(r"Please try again in about (\d+) seconds?\.")
+
+
+def replies(client, sender: str, n: int) -> list[str]:
+    return [reply_text(send(client, form(f"library q{i}", sender=sender)).text) for i in range(n)]
+
+
+def test_the_global_limit_tells_each_sender_once_when_to_come_back(gateway, counted) -> None:
+    client = gateway(RATE_LIMIT_PER_SENDER="100/minute", RATE_LIMIT_GLOBAL="3/minute")
+    first = replies(client, "+919811100001", 3)
+    assert all("try again" not in r for r in first)
+    told, ignored = replies(client, "+919811100001", 2)
+    assert told.startswith("Lots of students are messaging me right now.")
+    assert 1 <= int(WHEN.search(told).group(1)) <= 60 and ignored == ""
+    # Another student is told too (once), and nothing more reaches rag or llm.
+    other = replies(client, "+919811100002", 2)
+    assert WHEN.search(other[0]) and other[1] == ""
+    assert counted["llm"].calls["Respond"] == 3
+
+
+def test_redis_shares_the_limit_between_replicas(gateway, redis_server) -> None:
+    settings = {"RATE_LIMIT_PER_SENDER": "4/minute", "REDIS_URL": redis_server.url}
+    one, two = gateway(**settings), gateway(**settings)
+    sender = "+919822200001"
+    answered = replies(one, sender, 2) + replies(two, sender, 2)
+    assert all("try again" not in r for r in answered)
+    told = reply_text(send(one, form("one more", sender=sender)).text)
+    assert told.startswith("You're sending messages faster") and WHEN.search(told)
+    assert reply_text(send(two, form("and another", sender=sender)).text) == ""
+
+
+def test_in_memory_limits_are_per_replica(gateway) -> None:
+    """What REDIS_URL is for: without it each replica counts alone."""
+    one, two = gateway(RATE_LIMIT_PER_SENDER="2/minute"), gateway(RATE_LIMIT_PER_SENDER="2/minute")
+    sender = "+919822200002"
+    assert all("try again" not in r for r in replies(one, sender, 2) + replies(two, sender, 2))
