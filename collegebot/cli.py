@@ -23,6 +23,25 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Delete every record older than --older-than days (conversations, escalations, logs…)."""
+    import asyncio
+    from datetime import timedelta
+
+    from collegebot.store import Store
+
+    async def purge() -> int:
+        settings = load(StoreSettings)
+        store = Store(settings.url, settings.database_statement_cache)
+        try:
+            return await store.purge(timedelta(days=args.older_than))
+        finally:
+            await store.close()
+
+    print(f"purged {asyncio.run(purge())} records older than {args.older_than:g} days")
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """Bring the store and index up to date, then run the four services until Ctrl-C."""
     from honcho.manager import Manager
@@ -182,6 +201,13 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _days(value: str) -> float:
+    days = float(value)
+    if not days >= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days (0 or more)")
+    return days
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="collegebot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,6 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="create or upgrade the store's schema").set_defaults(
         func=cmd_migrate
     )
+
+    p = sub.add_parser("purge", help="delete stored records older than a number of days")
+    p.add_argument("--older-than", type=_days, required=True, metavar="DAYS")
+    p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("ingest", help="bring the index up to date with documents")
     p.add_argument("paths", nargs="*", help="files or folders (default: COLLEGEBOT_DATA_DIR)")

@@ -4,6 +4,7 @@ set -euo pipefail
 declare -A need=()   # command to check -> Debian package
 need[redis-server]=redis-server
 need[/usr/lib/postgresql/15/bin/initdb]=postgresql
+need[/usr/sbin/pgbouncer]=pgbouncer   # a transaction-mode pooler, as Supabase's
 
 missing=()
 for cmd in "${!need[@]}"; do
@@ -19,3 +20,4 @@ $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The packages' own services are not wanted: the tests run their own throwaway servers.
 $sudo service redis-server stop >/dev/null 2>&1 || true
 $sudo service postgresql stop >/dev/null 2>&1 || true
+$sudo service pgbouncer stop >/dev/null 2>&1 || true

@@ -229,3 +229,41 @@ class CallCounter(grpc.aio.ServerInterceptor):
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+
+class PgBouncer:
+    """PgBouncer in transaction mode in front of `postgres`: what Supabase's pooler does."""
+
+    def __init__(self, postgres: Postgres, users: list[str]) -> None:
+        binary = require("/usr/sbin/pgbouncer")
+        self.port = free_port()
+        folder = postgres.dir
+        (folder / "userlist.txt").write_text("".join(f'"{u}" ""\n' for u in users))
+        config = folder / "pgbouncer.ini"
+        config.write_text(
+            f"[databases]\n* = host=127.0.0.1 port={postgres.port}\n"
+            f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {self.port}\n"
+            f"auth_type = trust\nauth_file = {folder / 'userlist.txt'}\n"
+            "pool_mode = transaction\ndefault_pool_size = 2\nunix_socket_dir =\n"
+            f"logfile = {folder / 'pgbouncer.log'}\npidfile = {folder / 'pgbouncer.pid'}\n"
+        )
+        if os.geteuid() == 0:
+            for path in (config, folder / "userlist.txt"):
+                shutil.chown(path, "postgres", "postgres")
+        self.process = subprocess.Popen(_as_postgres([binary, str(config)]))
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("pgbouncer did not start") from None
+                time.sleep(0.05)
+
+    def url(self, database: str, user: str) -> str:
+        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +31,8 @@ from collegebot.store.models import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# aiosqlite logs every statement with its parameters (students' words) at DEBUG: never that low.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 _DRIVERS = {
     # scheme in DATABASE_URL -> (sync driver, async driver)

@@ -1,0 +1,146 @@
+"""The same store code on PostgreSQL: Alembic migrations, row-level security for Supabase's roles
+(proved by connecting as each), and Supabase's transaction-mode pooler (PgBouncer here)."""
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from collegebot.store import Outcome, Store, TurnRecord, escalations, migrate, sync_engine
+from collegebot.store.models import Base
+from tests.servers import PgBouncer
+
+# What a Supabase project has before our migration: its API roles, granted every new table in
+# public by default (which is why row-level security has to hold the line).
+SUPABASE = """
+CREATE ROLE anon NOLOGIN; CREATE ROLE authenticated NOLOGIN;
+CREATE ROLE service_role NOLOGIN BYPASSRLS;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO anon, authenticated;
+"""
+# Logins an operator makes for each service (README): members of the roles the policies name.
+LOGINS = """
+CREATE ROLE bot LOGIN IN ROLE service_role;
+CREATE ROLE dash LOGIN IN ROLE collegebot_dashboard;
+CREATE ROLE visitor LOGIN IN ROLE anon;
+"""
+
+
+@pytest.fixture(scope="module")
+def supabase(postgres):
+    """A database set up like a Supabase project, migrated by its owner."""
+    url = postgres.new_database("supabase_like")
+    for statement in filter(str.strip, SUPABASE.split(";")):
+        # Roles belong to the cluster: another module's migration may have made them.
+        with contextlib.suppress(psycopg.errors.DuplicateObject):
+            postgres.sql(statement, "supabase_like")
+    migrate(url)
+    for statement in filter(str.strip, LOGINS.split(";")):
+        postgres.sql(statement, "supabase_like")
+    return postgres
+
+
+def as_user(postgres, user: str) -> psycopg.Connection:
+    return psycopg.connect(postgres.url("supabase_like", user), autocommit=True)
+
+
+def turn(sid: str, sender: str = "h1") -> Outcome:
+    record = TurnRecord(
+        sid, sender, "+91•••••0001", "hostel fee?", "Rs. 42,000", stages_ms={"total": 3.0}
+    )
+    return Outcome(
+        sid,
+        sender,
+        "question",
+        "replied",
+        ["Rs. 42,000"],
+        turn=record,
+        escalation="urgent",
+        sender_masked="+91•••••0001",
+    )
+
+
+def test_migrations_build_the_models_schema_with_rls_on_every_table(supabase) -> None:
+    engine = sync_engine(supabase.url("supabase_like"))
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        tables = dict(
+            connection.exec_driver_sql(
+                "SELECT relname, relrowsecurity FROM pg_class c JOIN pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
+            ).all()
+        )
+    assert set(Base.metadata.tables) <= set(tables)
+    assert all(tables.values()), [t for t, on in tables.items() if not on]
+    engine.dispose()
+
+
+async def test_the_bot_writes_through_the_same_store_code(supabase) -> None:
+    store = Store(supabase.url("supabase_like", "bot"))
+    assert await store.claim("SM" + "a" * 32, "h1", "question") is True
+    assert await store.claim("SM" + "a" * 32, "h1", "question") is False
+    await store.record(turn("SM" + "a" * 32))
+    await store.record(turn("SM" + "a" * 32))  # a retried record changes nothing
+    assert await store.recent_turns("h1", 3) == [("hostel fee?", "Rs. 42,000")]
+    assert (await store.delivery("SM" + "a" * 32)).reply == ["Rs. 42,000"]
+    await store.close()
+
+
+async def test_the_dashboard_reads_what_it_shows_and_nothing_else(supabase) -> None:
+    store = Store(supabase.url("supabase_like", "bot"))
+    await store.record(turn("SM" + "b" * 32, sender="h2"))
+    await store.close()
+    with as_user(supabase, "dash") as dash:
+        assert dash.execute("SELECT count(*) FROM conversations").fetchone()[0] >= 1
+        for table in (
+            "escalations",
+            "performance_metrics",
+            "system_logs",
+            "knowledge_base_documents",
+        ):
+            dash.execute(f"SELECT count(*) FROM {table}")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            dash.execute("SELECT reply FROM deliveries")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            dash.execute("DELETE FROM conversations")
+    listed = escalations(sync_engine(supabase.url("supabase_like", "dash")))
+    assert {e.sender_masked for e in listed} == {"+91•••••0001"}
+
+
+def test_anonymous_reads_nothing_even_if_someone_grants_it_a_table(supabase) -> None:
+    with as_user(supabase, "visitor") as anon:
+        for table in Base.metadata.tables:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                anon.execute(f"SELECT * FROM {table}")
+    supabase.sql("GRANT SELECT ON conversations TO anon", "supabase_like")
+    try:
+        with as_user(supabase, "visitor") as anon:
+            assert anon.execute("SELECT count(*) FROM conversations").fetchone()[0] == 0
+    finally:
+        supabase.sql("REVOKE SELECT ON conversations FROM anon", "supabase_like")
+
+
+async def test_the_store_works_through_a_transaction_mode_pooler(supabase) -> None:
+    pooler = PgBouncer(supabase, ["bot", "postgres"])
+    try:
+        url = pooler.url("supabase_like", "bot")
+        stores = [Store(url, statement_cache=False) for _ in range(3)]
+
+        async def traffic(store: Store, n: int) -> None:
+            for i in range(15):
+                sid = f"SM{n:02d}{i:030d}"
+                assert await store.claim(sid, f"pool{n}", "question")
+                await store.record(turn(sid, sender=f"pool{n}"))
+                assert (await store.recent_turns(f"pool{n}", 1))[0][1] == "Rs. 42,000"
+
+        await asyncio.gather(*(traffic(s, n) for n, s in enumerate(stores)))
+        assert await stores[0].purge(timedelta(days=0)) > 0
+        for store in stores:
+            await store.close()
+        migrate(pooler.url("supabase_like", "postgres"), statement_cache=False)  # at head: no-op
+    finally:
+        pooler.close()
