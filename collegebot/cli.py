@@ -18,7 +18,8 @@ SERVICES = ("rag", "llm", "gateway", "dashboard")
 def cmd_migrate(args: argparse.Namespace) -> int:
     from collegebot.store import migrate
 
-    migrate(load(StoreSettings).url)
+    settings = load(StoreSettings)
+    migrate(settings.url, statement_cache=settings.database_statement_cache)
     print("store schema is up to date")
     return 0
 

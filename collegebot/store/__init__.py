@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -12,6 +14,7 @@ from uuid import uuid4
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, delete, event, exists, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -89,7 +92,7 @@ def sync_engine(url: str, statement_cache: bool = True) -> Engine:
     return _tuned(
         create_engine(
             _with_driver(url, use_async=False),
-            pool_pre_ping=True,
+            pool_pre_ping=not url.startswith("sqlite"),
             connect_args=_connect_args(url, False, statement_cache),
         )
     )
@@ -99,7 +102,7 @@ def async_engine(url: str, statement_cache: bool = True) -> AsyncEngine:
     _ensure_sqlite_dir(url)
     engine = create_async_engine(
         _with_driver(url, use_async=True),
-        pool_pre_ping=True,
+        pool_pre_ping=not url.startswith("sqlite"),  # a file cannot drop the connection
         connect_args=_connect_args(url, True, statement_cache),
     )
     _tuned(engine.sync_engine)
@@ -161,10 +164,13 @@ class Store:
     def __init__(self, url: str, statement_cache: bool = True) -> None:
         self.engine = async_engine(url, statement_cache)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite lets one writer in at a time and makes the others sleep and poll; queueing our
+        # own writes here instead hands the file over the moment the previous write commits.
+        self._writing = asyncio.Lock() if url.startswith("sqlite") else contextlib.nullcontext()
 
     async def claim(self, message_sid: str, sender_hash: str, kind: str) -> bool:
         """Mark this MessageSid as being answered; False if it was claimed before."""
-        async with self.sessions() as session:
+        async with self._writing, self.sessions() as session:
             session.add(Delivery(message_sid=message_sid, sender_hash=sender_hash, kind=kind))
             try:
                 await session.commit()
@@ -176,49 +182,56 @@ class Store:
         async with self.sessions() as session:
             return await session.get(Delivery, message_sid)
 
-    async def record(self, outcome: Outcome) -> None:
-        """Write the outcome once: repeating it (a retry after an outage) changes nothing."""
-        sid = outcome.message_sid
-        async with self.sessions() as session, session.begin():
-            updated = await session.execute(
-                update(Delivery)
-                .where(Delivery.message_sid == sid)
-                .values(status=outcome.status, reply=outcome.reply, kind=outcome.kind)
-            )
-            if updated.rowcount == 0:  # the claim never reached the store (it was down)
-                session.add(
-                    Delivery(
-                        message_sid=sid,
-                        sender_hash=outcome.sender_hash,
-                        kind=outcome.kind,
-                        status=outcome.status,
-                        reply=outcome.reply,
+    async def record(self, *outcomes: Outcome) -> None:
+        """Write outcomes in one transaction, each once: repeating them (a retry after an outage)
+        changes nothing."""
+        sids = [o.message_sid for o in outcomes]
+        async with self._writing, self.sessions() as session, session.begin():
+            claimed = await _present(session, Delivery.message_sid, sids)
+            turns = await _present(session, Conversation.message_sid, sids)
+            escalated = await _present(session, Escalation.message_sid, sids)
+            replies = [
+                {"message_sid": o.message_sid, "status": o.status, "reply": o.reply, "kind": o.kind}
+                for o in outcomes
+                if o.message_sid in claimed
+            ]
+            if replies:
+                await session.execute(update(Delivery), replies)  # executemany by primary key
+            rows = []
+            for o in outcomes:
+                if o.message_sid not in claimed:  # the claim never reached the store (it was down)
+                    session.add(
+                        Delivery(
+                            message_sid=o.message_sid,
+                            sender_hash=o.sender_hash,
+                            kind=o.kind,
+                            status=o.status,
+                            reply=o.reply,
+                        )
                     )
-                )
-            if outcome.turn is not None and not await _exists(
-                session, Conversation.message_sid == sid
-            ):
-                await _add_turn(session, outcome.turn)
-            if outcome.escalation and not await _exists(session, Escalation.message_sid == sid):
-                session.add(
-                    Escalation(
-                        message_sid=sid,
-                        sender_hash=outcome.sender_hash,
-                        sender_masked=outcome.sender_masked,
-                        reason=outcome.escalation,
+                if o.turn is not None and o.message_sid not in turns:
+                    rows.append((_conversation(o.turn), o.turn.stages_ms))
+                if o.escalation and o.message_sid not in escalated:
+                    session.add(
+                        Escalation(
+                            message_sid=o.message_sid,
+                            sender_hash=o.sender_hash,
+                            sender_masked=o.sender_masked,
+                            reason=o.escalation,
+                        )
                     )
-                )
-            if outcome.event is not None:
-                event, detail = outcome.event
-                session.add(
-                    SystemLog(service="gateway", level="warning", event=event, detail=detail)
-                )
+                if o.event is not None:
+                    event, detail = o.event
+                    session.add(
+                        SystemLog(service="gateway", level="warning", event=event, detail=detail)
+                    )
+            await _add_turns(session, rows)
 
     async def record_turn(self, turn: TurnRecord) -> bool:
         """Write the turn and its stage timings; False if this MessageSid was already recorded."""
-        async with self.sessions() as session:
+        async with self._writing, self.sessions() as session:
             try:
-                await _add_turn(session, turn)
+                await _add_turns(session, [(_conversation(turn), turn.stages_ms)])
                 await session.commit()
             except IntegrityError:
                 return False
@@ -275,11 +288,12 @@ class Store:
         return await self._delete(statements)
 
     async def _delete(self, statements: list) -> int:
-        async with self.sessions() as session, session.begin():
-            return sum([(await session.execute(s)).rowcount for s in statements])
+        async with self._writing, self.sessions() as session, session.begin():
+            results: list[CursorResult] = [await session.execute(s) for s in statements]  # type: ignore[misc]
+            return sum(r.rowcount for r in results)
 
     async def log(self, service: str, level: str, event: str, detail: str = "") -> None:
-        async with self.sessions() as session:
+        async with self._writing, self.sessions() as session:
             session.add(SystemLog(service=service, level=level, event=event, detail=detail))
             await session.commit()
 
@@ -291,9 +305,12 @@ async def _exists(session: AsyncSession, *where) -> bool:
     return bool(await session.scalar(select(exists().where(*where))))
 
 
-async def _add_turn(session: AsyncSession, turn: TurnRecord) -> None:
-    stages = turn.stages_ms
-    row = Conversation(
+async def _present(session: AsyncSession, column, values: list[str]) -> set[str]:
+    return set(await session.scalars(select(column).where(column.in_(values))))
+
+
+def _conversation(turn: TurnRecord) -> Conversation:
+    return Conversation(
         message_sid=turn.message_sid,
         sender_hash=turn.sender_hash,
         sender_masked=turn.sender_masked,
@@ -309,12 +326,23 @@ async def _add_turn(session: AsyncSession, turn: TurnRecord) -> None:
         abstained=turn.abstained,
         generator=turn.generator,
         status=turn.status,
-        total_ms=stages.get("total", 0.0),
+        total_ms=turn.stages_ms.get("total", 0.0),
     )
-    session.add(row)
+
+
+async def _add_turns(
+    session: AsyncSession, rows: list[tuple[Conversation, dict[str, float]]]
+) -> None:
+    """Conversations in one batched INSERT, then their stage timings (which need their ids)."""
+    if not rows:
+        return
+    session.add_all(conversation for conversation, _ in rows)
     await session.flush()
     session.add_all(
-        PerformanceMetric(conversation_id=row.id, service="gateway", stage=stage, duration_ms=ms)
+        PerformanceMetric(
+            conversation_id=conversation.id, service="gateway", stage=stage, duration_ms=ms
+        )
+        for conversation, stages in rows
         for stage, ms in stages.items()
     )
 

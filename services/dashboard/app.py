@@ -81,7 +81,8 @@ def layout(engine: Engine, college: str):
 
 def create_app() -> Dash:
     settings, institution = load(DashboardSettings), load(InstitutionSettings)
-    engine = sync_engine(load(StoreSettings).url)
+    store = load(StoreSettings)
+    engine = sync_engine(store.url, store.database_statement_cache)
     server = Flask(__name__)
     assert settings.dashboard_secret_key is not None and settings.dashboard_password is not None
     server.secret_key = settings.dashboard_secret_key.get_secret_value()

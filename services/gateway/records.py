@@ -6,21 +6,38 @@ import asyncio
 import logging
 
 from prometheus_client import Counter, Gauge
-from sqlalchemy.exc import DBAPIError, OperationalError
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
+from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
 from collegebot.store import Outcome, Store
 
 log = logging.getLogger("collegebot.gateway")
 
-# What an unreachable or restarting store raises: worth waiting for. Anything else is a bug in
-# the record and is dropped (counted) so it cannot hold up the records behind it.
-STORE_UNAVAILABLE = (OperationalError, DBAPIError, OSError, asyncio.TimeoutError)
+# A record the store refuses as such (a constraint, bad data, a missing grant) or that a bug
+# broke will never be written: it is dropped, counted, so it cannot hold up the records behind
+# it. Any other failure (refused or dropped connections, a database starting up or shutting
+# down, whatever the driver calls it) is waited out.
+RECORD_REFUSED = (
+    IntegrityError,
+    DataError,
+    ProgrammingError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    KeyError,
+)
+
+
+def worth_retrying(error: BaseException) -> bool:
+    return not isinstance(error, RECORD_REFUSED)
+
 
 PENDING = Gauge("collegebot_gateway_records_pending", "Records waiting to be written to the store")
 DROPPED = Counter(
     "collegebot_gateway_records_dropped_total", "Records never written to the store", ["reason"]
 )
+LINGER_S = 0.02
+MAX_BATCH = 200
 RETRIES = Counter(
     "collegebot_gateway_record_write_retries_total", "Failed writes that will be tried again"
 )
@@ -50,21 +67,37 @@ class RecordWriter:
 
     async def _run(self) -> None:
         while True:
-            outcome = await self.queue.get()
+            batch = [await self.queue.get()]
+            await asyncio.sleep(LINGER_S)  # a burst is written in one transaction
+            while len(batch) < MAX_BATCH and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
             try:
-                async for attempt in AsyncRetrying(
-                    retry=retry_if_exception_type(STORE_UNAVAILABLE),
-                    wait=wait_exponential(multiplier=0.1, max=2),
-                    before_sleep=lambda _: RETRIES.inc(),
-                ):
-                    with attempt:
-                        await self.store.record(outcome)
-            except Exception as e:
-                DROPPED.labels("invalid").inc()
-                log.error("record of message %s dropped: %s", outcome.message_sid, type(e).__name__)
+                await self._write(batch)
+            except RECORD_REFUSED:  # one bad record: write the others one by one, drop only it
+                for outcome in batch:
+                    try:
+                        await self._write([outcome])
+                    except RECORD_REFUSED as e:
+                        DROPPED.labels("invalid").inc()
+                        log.error(
+                            "record of message %s dropped: %s",
+                            outcome.message_sid,
+                            type(e).__name__,
+                        )
             finally:
-                PENDING.dec()
-                self.queue.task_done()
+                PENDING.dec(len(batch))
+                for _ in batch:
+                    self.queue.task_done()
+
+    async def _write(self, batch: list[Outcome]) -> None:
+        """Write, waiting out an unavailable store for as long as it takes."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(worth_retrying),
+            wait=wait_exponential(multiplier=0.1, max=2),
+            before_sleep=lambda _: RETRIES.inc(),
+        ):
+            with attempt:
+                await self.store.record(*batch)
 
     async def drain(self, timeout_s: float) -> None:
         """Give waiting records a chance to be written (at shutdown), then stop."""
