@@ -1,9 +1,11 @@
 """The gateway's own cost, and how many webhooks it holds in flight at once.
 
-    .venv/bin/python bench/gateway.py [--requests 300] [--concurrent 200] [--llm-delay 1.0]
+    .venv/bin/python bench/gateway.py [--store sqlite|postgres] [--requests 300]
+                                      [--concurrent 200] [--llm-delay 1.0]
 
 The gateway runs as its own process (`python -m services.gateway`, production mode, signatures
-checked, SQLite store) in front of instant stand-ins of rag and llm (real gRPC servers that
+checked; SQLite, or a throwaway PostgreSQL 15 with --store postgres) in front of instant
+stand-ins of rag and llm (real gRPC servers that
 answer at once), so what is measured is the gateway: HTTP, form parsing, signature, the
 MessageSid claim, rate limits, history, gRPC client, TwiML and the queued record.
 
@@ -19,7 +21,6 @@ import argparse
 import asyncio
 import os
 import platform
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -34,8 +35,9 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from collegebot.grpc_server import start_server  # noqa: E402
-from collegebot.store import migrate  # noqa: E402
+from collegebot.store import migrate, sync_engine  # noqa: E402
 from collegebot.v1 import common_pb2, llm_pb2, llm_pb2_grpc, rag_pb2, rag_pb2_grpc  # noqa: E402
+from tests.servers import Postgres  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef"
 ANSWER = "The hostel fee is Rs. 42,000 per semester.\n\nSource: hostel.md"
@@ -93,14 +95,16 @@ async def run(args: argparse.Namespace) -> None:
         "127.0.0.1:0", lambda s: llm_pb2_grpc.add_LlmServicer_to_server(llm, s), []
     )
     state = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
-    db = state / "collegebot.db"
-    migrate(f"sqlite:///{db}")
+    postgres = Postgres() if args.store == "postgres" else None
+    database_url = postgres.url() if postgres else f"sqlite:///{state / 'collegebot.db'}"
+    migrate(database_url)
     port = 18000 + os.getpid() % 1000
     base = f"http://127.0.0.1:{port}"
     env = dict(
         os.environ,
         COLLEGEBOT_ENV="production",
         COLLEGEBOT_STATE_DIR=str(state),
+        DATABASE_URL=database_url,
         TWILIO_AUTH_TOKEN=TOKEN,
         PUBLIC_BASE_URL=base,
         SENDER_HASH_KEY="bench-key-0123456789",
@@ -133,11 +137,11 @@ async def run(args: argparse.Namespace) -> None:
                 round_trips[params["MessageSid"]] = (time.perf_counter() - started) * 1000
                 assert response.status_code == 200 and "42,000" in response.text
             await asyncio.sleep(1.0)  # records are written after the reply
-            with sqlite3.connect(db) as connection:
-                rows = connection.execute(
+            with sync_engine(database_url).connect() as connection:
+                rows = connection.exec_driver_sql(
                     "SELECT c.message_sid, m.stage, m.duration_ms FROM performance_metrics m "
                     "JOIN conversations c ON c.id = m.conversation_id"
-                ).fetchall()
+                ).all()
             stages: dict[str, dict[str, float]] = {}
             for sid, stage, ms in rows:
                 stages.setdefault(sid, {})[stage] = ms
@@ -163,6 +167,8 @@ async def run(args: argparse.Namespace) -> None:
         gateway.wait(30)
         await rag_server.stop(0)
         await llm_server.stop(0)
+        if postgres:
+            postgres.close()
 
     errors = [r for r in results if isinstance(r, BaseException)]
     responses = [r for r in results if isinstance(r, httpx.Response)]
@@ -171,7 +177,8 @@ async def run(args: argparse.Namespace) -> None:
     print(
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
-    print(f"Command: .venv/bin/python bench/gateway.py {' '.join(sys.argv[1:])}\n")
+    print(f"Command: .venv/bin/python bench/gateway.py {' '.join(sys.argv[1:])}")
+    print(f"Store: {args.store}\n")
     print("| measure | value |\n|---|---|")
     print(
         f"| overhead per webhook, client round trip minus rag and llm stages, p50 / p95 "
@@ -191,6 +198,7 @@ async def run(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrent", type=int, default=200)
     parser.add_argument("--llm-delay", type=float, default=1.0)

@@ -13,10 +13,21 @@ from uuid import uuid4
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, exists, select, update
+from sqlalchemy import (
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    exists,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -25,6 +36,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from collegebot.store.models import (
+    Base,
     Conversation,
     Delivery,
     Escalation,
@@ -184,55 +196,77 @@ class Store:
 
     async def record(self, *outcomes: Outcome) -> None:
         """Write outcomes in one transaction, each once: repeating them (a retry after an outage)
-        changes nothing."""
-        sids = [o.message_sid for o in outcomes]
-        async with self._writing, self.sessions() as session, session.begin():
-            claimed = await _present(session, Delivery.message_sid, sids)
-            turns = await _present(session, Conversation.message_sid, sids)
-            escalated = await _present(session, Escalation.message_sid, sids)
-            replies = [
-                {"message_sid": o.message_sid, "status": o.status, "reply": o.reply, "kind": o.kind}
-                for o in outcomes
-                if o.message_sid in claimed
-            ]
-            if replies:
-                await session.execute(update(Delivery), replies)  # executemany by primary key
-            rows = []
-            for o in outcomes:
-                if o.message_sid not in claimed:  # the claim never reached the store (it was down)
-                    session.add(
-                        Delivery(
-                            message_sid=o.message_sid,
-                            sender_hash=o.sender_hash,
-                            kind=o.kind,
-                            status=o.status,
-                            reply=o.reply,
+        changes nothing. Core statements, batched: this runs beside the requests."""
+        async with self._writing, self.engine.begin() as connection:
+            status = dict(
+                (
+                    await connection.execute(
+                        select(Delivery.message_sid, Delivery.status).where(
+                            Delivery.message_sid.in_([o.message_sid for o in outcomes])
                         )
                     )
-                if o.turn is not None and o.message_sid not in turns:
-                    rows.append((_conversation(o.turn), o.turn.stages_ms))
-                if o.escalation and o.message_sid not in escalated:
-                    session.add(
-                        Escalation(
-                            message_sid=o.message_sid,
-                            sender_hash=o.sender_hash,
-                            sender_masked=o.sender_masked,
-                            reason=o.escalation,
-                        )
-                    )
-                if o.event is not None:
-                    event, detail = o.event
-                    session.add(
-                        SystemLog(service="gateway", level="warning", event=event, detail=detail)
-                    )
-            await _add_turns(session, rows)
+                ).all()
+            )
+            # A claimed delivery leaves "pending" in the same transaction that writes the rest.
+            todo = [o for o in outcomes if status.get(o.message_sid, "pending") == "pending"]
+            if not todo:
+                return
+            claimed = [o for o in todo if o.message_sid in status]
+            if claimed:
+                await connection.execute(
+                    update(Delivery)
+                    .where(Delivery.message_sid == bindparam("sid"))
+                    .values(status=bindparam("s"), reply=bindparam("r"), kind=bindparam("k")),
+                    [
+                        {"sid": o.message_sid, "s": o.status, "r": o.reply, "k": o.kind}
+                        for o in claimed
+                    ],
+                )
+            unclaimed = [o for o in todo if o.message_sid not in status]  # the store was down
+            await _insert(
+                connection,
+                Delivery,
+                [
+                    {
+                        "message_sid": o.message_sid,
+                        "sender_hash": o.sender_hash,
+                        "kind": o.kind,
+                        "status": o.status,
+                        "reply": o.reply,
+                    }
+                    for o in unclaimed
+                ],
+            )
+            await _insert_turns(connection, [o.turn for o in todo if o.turn is not None])
+            await _insert(
+                connection,
+                Escalation,
+                [
+                    {
+                        "message_sid": o.message_sid,
+                        "sender_hash": o.sender_hash,
+                        "sender_masked": o.sender_masked,
+                        "reason": o.escalation,
+                    }
+                    for o in todo
+                    if o.escalation
+                ],
+            )
+            await _insert(
+                connection,
+                SystemLog,
+                [
+                    {"service": "gateway", "level": "warning", "event": e, "detail": d}
+                    for e, d in (o.event for o in todo if o.event is not None)
+                ],
+            )
 
     async def record_turn(self, turn: TurnRecord) -> bool:
         """Write the turn and its stage timings; False if this MessageSid was already recorded."""
-        async with self._writing, self.sessions() as session:
+        async with self._writing, self.engine.connect() as connection:
             try:
-                await _add_turns(session, [(_conversation(turn), turn.stages_ms)])
-                await session.commit()
+                await _insert_turns(connection, [turn])
+                await connection.commit()
             except IntegrityError:
                 return False
         return True
@@ -305,45 +339,49 @@ async def _exists(session: AsyncSession, *where) -> bool:
     return bool(await session.scalar(select(exists().where(*where))))
 
 
-async def _present(session: AsyncSession, column, values: list[str]) -> set[str]:
-    return set(await session.scalars(select(column).where(column.in_(values))))
+async def _insert(connection: AsyncConnection, model: type[Base], rows: list[dict]) -> None:
+    if rows:
+        await connection.execute(insert(model), rows)
 
 
-def _conversation(turn: TurnRecord) -> Conversation:
-    return Conversation(
-        message_sid=turn.message_sid,
-        sender_hash=turn.sender_hash,
-        sender_masked=turn.sender_masked,
-        question=turn.question,
-        answer=turn.answer,
-        sources=turn.sources,
-        intent=turn.intent,
-        sentiment=turn.sentiment,
-        sentiment_score=turn.sentiment_score,
-        urgency=turn.urgency,
-        confidence=turn.confidence,
-        escalated=turn.escalated,
-        abstained=turn.abstained,
-        generator=turn.generator,
-        status=turn.status,
-        total_ms=turn.stages_ms.get("total", 0.0),
-    )
-
-
-async def _add_turns(
-    session: AsyncSession, rows: list[tuple[Conversation, dict[str, float]]]
-) -> None:
+async def _insert_turns(connection: AsyncConnection, turns: list[TurnRecord]) -> None:
     """Conversations in one batched INSERT, then their stage timings (which need their ids)."""
-    if not rows:
+    if not turns:
         return
-    session.add_all(conversation for conversation, _ in rows)
-    await session.flush()
-    session.add_all(
-        PerformanceMetric(
-            conversation_id=conversation.id, service="gateway", stage=stage, duration_ms=ms
+    ids = (
+        await connection.execute(
+            insert(Conversation).returning(Conversation.id, sort_by_parameter_order=True),
+            [
+                {
+                    "message_sid": t.message_sid,
+                    "sender_hash": t.sender_hash,
+                    "sender_masked": t.sender_masked,
+                    "question": t.question,
+                    "answer": t.answer,
+                    "sources": t.sources,
+                    "intent": t.intent,
+                    "sentiment": t.sentiment,
+                    "sentiment_score": t.sentiment_score,
+                    "urgency": t.urgency,
+                    "confidence": t.confidence,
+                    "escalated": t.escalated,
+                    "abstained": t.abstained,
+                    "generator": t.generator,
+                    "status": t.status,
+                    "total_ms": t.stages_ms.get("total", 0.0),
+                }
+                for t in turns
+            ],
         )
-        for conversation, stages in rows
-        for stage, ms in stages.items()
+    ).scalars()
+    await _insert(
+        connection,
+        PerformanceMetric,
+        [
+            {"conversation_id": i, "service": "gateway", "stage": stage, "duration_ms": ms}
+            for i, t in zip(ids, turns, strict=True)
+            for stage, ms in t.stages_ms.items()
+        ],
     )
 
 

@@ -36,7 +36,7 @@ PENDING = Gauge("collegebot_gateway_records_pending", "Records waiting to be wri
 DROPPED = Counter(
     "collegebot_gateway_records_dropped_total", "Records never written to the store", ["reason"]
 )
-LINGER_S = 0.02
+LINGER_S = 0.25
 MAX_BATCH = 200
 RETRIES = Counter(
     "collegebot_gateway_record_write_retries_total", "Failed writes that will be tried again"

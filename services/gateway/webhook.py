@@ -130,8 +130,11 @@ async def whatsapp_webhook(request: Request) -> Response:
     question = message.body.strip()
     command = parse_command(question)
     sender_hash = gw.pseudonyms.hash(message.sender)
+    # A question needs the student's recent turns: read them while the MessageSid is claimed.
+    history = asyncio.create_task(_history(gw, sender_hash if question and not command else ""))
     repeat = await gw.once.begin(message.sid, sender_hash, command or "question")
     if repeat is not None:
+        history.cancel()
         return _reply(repeat, "duplicate")
     outcome = Outcome(
         message.sid,
@@ -143,7 +146,7 @@ async def whatsapp_webhook(request: Request) -> Response:
     )
     parts: list[str] = []
     try:
-        parts, label = await _answer(gw, message, question, command, outcome, started)
+        parts, label = await _answer(gw, message, question, command, outcome, history, started)
     except Exception as e:  # a bug must cost neither the student their reply nor Twilio a 500
         sentry_sdk.capture_exception(e)
         log.error("message %s failed: %s", message.sid, type(e).__name__)
@@ -163,6 +166,7 @@ async def _answer(
     question: str,
     command: Command | None,
     outcome: Outcome,
+    history: asyncio.Task[list[common_pb2.Turn]],
     started: float,
 ) -> tuple[list[str], str]:
     """The reply to a first delivery and its outcome label; fills in `outcome` on the way."""
@@ -188,8 +192,7 @@ async def _answer(
         return await _command(gw, command, outcome), f"command_{command}"
 
     # 5. Context, retrieve, respond; within the time budget, or the reply goes by REST.
-    history = await _history(gw, outcome.sender_hash)
-    work = asyncio.create_task(_ask(gw, question, history, started))
+    work = asyncio.create_task(_ask(gw, question, await history, started))
     try:
         answer = await asyncio.wait_for(
             asyncio.shield(work), gw.settings.reply_budget_s - (time.perf_counter() - started)
@@ -219,6 +222,8 @@ async def _command(gw: Gateway, command: Command, outcome: Outcome) -> list[str]
 
 async def _history(gw: Gateway, sender_hash: str) -> list[common_pb2.Turn]:
     """The student's recent turns; none while the store is down (the answer still comes)."""
+    if not sender_hash:
+        return []
     try:
         turns = await asyncio.wait_for(
             gw.store.recent_turns(sender_hash, gw.institution.history_turns), STORE_WAIT_S
