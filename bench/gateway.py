@@ -178,7 +178,8 @@ async def run(args: argparse.Namespace) -> None:
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
     print(f"Command: .venv/bin/python bench/gateway.py {' '.join(sys.argv[1:])}")
-    print(f"Store: {args.store}\n")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"Store: {args.store}; load average after the run (1, 5, 15 min): {load}\n")
     print("| measure | value |\n|---|---|")
     print(
         f"| overhead per webhook, client round trip minus rag and llm stages, p50 / p95 "

@@ -2,9 +2,11 @@
 
 from urllib.parse import parse_qsl, urlencode
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from collegebot.settings import ConfigurationError, TwilioSettings, load
 from tests.gateway.conftest import PATH, form, send, signature
 
 
@@ -76,3 +78,10 @@ def test_no_input_gets_a_500(gateway) -> None:
         assert status in {200, 400, 403, 413}, (raw, content_type, status)
 
     check()
+
+
+def test_a_bad_trusted_proxy_names_the_variable(env, monkeypatch) -> None:
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal")
+    with pytest.raises(ConfigurationError) as caught:
+        load(TwilioSettings)
+    assert "TRUSTED_PROXIES" in caught.value.message and "proxy.internal" in caught.value.message
