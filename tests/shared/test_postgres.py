@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.exc import DBAPIError
 
 from collegebot.store import Outcome, Store, TurnRecord, escalations, migrate, sync_engine
 from collegebot.store.models import Base
@@ -124,23 +125,32 @@ def test_anonymous_reads_nothing_even_if_someone_grants_it_a_table(supabase) -> 
         supabase.sql("REVOKE SELECT ON conversations FROM anon", "supabase_like")
 
 
-async def test_the_store_works_through_a_transaction_mode_pooler(supabase) -> None:
+@pytest.mark.parametrize("statement_cache", [True, False])
+async def test_through_a_transaction_mode_pooler_only_without_the_statement_cache(
+    supabase, statement_cache
+) -> None:
+    """Concurrent clients through PgBouncer in transaction mode, as through Supabase's pooler:
+    with the driver's cache, a statement prepared on one server connection is looked for on
+    another and fails; with DATABASE_STATEMENT_CACHE=false all of it works."""
     pooler = PgBouncer(supabase, ["bot", "postgres"])
+    stores = [Store(pooler.url("supabase_like", "bot"), statement_cache) for _ in range(3)]
+
+    async def traffic(store: Store, n: int) -> None:
+        for i in range(15):
+            sid = f"SM{n:02d}{int(statement_cache)}{i:029d}"
+            assert await store.claim(sid, f"pool{n}", "question")
+            await store.record(turn(sid, sender=f"pool{n}"))
+            assert (await store.recent_turns(f"pool{n}", 1))[0][1] == "Rs. 42,000"
+
     try:
-        url = pooler.url("supabase_like", "bot")
-        stores = [Store(url, statement_cache=False) for _ in range(3)]
-
-        async def traffic(store: Store, n: int) -> None:
-            for i in range(15):
-                sid = f"SM{n:02d}{i:030d}"
-                assert await store.claim(sid, f"pool{n}", "question")
-                await store.record(turn(sid, sender=f"pool{n}"))
-                assert (await store.recent_turns(f"pool{n}", 1))[0][1] == "Rs. 42,000"
-
+        if statement_cache:
+            with pytest.raises(DBAPIError, match="prepared statement"):
+                await asyncio.gather(*(traffic(s, n) for n, s in enumerate(stores)))
+            return
         await asyncio.gather(*(traffic(s, n) for n, s in enumerate(stores)))
         assert await stores[0].purge(timedelta(days=0)) > 0
-        for store in stores:
-            await store.close()
         migrate(pooler.url("supabase_like", "postgres"), statement_cache=False)  # at head: no-op
     finally:
+        for store in stores:
+            await store.close()
         pooler.close()
