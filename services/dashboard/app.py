@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from collegebot.settings import DashboardSettings, InstitutionSettings, StoreSettings, load
-from collegebot.store import sync_engine
+from collegebot.store import escalations, sync_engine
 from collegebot.store.models import Conversation, KnowledgeBaseDocument
 from services.dashboard.auth import install_login
 
@@ -75,6 +75,30 @@ def layout(engine: Engine, college: str):
                 ]
             ),
             dcc.Graph(figure=chart, id="per-day"),
+            escalation_table(engine),
+        ]
+    )
+
+
+def escalation_table(engine: Engine) -> html.Section:
+    """Students waiting for a person: asked for one, or flagged urgent. Newest first."""
+    rows = [
+        html.Tr(
+            [
+                html.Td(e.created_at.strftime("%Y-%m-%d %H:%M")),
+                html.Td(e.sender_masked),
+                html.Td(e.reason),
+            ]
+        )
+        for e in escalations(engine)
+    ]
+    header = html.Tr([html.Th("when (UTC)"), html.Th("student"), html.Th("reason")])
+    return html.Section(
+        [
+            html.H2(f"Open escalations: {len(rows)}", id="escalations-count"),
+            html.Table([html.Thead(header), html.Tbody(rows)], id="escalations")
+            if rows
+            else html.P("Nobody is waiting for a person."),
         ]
     )
 

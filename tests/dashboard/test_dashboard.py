@@ -1,4 +1,4 @@
-"""The dashboard requires a login and shows the store's conversation counts."""
+"""The dashboard requires a login and shows the store's conversation counts and escalations."""
 
 import asyncio
 import json
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from collegebot.store import Store, TurnRecord, migrate, sync_engine
+from collegebot.store import Outcome, Store, TurnRecord, migrate, sync_engine
 from collegebot.store.models import Conversation
 from services.dashboard.app import create_app
 
@@ -23,6 +23,22 @@ def dashboard(env, monkeypatch):
         store = Store(url)
         for i in range(4):
             await store.record_turn(TurnRecord(f"SM{i:032d}", f"h{i}", "+91•••••0000", "q", "a"))
+        # Two students waiting for a person: one asked, one was flagged urgent.
+        await store.record(
+            Outcome(
+                "SMh" + "1" * 31,
+                "h7",
+                "human",
+                "replied",
+                ["ok"],
+                None,
+                "requested",
+                "+91•••••3210",
+            ),
+            Outcome(
+                "SMu" + "2" * 31, "h8", "message", "replied", ["ok"], None, "urgent", "+44•••••7788"
+            ),
+        )
         await store.close()
 
     asyncio.run(seed())
@@ -60,3 +76,11 @@ def test_after_login_the_layout_shows_recent_and_total_conversations(dashboard) 
     assert '"children": "4", "id": "conversations-total"' in text
     dashboard.get("/logout")
     assert dashboard.get("/_dash-layout").status_code == 401
+
+
+def test_open_escalations_are_listed_with_masked_numbers(dashboard) -> None:
+    dashboard.post("/login", data={"username": "warden", "password": "correct horse"})
+    text = json.dumps(dashboard.get("/_dash-layout").get_json(), ensure_ascii=False)
+    assert "Open escalations: 2" in text
+    assert "+91•••••3210" in text and "+44•••••7788" in text
+    assert '"requested"' in text and '"urgent"' in text
