@@ -182,6 +182,27 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_answers(args: argparse.Namespace) -> int:
+    from services.llm.evaluation import run
+
+    report = run(
+        Path(args.qa),
+        Path(args.kb) if args.kb else None,
+        progress=lambda line: print(line, file=sys.stderr),
+    )
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+
+    def share(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
+    print(f"{report['n']} questions")
+    print(f"fact accuracy        {share(report['fact_accuracy'])}  (answer contains expected_text)")
+    print(f"abstention accuracy  {share(report['abstention_accuracy'])}  (I don't know + contact)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="collegebot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -212,6 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["hybrid", "dense", "lexical", "all"], default="all")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_retrieval)
+    p = evaluation.add_parser(
+        "answers", help="fact and abstention accuracy of the whole answer path"
+    )
+    p.add_argument("--qa", required=True, help="JSONL of expected_text / unanswerable lines")
+    p.add_argument("--kb", help="folder to index in a throwaway location (default: the index)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_answers)
 
     default_sender = "+15550100001"
     for name, func, text in (

