@@ -268,10 +268,10 @@ def classify(message: str) -> Labels:
         intent = "complaint"
     else:
         intent = topic or "other"
-    if kind and intent == "other":
-        intent = {"self_harm": "welfare", "medical": "welfare", "harassment": "conduct"}.get(
-            kind, "other"
-        )
+    # An emergency is about the emergency, whatever place or topic it mentions.
+    intent = {"self_harm": "welfare", "medical": "welfare", "harassment": "conduct"}.get(
+        kind, intent
+    )
     if intent in ("greeting", "thanks") and urgency == "normal":
         urgency = "low"
     return Labels(intent, sentiment, score, urgency, kind)

@@ -106,3 +106,64 @@ async def test_nothing_relevant_means_no_groq_call_and_a_polite_dont_know(standi
     reply = await responder(server.url).respond("capital of france", PASSAGES, False, [])
     assert server.requests == []
     assert reply.abstained and "don't know" in reply.answer and "helpdesk@" in reply.answer
+
+
+async def test_the_circuit_breaker_stops_calling_a_failing_groq(standin) -> None:
+    server = standin(Scripted(500))
+    settings = GroqSettings(
+        groq_api_key="test-key",
+        groq_base_url=server.url,
+        groq_max_retries=0,
+        groq_breaker_failures=2,
+        groq_breaker_reset_s=60,
+    )
+    answering = Responder(InstitutionSettings(), GroqGenerator(settings))
+    for _ in range(4):
+        reply = await answering.respond(QUESTION, PASSAGES, True, [])
+        assert reply.generator == "offline" and "31 July 2026" in reply.answer
+    assert len(server.requests) == 2  # the breaker opened after two failures
+
+
+async def test_the_overall_deadline_bounds_retries_even_when_retry_after_is_long(standin) -> None:
+    server = standin(Scripted(429, headers={"Retry-After": "30"}))
+    settings = GroqSettings(
+        groq_api_key="test-key", groq_base_url=server.url, groq_max_retries=3, groq_deadline_s=1
+    )
+    started = time.monotonic()
+    reply = await Responder(InstitutionSettings(), GroqGenerator(settings)).respond(
+        QUESTION, PASSAGES, True, []
+    )
+    assert reply.generator == "offline" and time.monotonic() - started < 5
+    assert len(server.requests) == 1  # waiting 30 s would break the deadline: it gave up
+
+
+async def test_an_emergency_gets_the_knowledge_bases_contacts_without_groq(standin, kb) -> None:
+    server = standin(Scripted(content="a model answer"))
+
+    async def lookup(query: str) -> list[Passage]:
+        return [
+            Passage(text=p.text, source=p.source, section=p.section, title=p.title)
+            for p in kb.retriever.retrieve(query, 5).passages
+        ]
+
+    settings = GroqSettings(groq_api_key="test-key", groq_base_url=server.url)
+    answering = Responder(InstitutionSettings(), GroqGenerator(settings), emergency_lookup=lookup)
+    reply = await answering.respond("i want to end my life", [], False, [])
+    assert server.requests == []
+    assert reply.escalate and reply.labels.urgency == "critical" and reply.generator == "emergency"
+    # Numbers as written in data/, which the code does not contain.
+    assert "14416" in reply.answer and "+91 20 4567 1999" in reply.answer
+    assert reply.sources
+
+
+async def test_groq_labels_a_message_the_offline_classifier_could_not_place(standin) -> None:
+    server = standin(
+        Scripted(
+            content="Pay by 31 July 2026 [1].",
+            json_content='{"intent": "fees", "sentiment": "neutral", "urgency": "high"}',
+        )
+    )
+    reply = await responder(server.url).respond("kab tak?", PASSAGES, True, [])
+    assert len(server.requests) == 2
+    assert reply.labels.intent == "fees" and reply.labels.urgency == "high"
+    assert reply.usage == (642, 34)
