@@ -123,9 +123,10 @@ EMERGENCY_STRONG: dict[str, tuple[str, ...]] = {
     ),
     "harassment": (
         r"harass(ing|es)? me", r"(being|getting|was|been|got) (sexually )?harass",
-        r"sexual(ly)? (harass|abuse|assault)", r"molest", r"grop(ed|ing)", r"\brap(e|ed)\b",
+        r"sexually (harass|abus|assault)(ing|ed) me", r"molest", r"grop(ed|ing)", r"\brap(e|ed)\b",
         r"touch(ed|ing|es)? me", r"stalk(ing|s)? me", r"(threaten|blackmail)(ing|ed|s)? me",
-        r"ragg(ing|ed) me", r"(being|getting|got|were) ragged", r"ragging (ho )?rah",
+        r"(are|is|were|was|been|keep|keeps|kept|started|start) ragg(ing|ed)? me", r"ragged me",
+        r"(being|getting|got|were) ragged", r"ragging (ho )?rah",
         r"(beat|beating|hit|hitting|slapp?ing|slapped|punch(ed|ing)?) me",
         r"(forcing|forced|force) me", r"pareshan kar rahe", r"maar rahe", r"chhed",
         r"bully(ing)? me", r"assault", r"abus(ing|ed) me",
@@ -148,13 +149,14 @@ EMERGENCY_STRONG: dict[str, tuple[str, ...]] = {
 EMERGENCY_WEAK: dict[str, tuple[str, ...]] = {
     "safety": (r"emergency", r"\bfire\b", r"accident", r"\bfight", r"\bhelp+ me\b", r"\bsos\b"),
     "medical": (r"ambulance", r"injured", r"\bhurt\b"),
-    "harassment": (r"harass", r"ragging", r"ragged"),
+    "harassment": (r"harass", r"ragging", r"ragged", r"sexual(ly)? (abuse|assault)"),
 }
 INFORMATIONAL = re.compile(
     r"\b(polic(y|ies)|rules?|insurance|number|numbers|contact|procedure|process|how (to|do|can)|"
     r"what (is|are)|kya hai|drill|fine|penalty|punishment|leave|committee|form|claim|cover|"
     r"report(ing)? (a|an)?|where (is|can)|kaise|who (is|handles)|helpline|extinguisher|"
-    r"safety measures|mock|cell|squad|affidavit)\b"
+    r"safety measures|mock|cell|squad|affidavit|undertaking|confidential|complain(t|ts)?|"
+    r"case|when|kab|last date|deadline)\b"
 )
 HIGH = re.compile(
     r"\b(urgent|urgently|asap|immediately|right now|today itself|aaj hi|abhi|jaldi|"
