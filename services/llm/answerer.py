@@ -219,7 +219,7 @@ def compose(
             continue
         chosen.append((rank, i, sentence[:MAX_CHARS]))
         length += len(sentence) + 1
-        if length >= MAX_CHARS * 0.8:
+        if length >= MAX_CHARS * 0.95:
             break
     chosen.sort()  # read in document order, best passage first
     used_ranks = sorted({rank for rank, _, _ in chosen})
