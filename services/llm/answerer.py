@@ -11,6 +11,7 @@ question must appear in the passages, allowing for inflections, typos, Hinglish 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -49,6 +50,25 @@ able allowed possible available exist exists there anyone someone somebody anybo
 explain tho wat wht abt wanna gonna kindly regarding
 """.split())  # noqa: SIM905 (a word list reads better as text)
 # fmt: on
+# Everyday words a document says differently ("weekdays": "Monday to Friday"): a question word is
+# covered when one of these is. General English, not any one college's wording.
+EQUIVALENTS = {
+    "weekday": ("monday", "friday"),
+    "weekdays": ("monday", "friday"),
+    "weekend": ("saturday", "sunday"),
+    "weekends": ("saturday", "sunday"),
+    "timing": ("hours", "am", "pm", "time"),
+    "timings": ("hours", "am", "pm", "time"),
+    "charges": ("fee", "rs", "fine"),
+    "charge": ("fee", "rs", "fine"),
+    "cost": ("fee", "rs"),
+    "price": ("fee", "rs"),
+    "mail": ("e-mail", "email"),
+    "phone": ("number", "mobile", "contact"),
+    "daily": ("day", "every"),
+    "yearly": ("year", "annual"),
+    "monthly": ("month",),
+}
 _WORD = re.compile(r"[a-z0-9]+(?:[.&'-][a-z0-9]+)*")
 
 
@@ -156,7 +176,12 @@ def asked_words(question: str) -> set[str]:
 def missing_words(question: str, passages: list[Passage]) -> list[str]:
     """Content words of the question that no passage mentions, in any form."""
     vocabulary = _Vocabulary(passages)
-    return sorted(w for w in asked_words(question) if vocabulary.match(w) is None)
+    return sorted(
+        w
+        for w in asked_words(question)
+        if vocabulary.match(w) is None
+        and not any(vocabulary.match(e) for e in EQUIVALENTS.get(w, ()))
+    )
 
 
 @lru_cache(maxsize=1)
@@ -182,7 +207,7 @@ def answered(question: str, passages: list[Passage]) -> tuple[bool, list[str]]:
 
 
 def compose(
-    question: str, passages: list[Passage], relevant: bool, history: list[Turn] = ()
+    question: str, passages: list[Passage], relevant: bool, history: Sequence[Turn] = ()
 ) -> Answer:
     """Pick the sentences that share most with the question, within MAX_CHARS."""
     considered = list(passages[:PASSAGES_CONSIDERED])

@@ -143,14 +143,17 @@ class GroqGenerator:
         )
         try:
             async with asyncio.timeout(budget):
-                completion = await retrying(self._attempt, request, started + budget)
+                completion: Any = await retrying(self._attempt, request, started + budget)
         except OpenedState:
-            return self._fallback("breaker_open")
+            self._fall_back("breaker_open")
+            return None
         except (groq.APIError, TimeoutError) as e:
-            return self._fallback(_outcome(e))
+            self._fall_back(_outcome(e))
+            return None
         text = (completion.choices[0].message.content or "").strip() if completion.choices else ""
         if not text:
-            return self._fallback("empty")
+            self._fall_back("empty")
+            return None
         usage = completion.usage
         return Generation(
             text,
@@ -158,7 +161,7 @@ class GroqGenerator:
             usage.completion_tokens if usage else 0,
         )
 
-    def _fallback(self, reason: str) -> None:
+    def _fall_back(self, reason: str) -> None:
         log.warning("groq unavailable (%s): answering offline", reason)
         GROQ_FALLBACKS.labels(reason).inc()
         return None
