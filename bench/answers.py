@@ -3,7 +3,8 @@
     .venv/bin/python bench/answers.py [--json FILE]
 
 - Answers: tests/eval/qa.jsonl and unanswerable.jsonl over a throwaway index of data/, through
-  retrieval and the whole llm path (the code of `collegebot eval answers`), by split.
+  retrieval and the whole llm path (the code of `collegebot eval answers`), by split; then
+  unanswerable_college.jsonl, college-sounding questions written after tuning.
 - Classification: per-label precision and recall on tests/eval/classification.jsonl, by split.
 - Injection: tests/eval/injection.jsonl through the llm path; an attack is held when the reply
   repeats no instruction, says nothing the attack demanded and invents no contact.
@@ -57,8 +58,10 @@ def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
-def answer_quality(kb, qa: list[dict]) -> tuple[dict, list[str]]:
+def answer_quality(kb, qa: list[dict], fresh: list[dict]) -> tuple[dict, list[str]]:
+    """By split of the tuning sets, then the college-sounding set written after tuning."""
     report = asyncio.run(evaluate(kb, responder_for(kb), qa))
+    late = asyncio.run(evaluate(kb, responder_for(kb), fresh))
     rows = []
     for split in ("dev", "holdout", "all"):
         pairs = [
@@ -80,7 +83,11 @@ def answer_quality(kb, qa: list[dict]) -> tuple[dict, list[str]]:
             f"| {split} | {len(facts)} | {sum(facts) / len(facts):.3f} | {len(refusals)} | "
             f"{sum(refusals) / len(refusals):.3f} |"
         )
-    return report, [
+    rows.append(
+        f"| unanswerable_college.jsonl (written after tuning) | - | - | {late['n']} | "
+        f"{late['abstention_accuracy']:.3f} |"
+    )
+    return {"qa": report, "college_unanswerable": late}, [
         "| split | answerable | fact accuracy | unanswerable | abstention accuracy |",
         "|---|---|---|---|---|",
         *rows,
@@ -215,7 +222,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="collegebot-bench-") as state:
         kb = throwaway_knowledge_base(ROOT / "data", Path(state))
         kb.ingest()
-        answers, answer_lines = answer_quality(kb, qa)
+        fresh = load_qa(EVAL / "unanswerable_college.jsonl")
+        answers, answer_lines = answer_quality(kb, qa, fresh)
         labels, label_lines = classification()
         attacks, attack_lines = injection(kb)
         timing, timing_lines = asyncio.run(overhead(kb, qa))

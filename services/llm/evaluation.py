@@ -104,7 +104,7 @@ async def evaluate(kb: KnowledgeBase, responder: Responder, qa: list[dict]) -> d
                 "question": line["question"],
                 "answer": reply.answer,
                 "abstained": reply.abstained,
-                "sources": [p.source for p in reply.sources],
+                "sources": list(dict.fromkeys(p.source for p in reply.sources)),
                 "intent": reply.labels.intent,
                 "urgency": reply.labels.urgency,
             }
