@@ -1,12 +1,16 @@
 """The real groq SDK against a local stand-in: every failure still ends in a reply."""
 
+import datetime
+import email.utils
 import time
 
+import groq
+import httpx
 import pytest
 
 from collegebot.settings import GroqSettings, InstitutionSettings
 from collegebot.v1.common_pb2 import Passage
-from services.llm.generate import GroqGenerator
+from services.llm.generate import _BACKOFF, GroqGenerator, retry_after
 from services.llm.responder import Responder
 from tests.llm.groq_standin import GroqStandIn, Scripted
 
@@ -167,3 +171,28 @@ async def test_groq_labels_a_message_the_offline_classifier_could_not_place(stan
     assert len(server.requests) == 2
     assert reply.labels.intent == "fees" and reply.labels.urgency == "high"
     assert reply.usage == (642, 34)
+
+
+def _rate_limited(retry_after: str | None) -> groq.RateLimitError:
+    headers = {"retry-after": retry_after} if retry_after is not None else {}
+    request = httpx.Request("POST", "http://groq.test/openai/v1/chat/completions")
+    return groq.RateLimitError(
+        "rate limited", response=httpx.Response(429, headers=headers, request=request), body=None
+    )
+
+
+def test_retry_after_is_read_as_seconds_or_as_a_date_and_backoff_is_jittered() -> None:
+    assert retry_after(_rate_limited("3")) == 3.0
+    in_two_seconds = email.utils.format_datetime(
+        datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=2), usegmt=True
+    )
+    assert 0.5 < retry_after(_rate_limited(in_two_seconds)) <= 2.0
+    assert retry_after(_rate_limited(None)) is None and retry_after(_rate_limited("soon")) is None
+    # Without Retry-After: full jitter, growing with the attempt, never above the cap.
+    waits = {round(_BACKOFF(_State(5)), 3) for _ in range(20)}
+    assert len(waits) > 1 and all(0 <= w <= 2.0 for w in waits)
+
+
+class _State:
+    def __init__(self, attempt: int) -> None:
+        self.attempt_number = attempt
