@@ -32,6 +32,10 @@ PASSAGES_CONSIDERED = 5
 # the dev split of tests/eval (qa.jsonl against unanswerable.jsonl), see bench/RESULTS.md.
 RARE_FROM = 4700
 PREVIOUS_QUESTION_WEIGHT = 0.5  # a follow-up's earlier question helps choose, never decides
+# A sentence that holds what the question asks for (a date for "when", an amount for "how much")
+# gains this share of its passage's score on top of the share of the question's words it holds;
+# chosen on the dev split (0.15 to 0.3 alike, 0.6 worse), see bench/RESULTS.md.
+ASKED_FOR_WEIGHT = 0.3
 
 _STEMMER = Stemmer.Stemmer("english")
 # fmt: off
@@ -70,6 +74,32 @@ EQUIVALENTS = {
     "monthly": ("month",),
 }
 _WORD = re.compile(r"[a-z0-9]+(?:[.&'-][a-z0-9]+)*")
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+# What a question asks for, in English or Hinglish, and how a sentence that gives it looks.
+ASKED_FOR = [
+    (  # a date
+        re.compile(r"\b(when|kab|date|dates|deadline|last day)\b"),
+        re.compile(
+            rf"\b\d{{1,2}} ({_MONTHS})\b|\b(mon|tues|wednes|thurs|fri|satur|sun)day\b", re.I
+        ),
+    ),
+    (  # an amount
+        re.compile(r"\b(how much|fees?|kitna|kitni|kitne|cost|charges?|fine|price|amount|rate)\b"),
+        re.compile(r"\brs\.? ?\d|₹|\d ?%|\b\d+(\.\d+)? ?(lakh|lpa)\b", re.I),
+    ),
+    (  # a way to reach someone
+        re.compile(r"\b(contact|number|phone|e-?mail|mail|call)\b"),
+        re.compile(r"[\w.-]+@[\w-]+\.\w|\+\d[\d ]{7,}", re.I),
+    ),
+    (  # a place
+        re.compile(r"\b(where|kahan|kaha|kidhar|location|located)\b"),
+        re.compile(r"\b(room|floor|building|block|gate|near|next to|opposite)\b", re.I),
+    ),
+    (  # a time of day
+        re.compile(r"\b(time|timings?|hours|open|close|closes|what time)\b"),
+        re.compile(r"\b\d{1,2}([:.]\d{2})? ?(am|pm)\b", re.I),
+    ),
+]
 
 
 @lru_cache(maxsize=65536)
@@ -155,7 +185,8 @@ class _Vocabulary:
                     or _abbreviates(word, w)
                 ):
                     return _stem(w)  # "sem": semester, "exams": exam, "govt": government
-        if len(word) >= 5 and word.isalpha():
+        # A typo: one slip in a longer word, or in a four-letter non-word ("fess": fees).
+        if word.isalpha() and (len(word) >= 5 or (len(word) == 4 and word not in english())):
             limit = 1 if len(word) < 8 else 2
             found = process.extractOne(word, self.words, scorer=OSA.distance, score_cutoff=limit)
             if found is not None:
@@ -203,7 +234,22 @@ def answered(question: str, passages: list[Passage]) -> tuple[bool, list[str]]:
     ranks = english()
     english_missing = [w for w in missing if w in ranks]
     rare = [w for w in english_missing if ranks[w] >= RARE_FROM]
+    if not in_hinglish(question):  # then an unknown word is a name: "gst", "helipad", "rahul"
+        rare += [w for w in missing if w not in ranks]
     return not rare and len(english_missing) < 2, missing
+
+
+def in_hinglish(text: str) -> bool:
+    """Whether `text` has a Hinglish word ("kab", "hai"), not just an English short form ("sem":
+    semester, whose meaning starts with its first letter)."""
+    return any(w in GLOSSES and GLOSSES[w][:1] != w[:1] for w in _WORD.findall(fold(text).lower()))
+
+
+def asked_for(question: str, history: Sequence[Turn] = ()) -> list[re.Pattern[str]]:
+    """How a sentence that gives what the question asks for looks (a follow-up such as "and
+    civil?" asks for what the previous question did)."""
+    text = " ".join([fold(question).lower()] + [fold(t.question).lower() for t in history[-1:]])
+    return [looks for asks, looks in ASKED_FOR if asks.search(text)]
 
 
 def compose(
@@ -225,14 +271,19 @@ def compose(
     ]:
         for term in terms(text):
             wanted.setdefault(vocabulary.match(term) or term, weight)
+    total = sum(wanted.values()) or 1.0
+    asked = asked_for(question, history)
     scored = []  # (score, passage rank, sentence index, sentence)
     for rank, passage in enumerate(considered):
         heading_terms = terms(passage.section)
         for i, sentence in enumerate(sentences(passage.text)):
             have = terms(sentence) | heading_terms
-            overlap = sum(weight for term, weight in wanted.items() if term in have)
+            share = sum(weight for term, weight in wanted.items() if term in have) / total
             # Later passages must earn their place: they are less likely to be about the question.
-            scored.append((overlap * passage.score / (1 + 0.2 * rank), rank, i, sentence))
+            score = share * passage.score / (1 + 0.2 * rank)
+            if any(looks.search(sentence) for looks in asked):
+                score += ASKED_FOR_WEIGHT * passage.score
+            scored.append((score, rank, i, sentence))
     scored.sort(key=lambda s: -s[0])
 
     chosen: list[tuple[int, int, str]] = []

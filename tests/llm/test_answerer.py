@@ -42,3 +42,31 @@ def test_every_sentence_comes_from_a_passage_and_the_answer_is_short() -> None:
 def test_it_abstains_when_retrieval_found_nothing_relevant() -> None:
     assert compose("capital of france", [LIBRARY], relevant=False).abstained
     assert compose("anything", [], relevant=True).abstained
+
+
+def test_the_sentence_that_gives_what_was_asked_for_wins() -> None:
+    # Both sentences hold "exam form" and only one fits; only the second holds a date, which
+    # "when" (or "kab") asks for.
+    long = "The exam form is filled in on the portal under the Exams tab, " + "with care, " * 38
+    calendar = Passage(
+        text=f"{long.strip(', ')}. The exam form closes on Friday, 2 April 2027.",
+        source="calendar.md",
+        score=0.6,
+    )
+    for question in ("when is the exam form", "exam form kab hai"):
+        assert "2 April 2027" in compose(question, [calendar], relevant=True).text
+    assert "2 April 2027" not in compose("the exam form", [calendar], relevant=True).text
+
+
+def test_an_unknown_word_in_an_english_question_names_something_the_passages_lack() -> None:
+    # "helipad" is in no passage and not a whole word of the tokenizer's vocabulary: in an
+    # English question it names a thing, so the answerer abstains. In Hinglish, unknown words are
+    # mostly grammar ("bharna"), so they are not held against the question.
+    assert compose("does the college have a helipad", [FEES, LIBRARY], relevant=True).abstained
+    hinglish = compose("fees bharna last date kab hai", [FEES, LIBRARY], relevant=True)
+    assert not hinglish.abstained and "31 July 2026" in hinglish.text
+
+
+def test_a_four_letter_typo_of_a_passage_word_is_read_as_that_word() -> None:
+    answer = compose("late fess per day", [FEES], relevant=True)
+    assert not answer.abstained and "Rs. 100 per day" in answer.text
