@@ -36,6 +36,11 @@ PREVIOUS_QUESTION_WEIGHT = 0.5  # a follow-up's earlier question helps choose, n
 # gains this share of its passage's score on top of the share of the question's words it holds;
 # chosen on the dev split (0.15 to 0.3 alike, 0.6 worse), see bench/RESULTS.md.
 ASKED_FOR_WEIGHT = 0.3
+# Doubt: a weak best passage (retrieval score below UNSURE_BELOW) that holds less than
+# COVERED_SHARE of the question's words alone means abstain. The pair maximises fact plus
+# abstention accuracy on the dev split; the trade-off curve is in bench/RESULTS.md.
+UNSURE_BELOW = 0.425
+COVERED_SHARE = 0.7
 
 _STEMMER = Stemmer.Stemmer("english")
 # fmt: off
@@ -245,6 +250,19 @@ def in_hinglish(text: str) -> bool:
     return any(w in GLOSSES and GLOSSES[w][:1] != w[:1] for w in _WORD.findall(fold(text).lower()))
 
 
+def doubtful(question: str, passages: list[Passage]) -> bool:
+    """A weak best passage, and no passage that alone holds most of what the question asks."""
+    if passages[0].score >= UNSURE_BELOW:
+        return False
+    asked = asked_words(question)
+    if not asked:
+        return False
+    return all(
+        sum(_Vocabulary([p]).match(w) is not None for w in asked) < COVERED_SHARE * len(asked)
+        for p in passages
+    )
+
+
 def asked_for(question: str, history: Sequence[Turn] = ()) -> list[re.Pattern[str]]:
     """How a sentence that gives what the question asks for looks (a follow-up such as "and
     civil?" asks for what the previous question did)."""
@@ -260,7 +278,7 @@ def compose(
     if not relevant or not considered:
         return Answer("", [], abstained=True, confidence=0.0)
     ok, missing = answered(question, considered)
-    if not ok:
+    if not ok or doubtful(question, considered):
         return Answer("", [], abstained=True, confidence=0.0, missing=tuple(missing))
 
     # The question in the passages' own words: "scholorship" scores as "scholarship".

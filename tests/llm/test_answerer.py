@@ -70,3 +70,16 @@ def test_an_unknown_word_in_an_english_question_names_something_the_passages_lac
 def test_a_four_letter_typo_of_a_passage_word_is_read_as_that_word() -> None:
     answer = compose("late fess per day", [FEES], relevant=True)
     assert not answer.abstained and "Rs. 100 per day" in answer.text
+
+
+def test_weak_passages_that_each_hold_little_of_the_question_mean_abstain() -> None:
+    # Each word is somewhere ("library" in one passage, "fees" in the other), but no passage
+    # holds most of the question, and retrieval was unsure of both.
+    def scored(passage: Passage, score: float) -> Passage:
+        return Passage(text=passage.text, source=passage.source, score=score)
+
+    weak = [scored(FEES, 0.35), scored(LIBRARY, 0.3)]
+    assert compose("library fees", weak, relevant=True).abstained
+    # Confident retrieval, or one passage that holds the question, and it answers.
+    assert not compose("library fees", [scored(FEES, 0.6), scored(LIBRARY, 0.5)], True).abstained
+    assert not compose("late fee per day", weak, relevant=True).abstained
