@@ -56,7 +56,8 @@ thank let lets im ive id dont doesnt didnt cant cannot wont isnt arent wasnt wha
 who's what's where's how's i'm i've don't doesn't can't won't isn't aren't there's it's that's
 have has had having make makes made go goes going went come comes see say says said take
 able allowed possible available exist exists there anyone someone somebody anybody else
-explain tho wat wht abt wanna gonna kindly regarding
+explain tho wat wht abt wanna gonna kindly regarding respected share details info information
+provide
 """.split())  # noqa: SIM905 (a word list reads better as text)
 # fmt: on
 # Everyday words a document says differently ("weekdays": "Monday to Friday"): a question word is
@@ -79,6 +80,7 @@ EQUIVALENTS = {
     "monthly": ("month",),
 }
 _WORD = re.compile(r"[a-z0-9]+(?:[.&'-][a-z0-9]+)*")
+_GREETING = re.compile(r"\bgood (morning|afternoon|evening|night|day)\b")
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 # What a question asks for, in English or Hinglish, and how a sentence that gives it looks.
 ASKED_FOR = [
@@ -202,6 +204,7 @@ class _Vocabulary:
 def asked_words(question: str) -> set[str]:
     """What the question is about: its content words. Hinglish words are grammar or common
     verbs, and numbers are details, so both are left out."""
+    question = _GREETING.sub(" ", fold(question).lower())
     return {
         w
         for w in words(question, gloss=False)
@@ -255,6 +258,8 @@ def doubtful(question: str, passages: list[Passage]) -> bool:
     if passages[0].score >= UNSURE_BELOW:
         return False
     asked = asked_words(question)
+    if in_hinglish(question):  # its unknown words are mostly Hindi grammar ("rukne", "kisko")
+        asked = {w for w in asked if w in english()}
     if not asked:
         return False
     return all(

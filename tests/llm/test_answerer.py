@@ -83,3 +83,14 @@ def test_weak_passages_that_each_hold_little_of_the_question_mean_abstain() -> N
     # Confident retrieval, or one passage that holds the question, and it answers.
     assert not compose("library fees", [scored(FEES, 0.6), scored(LIBRARY, 0.5)], True).abstained
     assert not compose("late fee per day", weak, relevant=True).abstained
+    # Hindi grammar words ("khulti") are not what a Hinglish question asks about.
+    assert not compose("library kab khulti hai", weak, relevant=True).abstained
+
+
+def test_greetings_and_politeness_are_not_what_a_question_asks_about() -> None:
+    answer = compose(
+        "Good morning respected sir, please share details of the late fee per day",
+        [FEES],
+        relevant=True,
+    )
+    assert not answer.abstained and "Rs. 100 per day" in answer.text
