@@ -94,3 +94,14 @@ def test_greetings_and_politeness_are_not_what_a_question_asks_about() -> None:
         relevant=True,
     )
     assert not answer.abstained and "Rs. 100 per day" in answer.text
+
+
+def test_a_confident_passage_may_lack_one_word_of_the_question() -> None:
+    # "seniors" is the student's word for someone the passage names otherwise.
+    def scored(score: float) -> Passage:
+        return Passage(text=FEES.text, source="fees.md", section="Fees > Deadlines", score=score)
+
+    answer = compose("last date to pay fees for seniors", [scored(0.7)], relevant=True)
+    assert not answer.abstained and "31 July 2026" in answer.text
+    assert compose("last date to pay fees for seniors", [scored(0.5)], relevant=True).abstained
+    assert compose("seniors salary last date", [scored(0.7)], relevant=True).abstained
