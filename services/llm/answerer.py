@@ -106,6 +106,10 @@ ASKED_FOR = [
         re.compile(r"\b(where|kahan|kaha|kidhar|location|located)\b"),
         re.compile(r"\b(room|floor|building|block|gate|near|next to|opposite)\b", re.I),
     ),
+    (  # a length of time
+        re.compile(r"\b(how long|how many (days|hours|weeks)|kitne din|kab tak|by when|within)\b"),
+        re.compile(r"\b\d+ (working )?(minutes?|hours?|days?|weeks?|months?)\b", re.I),
+    ),
     (  # a time of day
         re.compile(r"\b(time|timings?|hours|open|close|closes|what time)\b"),
         re.compile(r"\b\d{1,2}([:.]\d{2})? ?(am|pm)\b", re.I),

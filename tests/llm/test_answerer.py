@@ -56,6 +56,12 @@ def test_the_sentence_that_gives_what_was_asked_for_wins() -> None:
     for question in ("when is the exam form", "exam form kab hai"):
         assert "2 April 2027" in compose(question, [calendar], relevant=True).text
     assert "2 April 2027" not in compose("the exam form", [calendar], relevant=True).text
+    timing = Passage(
+        text=f"{long.strip(', ')}. The exam form is checked within 3 working days.",
+        source="calendar.md",
+        score=0.6,
+    )
+    assert "3 working days" in compose("exam form kab tak", [timing], relevant=True).text
 
 
 def test_an_unknown_word_in_an_english_question_names_something_the_passages_lack() -> None:
