@@ -5,7 +5,9 @@ retrieval found nothing relevant, and makes the finer call itself: retrieval alw
 passage for a college-sounding question ("does the college have a swimming pool" finds the sports
 section), so the answer must also cover what the question asks about. Every content word of the
 question must appear in the passages, allowing for inflections, typos, Hinglish and acronyms
-("ptm" is a parent-teacher meeting); one missing word in a long question is tolerated.
+("ptm" is a parent-teacher meeting); one missing common word is tolerated, and one missing word
+of any kind when retrieval is confident. A weak best passage that holds little of the question
+means abstain too.
 """
 
 from __future__ import annotations
