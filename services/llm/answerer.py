@@ -30,6 +30,7 @@ from services.rag.hinglish import GLOSSES
 MAX_CHARS = 500
 LONG_SENTENCE = 250  # longer than this, a "sentence" is a flattened list
 PASSAGES_CONSIDERED = 5
+MIN_CUT_SHORT = 20  # a shorter sentence that begins a longer one is its own sentence, not a cut
 # Words ranked below this in the tokenizer's vocabulary are rare enough to name a thing; chosen on
 # the dev split of tests/eval (qa.jsonl against unanswerable.jsonl), see bench/RESULTS.md.
 RARE_FROM = 4700
@@ -288,6 +289,23 @@ def asked_for(question: str, history: Sequence[Turn] = ()) -> list[re.Pattern[st
     return [looks for asks, looks in ASKED_FOR if asks.search(text)]
 
 
+def _once_each(
+    scored: list[tuple[float, int, int, str]],
+) -> list[tuple[float, int, int, str]]:
+    """Overlapping chunks repeat sentences and cut some short ("booked at least."): keep each
+    sentence once, in its fullest form, with the best score any of its copies had."""
+    keys = [sentence.rstrip(" .").lower() for *_, sentence in scored]
+    copies = dict(zip(keys, scored, strict=True))
+    kept: dict[str, tuple[float, int, int, str]] = {}
+    for (score, *_), key in zip(scored, keys, strict=True):
+        fullest = key
+        if len(key) >= MIN_CUT_SHORT:
+            fullest = max((k for k in copies if k.startswith(key)), key=len)
+        if fullest not in kept or score > kept[fullest][0]:
+            kept[fullest] = (score, *copies[fullest][1:])
+    return list(kept.values())
+
+
 def compose(
     question: str, passages: list[Passage], relevant: bool, history: Sequence[Turn] = ()
 ) -> Answer:
@@ -320,7 +338,7 @@ def compose(
             if any(looks.search(sentence) for looks in asked):
                 score += ASKED_FOR_WEIGHT * passage.score
             scored.append((score, rank, i, sentence))
-    scored.sort(key=lambda s: -s[0])
+    scored = sorted(_once_each(scored), key=lambda s: -s[0])
 
     chosen: list[tuple[int, int, str]] = []
     length = 0

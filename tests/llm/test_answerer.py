@@ -111,3 +111,14 @@ def test_a_confident_passage_may_lack_one_word_of_the_question() -> None:
     assert not answer.abstained and "31 July 2026" in answer.text
     assert compose("last date to pay fees for seniors", [scored(0.5)], relevant=True).abstained
     assert compose("seniors salary last date", [scored(0.7)], relevant=True).abstained
+
+
+def test_a_sentence_repeated_by_overlapping_chunks_is_said_once_and_in_full() -> None:
+    rule = "Guest rooms are booked at least 48 hours in advance through the Hostel Office."
+    first = Passage(
+        text=f"Parents may stay in the guest house. {rule[:40]}", source="h.md", score=0.6
+    )
+    second = Passage(text=f"{rule} Guests sign the register.", source="h.md", score=0.5)
+    answer = compose("how to book guest rooms", [first, second], relevant=True)
+    assert answer.text.count("Guest rooms are booked") == 1
+    assert "48 hours in advance" in answer.text
