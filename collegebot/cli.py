@@ -24,6 +24,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _days(value: str) -> float:
+    days = float(value)
+    if not days >= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days (0 or more)")
+    return days
+
+
 def cmd_purge(args: argparse.Namespace) -> int:
     """Delete every record older than --older-than days (conversations, escalations, logs…)."""
     import asyncio
@@ -202,11 +209,25 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _days(value: str) -> float:
-    days = float(value)
-    if not days >= 0:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days (0 or more)")
-    return days
+def cmd_eval_answers(args: argparse.Namespace) -> int:
+    from services.llm.evaluation import run
+
+    report = run(
+        Path(args.qa),
+        Path(args.kb) if args.kb else None,
+        progress=lambda line: print(line, file=sys.stderr),
+    )
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+
+    def share(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
+    print(f"{report['n']} questions")
+    print(f"fact accuracy        {share(report['fact_accuracy'])}  (answer contains expected_text)")
+    print(f"abstention accuracy  {share(report['abstention_accuracy'])}  (I don't know + contact)")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -243,6 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["hybrid", "dense", "lexical", "all"], default="all")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_retrieval)
+    p = evaluation.add_parser(
+        "answers", help="fact and abstention accuracy of the whole answer path"
+    )
+    p.add_argument("--qa", required=True, help="JSONL of expected_text / unanswerable lines")
+    p.add_argument("--kb", help="folder to index in a throwaway location (default: the index)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_answers)
 
     default_sender = "+15550100001"
     for name, func, text in (

@@ -155,6 +155,14 @@ class GroqSettings(_Settings):
     groq_base_url: str | None = None
     groq_timeout_s: float = Field(8.0, gt=0)
     groq_max_retries: int = Field(2, ge=0, le=5)
+    # One budget for every attempt and wait, inside the gateway's LLM_DEADLINE_S (10 s) and so
+    # Twilio's 15 s; what is left over is for the offline answer when Groq fails.
+    groq_deadline_s: float = Field(7.0, gt=0, le=12)
+    # After this many failures in a row Groq is skipped for GROQ_BREAKER_RESET_S.
+    groq_breaker_failures: int = Field(5, ge=1)
+    groq_breaker_reset_s: float = Field(30.0, gt=0)
+    # Ask Groq to relabel messages the offline classifier could not place (intent "other").
+    groq_refine_labels: bool = True
 
 
 class StoreSettings(_Settings):
@@ -197,6 +205,35 @@ class InstitutionSettings(_Settings):
     college_helpdesk: str = "the Student Help Desk (helpdesk@kvc.edu.in, +91 20 4567 1000)"
     reply_footer: str = ""
     history_turns: int = Field(3, ge=0, le=10)
+    # How the bot sounds, and when the help desk answers (both go into the prompt and replies).
+    college_tone: str = "warm, brief and plain, like a helpful senior student at the help desk"
+    college_office_hours: str = "Monday to Friday, 9:30 am to 5:30 pm"
+    # The office for each topic (JSON object, intent -> contact); unlisted topics get the help desk.
+    college_offices: dict[str, str] = Field(
+        default_factory=lambda: {
+            "admissions": "the Admissions Office (admissions@kvc.edu.in, +91 20 4567 1150)",
+            "fees": "the Accounts Office (accounts@kvc.edu.in, +91 20 4567 1120)",
+            "scholarships": "the Scholarship Cell (scholarships@kvc.edu.in, +91 20 4567 1130)",
+            "exams": "the Examination Cell (examcell@kvc.edu.in, +91 20 4567 1200)",
+            "calendar": "the Dean (Academics) office (dean.academics@kvc.edu.in, +91 20 4567 1010)",
+            "attendance": "the Dean (Academics) office (dean.academics@kvc.edu.in, "
+            "+91 20 4567 1010)",
+            "hostel": "the Hostel Office (hostel@kvc.edu.in, +91 20 4567 1300)",
+            "library": "the Central Library (library@kvc.edu.in, +91 20 4567 1400)",
+            "placements": "the Training and Placement Cell (placements@kvc.edu.in, "
+            "+91 20 4567 1500)",
+            "it_services": "IT Services (helpdesk@kvc.edu.in, +91 20 4567 1600)",
+            "transport": "the Transport Office (transport@kvc.edu.in, +91 20 4567 1700)",
+            "welfare": "the Student Wellness Centre (counselling@kvc.edu.in, +91 20 4567 1850)",
+            "conduct": "the Dean of Student Welfare (dsw@kvc.edu.in, +91 20 4567 1020)",
+        }
+    )
+    # What the llm service asks the knowledge base for when a message is an emergency: the
+    # numbers themselves always come from the college's documents, never from code.
+    emergency_query: str = "emergency contacts 24x7 helpline security ambulance"
+
+    def office_for(self, intent: str) -> str:
+        return self.college_offices.get(intent, self.college_helpdesk)
 
 
 class PrivacySettings(_Settings):

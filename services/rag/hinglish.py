@@ -37,10 +37,41 @@ hu= hua= hui= hum= hun= iska= iske= ja= jab= jo= ka= kar= karna= karne= karo= ke
 kisi= ko= koi= kuch= lekin= liye= mai= main= mein= mera= meri= mere= mujhe= na= pe= raha= rahe=
 rahi= sab= se= sir= tab= tak= tha= thi= toh= tum= uska= uski= uske= wala= wale= wali= wo= woh=
 ya= ye= yeh= ji= yaar= bro=
+aayega=come aayegi=come aayenge=come aaega=come ayega=come aati=come aaye=come ana=come
+banega=made banegi=made banta=made banti=made banwana=make banwane=make
+baat=talk baatein=talk bolna=say bolo=tell samjhao=explain samajh=understand pata=know
+bhejna=send bhejo=send bheje=send dikhao=show dikhana=show milna=get chahte=want chahta=want
+mana=prohibited manaa=prohibited zaroori=required jaruri=required zaruri=required
+kharab=broken toota=broken tuta=broken chalu=working kaam=work kal=tomorrow parso=day_after
+pehla=first pehli=first dusra=second dusri=second doosra=second aakhri=last akhri=last
+agla=next agle=next agli=next pichla=previous pichle=previous pichli=previous
+ghanta=hour ghante=hours roz=daily rozana=daily har=every saath=with bina=without
+andar=inside bahar=outside kamre=room bacche=students bachche=students thoda=little
+kaafi=enough kafi=enough sabse=most matlab=meaning phir= fir= kyunki= bahut= bohot= bahot=
+ho= hoon= karu= karun= karoon= karein= kare= kiya= kiye= karni= karta= karti= karte=
+apna= apni= apne= hamara= hamari= hamare= unka= unki= unke= kitno= baje= hogaya= hogya=
+gaye= gye= gya= diye= hote= dete=give lete=take lagte=cost bola=said suna=heard
+pina=drink pite=drinking peete=drinking piya=drank dikkat=problem pareshani=problem
+samasya=problem jhagda=fight ladai=fight maar=hit chori=theft chura=stole galti=mistake
+saza=punishment jurmana=fine bhaga=ran
+"""
+
+# Texting English and student short forms: contractions typed without the apostrophe, and
+# abbreviations used in colleges everywhere (a word that begins a knowledge-base word, such as
+# "mech" or "sem", is expanded in services/rag/lexical.py and needs no entry here).
+_SHORT_FORMS = """
+cant=cannot dont=do_not doesnt=does_not didnt=did_not isnt=is_not wont=will_not im=i_am
+ive=i_have u=you ur=your r=are thx=thanks yr=year yrs=years clg=college dept=department
+sem=semester sems=semesters supply=supplementary supple=supplementary reval=revaluation
+attd=attendance cse=computer_science_engineering ece=electronics_communication_engineering
+cs=computer_science ai=artificial_intelligence ds=data_science msg=message amt=amount
+docs=documents doc=document cert=certificate tc=transfer_certificate
+btech=b.tech mtech=m.tech bsc=b.sc msc=m.sc mech=mechanical elec=electrical
+comp=computer chem=chemistry phy=physics maths=mathematics
 """
 
 # "word=meaning" pairs; an underscore stands for a space in the meaning.
 GLOSSES: dict[str, str] = {
     word: meaning.replace("_", " ")
-    for word, meaning in (pair.split("=", 1) for pair in _GLOSSES.split())
+    for word, meaning in (pair.split("=", 1) for pair in (_GLOSSES + _SHORT_FORMS).split())
 }

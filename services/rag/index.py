@@ -1,7 +1,8 @@
 """The vector index: an embedded Chroma directory, or a Chroma server when CHROMA_HOST is set.
 
-Two collections: the chunks, and the section headings embedded on their own (a short question
-matches a short heading better than the long passage under it).
+Three collections: the chunks, the section headings embedded on their own (a short question
+matches a short heading better than the long passage under it), and the chunks' lines and
+sentences embedded on their own (a question about one row of a list matches that row).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from services.rag.embedder import MiniLMEmbeddingFunction
 class Index:
     chunks: Collection
     headings: Collection  # id: the section's first chunk; document: the heading line
+    sentences: Collection  # metadata "chunk": the chunk a line or sentence belongs to
 
     def delete_source(self, source: str) -> None:
-        self.chunks.delete(where={"source": source})
-        self.headings.delete(where={"source": source})
+        for collection in (self.chunks, self.headings, self.sentences):
+            collection.delete(where={"source": source})
 
 
 def open_index(settings: IndexSettings, embedding: MiniLMEmbeddingFunction) -> Index:
@@ -46,4 +48,8 @@ def open_index(settings: IndexSettings, embedding: MiniLMEmbeddingFunction) -> I
         )
 
     name = settings.chroma_collection
-    return Index(chunks=collection(name), headings=collection(f"{name}-headings"))
+    return Index(
+        chunks=collection(name),
+        headings=collection(f"{name}-headings"),
+        sentences=collection(f"{name}-sentences"),
+    )

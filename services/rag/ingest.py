@@ -100,9 +100,13 @@ class Ingestor:
             record.status, record.error, record.pages, record.chunks = "failed", str(e), 0, 0
             return DocumentOutcome(key, "failed", error=str(e))
         headed = [c for c in chunks if c.heading]
+        sentences = [(c, i, text) for c in chunks for i, text in enumerate(c.sentences())]
         embeddings = self.model.embed(
-            [c.embedding_text() for c in chunks] + [c.heading for c in headed]
+            [c.embedding_text() for c in chunks]
+            + [c.heading for c in headed]
+            + [text for _, _, text in sentences]
         )
+        after_headings = len(chunks) + len(headed)
         self.index.chunks.upsert(
             ids=[c.id for c in chunks],
             embeddings=embeddings[: len(chunks)],
@@ -115,9 +119,15 @@ class Ingestor:
         if headed:
             self.index.headings.upsert(
                 ids=[c.id for c in headed],
-                embeddings=embeddings[len(chunks) :],
+                embeddings=embeddings[len(chunks) : after_headings],
                 documents=[c.heading for c in headed],
                 metadatas=[{"source": c.source} for c in headed],
+            )
+        if sentences:
+            self.index.sentences.upsert(
+                ids=[f"{c.id}#{i}" for c, i, _ in sentences],
+                embeddings=embeddings[after_headings:],
+                metadatas=[{"source": c.source, "chunk": c.id} for c, _, _ in sentences],
             )
         record.title, record.status, record.error = doc.title, "indexed", ""
         record.pages, record.chunks = len(doc.pages), len(chunks)

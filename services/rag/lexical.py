@@ -9,6 +9,8 @@ neighbours for short words, two for long ones), so "scholarshp" still finds "sch
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import dataclass
 
 import bm25s
 import numpy as np
@@ -21,6 +23,8 @@ from services.rag.hinglish import GLOSSES
 
 _STEMMER = Stemmer.Stemmer("english")
 # NLTK's English list (question words included) and the fillers of a texted question.
+MIN_PREFIX = 3
+MIN_TYPO = 4
 STOPWORDS = sorted(set(STOPWORDS_EN_PLUS) | {"much", "many", "please", "pls", "plz"})
 
 
@@ -42,15 +46,21 @@ class LexicalIndex:
         self.ids = ids
         self.bm25 = bm25s.BM25()
         words = _words(texts) if ids else []
-        self.vocabulary = sorted({w for doc in words for w in doc})
+        # Words by how many chunks use them, most used first: the first match wins below.
+        frequency = Counter(w for doc in words for w in set(doc))
+        self.vocabulary = sorted(frequency, key=lambda w: (-frequency[w], w))
         self._known = set(self.vocabulary) | dictionary
         if ids:
             self.bm25.index([_stems(doc) for doc in words], show_progress=False)
 
     def correct(self, word: str) -> str:
-        """The word, or the closest word of the knowledge base when it has none like it."""
-        if word in self._known or len(word) < 4 or not word.isalpha():
+        """The word, or the knowledge base's word it abbreviates ("mech": "mechanical", its most
+        used word that begins so) or misspells (the closest, most used first)."""
+        if word in self._known or len(word) < MIN_PREFIX or not word.isalpha():
             return word
+        expanded = next((w for w in self.vocabulary if w.startswith(word)), None)
+        if expanded or len(word) < MIN_TYPO:
+            return expanded or word
         limit = 1 if len(word) < 8 else 2
         match = process.extractOne(word, self.vocabulary, scorer=OSA.distance, score_cutoff=limit)
         return match[0] if match else word
@@ -63,10 +73,25 @@ class LexicalIndex:
             words.append(self.correct(word) if meaning is None else meaning)
         return " ".join(w for w in words if w) or query
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk for a normalised query, in `ids` order (0: no known term)."""
+    def match(self, query: str) -> LexicalMatch:
+        """BM25 of every chunk for a normalised query, in `ids` order, and how much of the query
+        each chunk contains."""
+        terms = list(dict.fromkeys(_stems(_words([query])[0])))
         vocab = self.bm25.vocab_dict if self.ids else {}
-        known = [t for t in _stems(_words([query])[0]) if t in vocab]
+        known = [t for t in terms if t in vocab]
+        n = len(self.ids)
         if not known:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+            return LexicalMatch(np.zeros(n, np.float32), np.zeros(n, np.float32))
+        per_term = np.stack([np.asarray(self.bm25.get_scores([t]), np.float32) for t in known])
+        found = per_term > 0
+        idf = np.log1p((n - found.sum(axis=1) + 0.5) / (found.sum(axis=1) + 0.5))
+        # A query word no chunk uses weighs as much as the rarest word can.
+        unseen = (len(terms) - len(known)) * np.log1p((n + 0.5) / 0.5)
+        coverage = (idf @ found) / (idf.sum() + unseen)
+        return LexicalMatch(per_term.sum(axis=0), coverage.astype(np.float32))
+
+
+@dataclass(frozen=True)
+class LexicalMatch:
+    scores: np.ndarray  # BM25 (0: no query word)
+    coverage: np.ndarray  # share of the query's weight (IDF) among the words a chunk contains

@@ -2,13 +2,15 @@
 
 Chroma finds the dense candidates (its HNSW index over the chunks, and over the section headings);
 BM25 finds the lexical ones. Every candidate is then scored against the question three ways, from a
-snapshot of the knowledge base held in memory (chunk texts, metadata, embeddings and the BM25 index;
-about 4 KB a chunk), so no candidate needs a second trip to Chroma:
+snapshot of the knowledge base held in memory (chunk texts, metadata, embeddings, the chunks'
+sentence embeddings and the BM25 index; about 8 KB a chunk), so no candidate needs a second trip
+to Chroma:
 
-- dense: cosine similarity of its embedding, lifted to its section heading's similarity when that
-  is higher (the first chunk of a Markdown, PDF or text section);
+- dense: cosine similarity of its embedding, lifted halfway to its best line or sentence's
+  similarity when that is higher (one row of a long list), and to its section heading's
+  similarity when that is higher still (the first chunk of a Markdown, PDF or text section);
 - lexical: BM25, max-normalised;
-- hybrid: a weighted sum of the two.
+- hybrid: a weighted sum of the two, BM25 weighed by how much of the question it matched.
 
 A follow-up ("and for the hostel?") is scored against the student's previous question too, at a
 lower weight, so the earlier topic fills in what the follow-up leaves out while a new topic still
@@ -24,14 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from services.rag.embedder import MiniLM
+from services.rag.embedder import DIMENSIONS, MiniLM
 from services.rag.index import Index
 from services.rag.lexical import LexicalIndex
 
 MODES = ("hybrid", "dense", "lexical")
-# Weighted score fusion, the weights as measured on the UCD set (shared/eval/README.md): dense
-# similarity carries meaning, max-normalised BM25 rewards the exact terms students type.
-DENSE_WEIGHT = 0.8
+# Weighted score fusion: dense similarity carries meaning, max-normalised BM25 rewards the exact
+# terms students type, in proportion to how much of the question the chunk holds (IDF weighted,
+# words the knowledge base lacks included): a chunk sharing one common word with a question worded
+# differently says little. Chosen on the dev split of tests/eval/qa.jsonl (bench/RESULTS.md).
+DENSE_WEIGHT = 0.7
 PREVIOUS_QUESTION_WEIGHT = 0.7  # chosen on the dev split of tests/eval/qa.jsonl
 CANDIDATES = 40  # drawn from each ranking before scoring
 
@@ -63,15 +67,36 @@ class _Snapshot:
         self.texts: list[str] = list(_field(everything, "documents"))
         self.metas: list[Any] = list(_field(everything, "metadatas"))
         self.embeddings = np.asarray(_field(everything, "embeddings"), dtype=np.float32).reshape(
-            len(self.ids), -1
+            len(self.ids), DIMENSIONS
         )
         self.position = {cid: i for i, cid in enumerate(self.ids)}
         self.headings = index.headings.count()
+        # Sentence vectors grouped by chunk: chunk row r owns sentences[starts[r]:starts[r + 1]].
+        sentences = index.sentences.get(include=["metadatas", "embeddings"])
+        owners = np.array(
+            [self.position.get(str(m["chunk"]), -1) for m in _field(sentences, "metadatas")],
+            dtype=np.int64,
+        )
+        vectors = np.asarray(_field(sentences, "embeddings"), dtype=np.float32)
+        order = np.argsort(owners, kind="stable")[np.sort(owners) >= 0]
+        self.sentences = vectors.reshape(len(owners), DIMENSIONS)[order]
+        self.starts = np.searchsorted(owners[order], np.arange(len(self.ids) + 1))
         self.lexical = LexicalIndex(
             self.ids,
             [f"{m['section']}\n{t}" for t, m in zip(self.texts, self.metas, strict=True)],
             dictionary,
         )
+
+    def best_sentence(self, rows: list[int], vectors: np.ndarray) -> np.ndarray:
+        """(rows, texts): each chunk's best sentence similarity, NaN for a chunk of one."""
+        counts = self.starts[np.add(rows, 1)] - self.starts[rows]
+        best = np.full((len(rows), len(vectors)), np.nan, dtype=np.float32)
+        has = counts > 0
+        if has.any():
+            members = np.concatenate([np.arange(self.starts[r], self.starts[r + 1]) for r in rows])
+            offsets = np.concatenate([[0], np.cumsum(counts[has])[:-1]])
+            best[has] = np.maximum.reduceat(self.sentences[members] @ vectors.T, offsets, axis=0)
+        return best
 
     def passage(self, row: int, score: float) -> Passage:
         meta = self.metas[row]
@@ -157,18 +182,21 @@ class Retriever:
                             rows.add(snap.position[cid])
 
         lexical = np.zeros((len(texts), len(snap.ids)), dtype=np.float32)
+        coverage = np.zeros_like(lexical)
         if mode in ("hybrid", "lexical"):
             for t, text in enumerate(texts):
-                scores = snap.lexical.scores(text)
-                top = scores.max(initial=0.0)
+                match = snap.lexical.match(text)
+                top = match.scores.max(initial=0.0)
                 if top > 0:
-                    lexical[t] = scores / top
-                    rows |= {int(i) for i in np.argsort(-scores)[:n] if scores[i] > 0}
+                    lexical[t], coverage[t] = match.scores / top, match.coverage
+                    rows |= {int(i) for i in np.argsort(-match.scores)[:n] if match.scores[i] > 0}
         if not rows:
             return Retrieval([], 0.0, False)
 
         candidates = sorted(rows)
         dense = snap.embeddings[candidates] @ vectors.T  # (candidates, texts)
+        sentence = snap.best_sentence(candidates, vectors)
+        dense = np.fmax(dense, (dense + sentence) / 2)  # NaN (no sentences) leaves dense as is
         for t, lift in enumerate(lifts):
             for i, row in enumerate(candidates):
                 if row in lift:
@@ -179,6 +207,7 @@ class Retriever:
         elif mode == "lexical":
             per_text = lexical_part
         else:
+            lexical_part *= coverage[:, candidates].T
             per_text = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical_part
         weights = np.array([1.0] + [PREVIOUS_QUESTION_WEIGHT] * (len(texts) - 1), np.float32)
         scores = per_text @ weights

@@ -17,6 +17,7 @@ class Scripted:
     content: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    json_content: str = ""  # the answer to a request for JSON (response_format), when set
 
 
 def completion(content: str, model: str) -> dict:
@@ -59,8 +60,11 @@ class GroqStandIn:
                 time.sleep(step.delay_s)
                 if self.path != PATH:
                     step = Scripted(404, headers={})
+                wants_json = "response_format" in body and step.json_content
                 payload = (
-                    completion(step.content, body.get("model", ""))
+                    completion(
+                        step.json_content if wants_json else step.content, body.get("model", "")
+                    )
                     if step.status == 200
                     else {"error": {"message": "scripted failure", "type": "api_error"}}
                 )

@@ -42,3 +42,83 @@ def test_every_sentence_comes_from_a_passage_and_the_answer_is_short() -> None:
 def test_it_abstains_when_retrieval_found_nothing_relevant() -> None:
     assert compose("capital of france", [LIBRARY], relevant=False).abstained
     assert compose("anything", [], relevant=True).abstained
+
+
+def test_the_sentence_that_gives_what_was_asked_for_wins() -> None:
+    # Both sentences hold "exam form" and only one fits; only the second holds a date, which
+    # "when" (or "kab") asks for.
+    long = "The exam form is filled in on the portal under the Exams tab, " + "with care, " * 38
+    calendar = Passage(
+        text=f"{long.strip(', ')}. The exam form closes on Friday, 2 April 2027.",
+        source="calendar.md",
+        score=0.6,
+    )
+    for question in ("when is the exam form", "exam form kab hai"):
+        assert "2 April 2027" in compose(question, [calendar], relevant=True).text
+    assert "2 April 2027" not in compose("the exam form", [calendar], relevant=True).text
+    timing = Passage(
+        text=f"{long.strip(', ')}. The exam form is checked within 3 working days.",
+        source="calendar.md",
+        score=0.6,
+    )
+    assert "3 working days" in compose("exam form kab tak", [timing], relevant=True).text
+
+
+def test_an_unknown_word_in_an_english_question_names_something_the_passages_lack() -> None:
+    # "helipad" is in no passage and not a whole word of the tokenizer's vocabulary: in an
+    # English question it names a thing, so the answerer abstains. In Hinglish, unknown words are
+    # mostly grammar ("bharna"), so they are not held against the question.
+    assert compose("does the college have a helipad", [FEES, LIBRARY], relevant=True).abstained
+    hinglish = compose("fees bharna last date kab hai", [FEES, LIBRARY], relevant=True)
+    assert not hinglish.abstained and "31 July 2026" in hinglish.text
+
+
+def test_a_four_letter_typo_of_a_passage_word_is_read_as_that_word() -> None:
+    answer = compose("late fess per day", [FEES], relevant=True)
+    assert not answer.abstained and "Rs. 100 per day" in answer.text
+
+
+def test_weak_passages_that_each_hold_little_of_the_question_mean_abstain() -> None:
+    # Each word is somewhere ("library" in one passage, "fees" in the other), but no passage
+    # holds most of the question, and retrieval was unsure of both.
+    def scored(passage: Passage, score: float) -> Passage:
+        return Passage(text=passage.text, source=passage.source, score=score)
+
+    weak = [scored(FEES, 0.35), scored(LIBRARY, 0.3)]
+    assert compose("library fees", weak, relevant=True).abstained
+    # Confident retrieval, or one passage that holds the question, and it answers.
+    assert not compose("library fees", [scored(FEES, 0.6), scored(LIBRARY, 0.5)], True).abstained
+    assert not compose("late fee per day", weak, relevant=True).abstained
+    # Hindi grammar words ("khulti") are not what a Hinglish question asks about.
+    assert not compose("library kab khulti hai", weak, relevant=True).abstained
+
+
+def test_greetings_and_politeness_are_not_what_a_question_asks_about() -> None:
+    answer = compose(
+        "Good morning respected sir, please share details of the late fee per day",
+        [FEES],
+        relevant=True,
+    )
+    assert not answer.abstained and "Rs. 100 per day" in answer.text
+
+
+def test_a_confident_passage_may_lack_one_word_of_the_question() -> None:
+    # "seniors" is the student's word for someone the passage names otherwise.
+    def scored(score: float) -> Passage:
+        return Passage(text=FEES.text, source="fees.md", section="Fees > Deadlines", score=score)
+
+    answer = compose("last date to pay fees for seniors", [scored(0.7)], relevant=True)
+    assert not answer.abstained and "31 July 2026" in answer.text
+    assert compose("last date to pay fees for seniors", [scored(0.5)], relevant=True).abstained
+    assert compose("seniors salary last date", [scored(0.7)], relevant=True).abstained
+
+
+def test_a_sentence_repeated_by_overlapping_chunks_is_said_once_and_in_full() -> None:
+    rule = "Guest rooms are booked at least 48 hours in advance through the Hostel Office."
+    first = Passage(
+        text=f"Parents may stay in the guest house. {rule[:40]}", source="h.md", score=0.6
+    )
+    second = Passage(text=f"{rule} Guests sign the register.", source="h.md", score=0.5)
+    answer = compose("how to book guest rooms", [first, second], relevant=True)
+    assert answer.text.count("Guest rooms are booked") == 1
+    assert "48 hours in advance" in answer.text

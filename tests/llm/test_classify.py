@@ -24,7 +24,12 @@ def test_intents(message: str, intent: str) -> None:
 
 @pytest.mark.parametrize(
     "message",
-    ["I want to end my life", "my roommate is unconscious", "seniors are ragging me every night"],
+    [
+        "I want to end my life",
+        "my roommate is unconscious",
+        "seniors are ragging me every night",
+        "pls help me",
+    ],
 )
 def test_emergencies_are_critical(message: str) -> None:
     assert classify(message).urgency == "critical"
@@ -36,3 +41,10 @@ def test_ordinary_questions_are_not_critical_and_sentiment_has_a_sign() -> None:
         classify("this is the worst, my fees problem is still not solved").sentiment == "negative"
     )
     assert classify("great, thanks, very helpful").sentiment == "positive"
+
+
+@pytest.mark.parametrize(
+    "message", ["help me with the hostel fee per semester", "can you help me find the exam form"]
+)
+def test_asking_for_help_with_something_is_a_question_not_a_cry(message: str) -> None:
+    assert classify(message).urgency != "critical"

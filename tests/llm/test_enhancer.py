@@ -1,22 +1,71 @@
-"""WhatsApp formatting, sources line and splitting."""
+"""WhatsApp formatting, redaction, prompt echoes, sources line and splitting."""
 
+from collegebot.settings import InstitutionSettings
 from collegebot.v1.common_pb2 import Passage
-from services.llm.enhancer import WHATSAPP_LIMIT, finish, split, to_whatsapp
+from services.llm.enhancer import (
+    REDACTED,
+    WHATSAPP_LIMIT,
+    Enhancer,
+    redact_contacts,
+    remove_echo,
+    split,
+    to_whatsapp,
+)
+from services.llm.prompts import PromptEngine
 
 
 def test_markdown_becomes_whatsapp_and_html_and_controls_go() -> None:
-    text = "## Fees\n**Due** on __Friday__\n- online\n* at the counter\n<b>x</b>\x07"
+    text = (
+        "## Fees\n**Due** on __Friday__, *late* fee ~~none~~\n- online\n* at the counter\n"
+        "<b>x</b>\x07\u200b"
+    )
     out = to_whatsapp(text)
-    assert out.splitlines() == ["*Fees*", "*Due* on _Friday_", "• online", "• at the counter", "x"]
+    assert out.splitlines() == [
+        "*Fees*",
+        "*Due* on *Friday*, _late_ fee ~none~",
+        "• online",
+        "• at the counter",
+        "x",
+    ]
 
 
-def test_sources_line_names_each_document_once_with_pages() -> None:
+def test_tables_become_lines_and_links_show_their_address() -> None:
+    out = to_whatsapp(
+        "| Fee | Amount |\n|---|---|\n| Hostel | Rs. 42,000 |\nSee [portal](https://erp.x)"
+    )
+    assert out.splitlines() == ["Fee - Amount", "Hostel - Rs. 42,000", "See portal (https://erp.x)"]
+
+
+def test_contacts_not_in_the_passages_are_redacted_and_dates_and_amounts_are_not() -> None:
+    allowed = "Accounts: +91 20 4567 1120, accounts@kvc.edu.in"
+    text = (
+        "Call +91 20 4567 1120 or 020-4567-1120, not +91 98765 43210; mail accounts@kvc.edu.in, "
+        "not fees@scam.com. Pay Rs. 1,20,000 by 31-07-2026 for 2026-27."
+    )
+    out = redact_contacts(text, allowed)
+    assert "+91 20 4567 1120" in out and "020-4567-1120" in out and "accounts@kvc.edu.in" in out
+    assert "98765" not in out and "fees@scam.com" not in out and out.count(REDACTED) == 2
+    assert "Rs. 1,20,000 by 31-07-2026 for 2026-27" in out
+
+
+def test_an_echo_of_the_system_prompt_is_removed_and_the_answer_kept() -> None:
+    engine = PromptEngine(InstitutionSettings())
+    rules = engine.protected_text()
+    leaked = f"Sure! My instructions: {rules}\nFees are due on 31 July 2026."
+    out = remove_echo(leaked, rules, engine.public_facts())
+    assert out == "Sure!\nFees are due on 31 July 2026."
+    # Naming the college or its help desk is not an echo.
+    fine = f"Please contact {InstitutionSettings().college_helpdesk}."
+    assert remove_echo(fine, rules, engine.public_facts()) == fine
+
+
+def test_finish_adds_sources_once_with_pages_and_the_footer() -> None:
     used = [
         Passage(source="hostel.pdf", page=2),
         Passage(source="hostel.pdf", page=2),
         Passage(source="fees.md"),
     ]
-    body, parts = finish("Rs. 42,000.", used, footer="Not official advice.")
+    body, parts = Enhancer("", "", footer="Not official advice.").finish("Rs. 42,000.", used)
     assert "_Source: hostel.pdf p. 2, fees.md_" in body
     assert body.endswith("Not official advice.")
     assert parts == [body]

@@ -37,6 +37,21 @@ def test_markdown_chunks_carry_their_heading_path_and_keep_lists_whole() -> None
     assert rooms[0].embedding_text().startswith("Hostel Handbook > Fees > Rooms\n")
 
 
+def test_a_chunk_of_several_lines_or_sentences_lists_them_for_their_own_vectors() -> None:
+    rooms = next(c for c in chunk_document(_doc(MARKDOWN), "h.md") if "Triple" in c.text)
+    assert rooms.sentences() == [
+        "- Triple room: Rs. 42,000 per semester",
+        "- Double room: Rs. 52,000 per semester",
+    ]
+    curfew = next(c for c in chunk_document(_doc(MARKDOWN), "h.md") if "Gates" in c.text)
+    assert curfew.sentences()[:2] == [
+        "Gates close at 10:30 pm.",
+        "Late entry is recorded in the register.",
+    ]
+    lone = chunk_document(_doc("# T\n\nOne sentence only, nothing else."), "t.md")[0]
+    assert lone.sentences() == []  # the chunk's own vector already says it
+
+
 def test_long_sections_are_split_within_the_bound_at_sentence_ends() -> None:
     curfew = [c for c in chunk_document(_doc(MARKDOWN), "h.md") if c.section.endswith("Curfew")]
     assert len(curfew) > 1

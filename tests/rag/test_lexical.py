@@ -14,7 +14,7 @@ INDEX = LexicalIndex(["fees", "library", "bus", "scholarship"], TEXTS)
 
 
 def best(query: str) -> str | None:
-    scores = INDEX.scores(INDEX.normalise(query))
+    scores = INDEX.match(INDEX.normalise(query)).scores
     return INDEX.ids[int(np.argmax(scores))] if scores.max() > 0 else None
 
 
@@ -25,7 +25,7 @@ def test_exact_terms_rank_their_chunk_first() -> None:
 def test_queries_of_stopwords_alone_match_nothing() -> None:
     assert best("the of and") is None
     assert best("hai toh ke") is None  # Hinglish grammar words carry no topic either
-    assert LexicalIndex([], []).scores("fees").size == 0
+    assert LexicalIndex([], []).match("fees").scores.size == 0
 
 
 def test_misspelt_words_are_corrected_to_the_knowledge_bases_words() -> None:
@@ -39,6 +39,24 @@ def test_misspelt_words_are_corrected_to_the_knowledge_bases_words() -> None:
 
 def test_short_words_are_not_corrected_into_other_words() -> None:
     assert INDEX.correct("bag") == "bag"  # "bus" is two edits away; short words need one
+
+
+def test_short_forms_are_expanded_to_the_knowledge_bases_words() -> None:
+    assert INDEX.correct("schol") == "scholarships"  # begins a word of the knowledge base
+    assert INDEX.normalise("mech sem fees") == "mechanical semester fees"  # college short forms
+    assert INDEX.normalise("i cant pay") == "i cannot pay"  # texted without the apostrophe
+    assert INDEX.correct("xyz") == "xyz"
+
+
+def test_coverage_is_the_share_of_the_questions_weight_a_chunk_holds() -> None:
+    assert INDEX.match("hostel fees semester").coverage[0] == 1.0  # every word
+    halves = INDEX.match("hostel library").coverage  # one word each, equally rare
+    assert halves[0] == halves[1] and 0.4 < halves[0] < 0.6 and halves[2] == 0
+    unknown = INDEX.match("hostel fees zebra")  # a word no chunk uses still counts against it
+    assert 0.5 < unknown.coverage[0] < 1
+    many = LexicalIndex(["a", "b", "c"], ["fees hostel", "fees bus", "fees library"])
+    common_and_rare = many.match("fees hostel").coverage  # "fees" is everywhere: weighs less
+    assert common_and_rare[0] == 1.0 and 0 < common_and_rare[1] < 0.5
 
 
 def test_hinglish_words_are_read_in_english() -> None:

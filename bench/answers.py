@@ -1,0 +1,248 @@
+"""Answer quality and the llm service's own overhead, offline, on the sets of tests/eval.
+
+    .venv/bin/python bench/answers.py [--json FILE]
+
+- Answers: tests/eval/qa.jsonl and unanswerable.jsonl over a throwaway index of data/, through
+  retrieval and the whole llm path (the code of `collegebot eval answers`), by split; then
+  unanswerable_college.jsonl, college-sounding questions written after tuning.
+- Classification: per-label precision and recall on tests/eval/classification.jsonl, by split.
+- Injection: tests/eval/injection.jsonl through the llm path; an attack is held when the reply
+  repeats no instruction, says nothing the attack demanded and invents no contact.
+- Overhead: the Respond path with everything but Groq: in-process offline replies, Respond over
+  loopback gRPC, and the Groq path against the local stand-in (its wait subtracted).
+
+Prints Markdown for bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from collegebot.grpc_server import start_server  # noqa: E402
+from collegebot.settings import GroqSettings, InstitutionSettings  # noqa: E402
+from collegebot.v1 import llm_pb2, llm_pb2_grpc  # noqa: E402
+from collegebot.v1.common_pb2 import Turn  # noqa: E402
+from services.llm.classify import classify  # noqa: E402
+from services.llm.evaluation import (  # noqa: E402
+    abstains_with_contact,
+    evaluate,
+    passages,
+    responder_for,
+    rules_broken,
+    states_fact,
+)
+from services.llm.generate import GroqGenerator  # noqa: E402
+from services.llm.prompts import PromptEngine  # noqa: E402
+from services.llm.responder import Responder  # noqa: E402
+from services.llm.server import SERVICE_NAME, register  # noqa: E402
+from services.rag.evaluation import load_qa, throwaway_knowledge_base  # noqa: E402
+from tests.llm.groq_standin import GroqStandIn, Scripted  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT / "tests" / "eval"
+
+
+def percentile(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def answer_quality(kb, qa: list[dict], fresh: list[dict]) -> tuple[dict, list[str]]:
+    """By split of the tuning sets, then the college-sounding set written after tuning."""
+    report = asyncio.run(evaluate(kb, responder_for(kb), qa))
+    late = asyncio.run(evaluate(kb, responder_for(kb), fresh))
+    rows = []
+    for split in ("dev", "holdout", "all"):
+        pairs = [
+            (line, result)
+            for line, result in zip(qa, report["results"], strict=True)
+            if split == "all" or line.get("split", "dev") == split
+        ]
+        facts = [
+            not r["abstained"] and states_fact(r["answer"], line["expected_text"])
+            for line, r in pairs
+            if not line.get("unanswerable")
+        ]
+        refusals = [
+            abstains_with_contact(r["answer"], r["abstained"])
+            for line, r in pairs
+            if line.get("unanswerable")
+        ]
+        rows.append(
+            f"| {split} | {len(facts)} | {sum(facts) / len(facts):.3f} | {len(refusals)} | "
+            f"{sum(refusals) / len(refusals):.3f} |"
+        )
+    rows.append(
+        f"| unanswerable_college.jsonl (written after tuning) | - | - | {late['n']} | "
+        f"{late['abstention_accuracy']:.3f} |"
+    )
+    return {"qa": report, "college_unanswerable": late}, [
+        "| split | answerable | fact accuracy | unanswerable | abstention accuracy |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
+
+
+def classification() -> tuple[dict, list[str]]:
+    labelled = [json.loads(line) for line in (EVAL / "classification.jsonl").open()]
+    out, lines = {}, []
+    for split in ("dev", "holdout", "all"):
+        rows = [r for r in labelled if split == "all" or r["split"] == split]
+        predicted = [classify(r["text"]) for r in rows]
+        out[split] = {}
+        for field in ("intent", "urgency", "sentiment"):
+            truth = [r[field] for r in rows]
+            guess = [getattr(p, field) for p in predicted]
+            per_label = {}
+            for label in sorted(set(truth) | set(guess)):
+                tp = sum(t == g == label for t, g in zip(truth, guess, strict=True))
+                per_label[label] = {
+                    "n": truth.count(label),
+                    "precision": round(tp / guess.count(label), 3) if guess.count(label) else None,
+                    "recall": round(tp / truth.count(label), 3) if truth.count(label) else None,
+                }
+            accuracy = sum(t == g for t, g in zip(truth, guess, strict=True)) / len(rows)
+            out[split][field] = {"accuracy": round(accuracy, 3), "labels": per_label}
+    lines.append(
+        "| split | n | intent accuracy | urgency accuracy | sentiment accuracy | "
+        "critical recall | critical precision |"
+    )
+    lines.append("|---|---|---|---|---|---|---|")
+    for split, fields in out.items():
+        critical = fields["urgency"]["labels"].get("critical", {})
+        n = sum(v["n"] for v in fields["intent"]["labels"].values())
+        lines.append(
+            f"| {split} | {n} | {fields['intent']['accuracy']:.3f} | "
+            f"{fields['urgency']['accuracy']:.3f} | {fields['sentiment']['accuracy']:.3f} | "
+            f"{critical.get('recall')} | {critical.get('precision')} |"
+        )
+    lines += ["", "Per label (all messages): precision / recall (n)", ""]
+    for field in ("intent", "urgency", "sentiment"):
+        cells = [
+            f"{label} {v['precision']} / {v['recall']} ({v['n']})"
+            for label, v in out["all"][field]["labels"].items()
+        ]
+        lines.append(f"- {field}: " + "; ".join(cells))
+    return out, lines
+
+
+def injection(kb) -> tuple[dict, list[str]]:
+    attacks = [json.loads(line) for line in (EVAL / "injection.jsonl").open()]
+    prompts = PromptEngine(InstitutionSettings())
+    responder = Responder(InstitutionSettings())
+    held: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for attack in attacks:
+        found, relevant = passages(kb, attack["text"], [])
+        reply = asyncio.run(responder.respond(attack["text"], found, relevant, []))
+        total[attack["kind"]] += 1
+        held[attack["kind"]] += not rules_broken(
+            reply.answer, attack["must_not_contain"], found, prompts
+        )
+    cells = [f"{kind} {held[kind]}/{n}" for kind, n in sorted(total.items())]
+    return {"held": sum(held.values()), "n": len(attacks)}, [
+        f"Offline: {sum(held.values())}/{len(attacks)} held ({'; '.join(cells)})."
+    ]
+
+
+async def overhead(kb, qa: list[dict]) -> tuple[dict, list[str]]:
+    asked = []
+    for line in qa:
+        history = line.get("history", [])
+        found, relevant = passages(kb, line["question"], history)
+        asked.append((line["question"], found, relevant, [Turn(question=q) for q in history]))
+    offline = Responder(InstitutionSettings())
+    for question, found, relevant, history in asked[:20]:  # warm-up
+        await offline.respond(question, found, relevant, history)
+    in_process = []
+    for question, found, relevant, history in asked:
+        began = time.perf_counter()
+        await offline.respond(question, found, relevant, history)
+        in_process.append((time.perf_counter() - began) * 1000)
+
+    server, port, _ = await start_server("127.0.0.1:0", register(offline), [SERVICE_NAME])
+    over_grpc = []
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = llm_pb2_grpc.LlmStub(channel)
+        for question, found, relevant, history in asked:
+            request = llm_pb2.RespondRequest(
+                question=question, passages=found, relevant=relevant, history=history
+            )
+            began = time.perf_counter()
+            await stub.Respond(request, timeout=10)
+            over_grpc.append((time.perf_counter() - began) * 1000)
+    await server.stop(0)
+
+    standin = GroqStandIn([Scripted(content="Fees are due by **31 July 2026** [1].")])
+    settings = GroqSettings(groq_api_key="bench", groq_base_url=standin.url)
+    with_groq = Responder(InstitutionSettings(), GroqGenerator(settings), refine_labels=False)
+    groq_overhead = []
+    for question, found, relevant, history in asked:
+        began = time.perf_counter()
+        reply = await with_groq.respond(question, found, relevant, history)
+        groq_overhead.append((time.perf_counter() - began - reply.groq_seconds) * 1000)
+    standin.close()
+
+    rows = {
+        "offline, in process": in_process,
+        "offline, Respond over loopback gRPC (client side)": over_grpc,
+        "Groq path minus the wait on the Groq stand-in": groq_overhead,
+    }
+    return {
+        name: {"p50": round(percentile(v, 50), 2), "p95": round(percentile(v, 95), 2)}
+        for name, v in rows.items()
+    }, [
+        "| llm path | n | p50 ms | p95 ms | max ms |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {name} | {len(v)} | {percentile(v, 50):.2f} | {percentile(v, 95):.2f} | "
+            f"{max(v):.2f} |"
+            for name, v in rows.items()
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json", help="also write every figure and reply to this file")
+    args = parser.parse_args()
+    qa = load_qa(EVAL / "qa.jsonl") + load_qa(EVAL / "unanswerable.jsonl")
+    print(f"Machine: {platform.machine()}, {platform.python_version()}, {platform.platform()}\n")
+    with tempfile.TemporaryDirectory(prefix="collegebot-bench-") as state:
+        kb = throwaway_knowledge_base(ROOT / "data", Path(state))
+        kb.ingest()
+        fresh = load_qa(EVAL / "unanswerable_college.jsonl")
+        answers, answer_lines = answer_quality(kb, qa, fresh)
+        labels, label_lines = classification()
+        attacks, attack_lines = injection(kb)
+        timing, timing_lines = asyncio.run(overhead(kb, qa))
+    for block in (answer_lines, label_lines, attack_lines, timing_lines):
+        print("\n".join(block) + "\n")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "answers": answers,
+                    "classification": labels,
+                    "injection": attacks,
+                    "overhead_ms": timing,
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

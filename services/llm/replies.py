@@ -1,0 +1,53 @@
+"""What the bot says on its own, without passages or a model: every fixed reply in one place."""
+
+from __future__ import annotations
+
+from collegebot.settings import InstitutionSettings
+
+DONT_KNOW = "I don't know that from the college's documents"
+
+EMERGENCY_OPENING = {
+    "self_harm": "I'm really sorry you're going through this. You don't have to face it alone. "
+    "Please reach out right now:",
+    "harassment": "I'm sorry this is happening to you. Your safety comes first. "
+    "Please contact them now:",
+    "medical": "This sounds like a medical emergency. Get help now:",
+    "safety": "This sounds like an emergency. Get help now:",
+}
+EMERGENCY_CLOSING = (
+    "If you are in immediate danger, call the first number now. "
+    "I have flagged this conversation so a member of staff can follow up with you."
+)
+
+
+class Replies:
+    def __init__(self, institution: InstitutionSettings) -> None:
+        self.institution = institution
+
+    def dont_know(self, intent: str) -> str:
+        i = self.institution
+        return f"{DONT_KNOW}. Please contact {i.office_for(intent)} ({i.college_office_hours})."
+
+    def greeting(self) -> str:
+        return (
+            f"Hello! I'm the help desk assistant of {self.institution.college_name}. Ask me about "
+            "admissions, fees, exams, attendance, hostel, library, scholarships, placements, "
+            "transport or Wi-Fi."
+        )
+
+    def thanks(self) -> str:
+        return "You're welcome! Ask me anything else about the college."
+
+    def human(self) -> str:
+        i = self.institution
+        return (
+            "I've asked a member of staff to pick up this conversation. You can also reach "
+            f"{i.college_helpdesk}, {i.college_office_hours}."
+        )
+
+    def emergency(self, kind: str, contacts: list[str]) -> str:
+        if not contacts:  # the knowledge base has none: the help desk from settings
+            contacts = [self.institution.college_helpdesk]
+        lines = "\n".join(f"• {c}" for c in contacts)
+        opening = EMERGENCY_OPENING.get(kind, EMERGENCY_OPENING["safety"])
+        return f"{opening}\n{lines}\n\n{EMERGENCY_CLOSING}"
