@@ -1,10 +1,11 @@
 """Lexical ranking: BM25 (the bm25s library) over stemmed, stopword-free tokens.
 
 Students type on phones, so a query is normalised before it is ranked (densely too): Hinglish
-words become their English meaning or disappear (services/rag/hinglish.py), and a word the
-knowledge base never uses is corrected to the closest word it does use (one edit or swap of
-neighbours for short words, two for long ones), so "scholarshp" still finds "scholarship".
-"""
+words, texting and college short forms become their English meaning or disappear
+(services/rag/hinglish.py); a word the knowledge base never uses is expanded to the knowledge
+base's most used word that begins with it ("univ" → "university"), or else corrected to the
+closest word it does use (one edit or swap of neighbours for short words, two for long ones), so
+"scholarshp" still finds "scholarship"."""
 
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ from rapidfuzz.distance import OSA
 from services.rag.hinglish import GLOSSES
 
 _STEMMER = Stemmer.Stemmer("english")
+MIN_PREFIX = 3  # shortest word expanded to a knowledge-base word it begins
+MIN_TYPO = 4  # shortest word corrected for a typo (shorter ones are one edit from too many)
 # NLTK's English list (question words included) and the fillers of a texted question.
-MIN_PREFIX = 3
-MIN_TYPO = 4
 STOPWORDS = sorted(set(STOPWORDS_EN_PLUS) | {"much", "many", "please", "pls", "plz"})
 
 
