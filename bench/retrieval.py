@@ -70,7 +70,7 @@ def ingest_timed(kb_dir: Path, state: Path):
         "seconds": round(seconds, 1),
         "documents_per_s": round(len(docs) / seconds, 2),
         "pages_per_s": round(pages / seconds, 2),
-        "chunks_per_s": round(chunks / seconds, 1),
+        "chunks_per_s": round(chunks / seconds, 1) if docs else 0.0,  # 0: index was up to date
     }
 
 
