@@ -1,6 +1,7 @@
 """Retrieval quality on every evaluation set, by mode, with ingestion throughput and memory.
 
     .venv/bin/python bench/retrieval.py [--sets qa,ucd,ucd-mix,lancaster,assumption] [--k 5]
+        [--json FILE] [--state DIR] [--calibrate]
 
 Each set is indexed into its own throwaway state directory with the same code as
 `collegebot eval retrieval`. Sets:
@@ -21,6 +22,7 @@ into the repository.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import re
@@ -68,7 +70,7 @@ def ingest_timed(kb_dir: Path, state: Path):
         "seconds": round(seconds, 1),
         "documents_per_s": round(len(docs) / seconds, 2),
         "pages_per_s": round(pages / seconds, 2),
-        "chunks_per_s": round(chunks / seconds, 1),
+        "chunks_per_s": round(chunks / seconds, 1) if docs else 0.0,  # 0: index was up to date
     }
 
 
@@ -105,7 +107,7 @@ def ucd_set(k: int, work: Path) -> tuple[dict, dict]:
 
 def ucd_mix_set(k: int, work: Path) -> tuple[dict, dict]:
     mix = work / "kb"
-    mix.mkdir()
+    mix.mkdir(exist_ok=True)
     for source in [EXTERNAL / "ucd_studentdesk/kb", EXTERNAL / "ucd_policies"]:
         for path in sorted(source.glob("*.md")):
             shutil.copy(path, mix / path.name)
@@ -121,7 +123,7 @@ def assumption_set(k: int, work: Path) -> tuple[dict, dict]:
     folder = EXTERNAL / "assumption_univ"
     responses = yaml.safe_load((folder / "domain.yml").read_text())["responses"]
     kb_dir = work / "kb"
-    kb_dir.mkdir()
+    kb_dir.mkdir(exist_ok=True)
     answers: dict[str, str] = {}
     for n, (name, variants) in enumerate(sorted(responses.items()), 1):
         text = "\n\n".join(v["text"] for v in variants if v.get("text"))
@@ -142,7 +144,7 @@ def assumption_set(k: int, work: Path) -> tuple[dict, dict]:
 def lancaster_set(k: int, work: Path) -> tuple[dict, dict]:
     folder = EXTERNAL / "lancaster_marp"
     kb_dir = work / "kb"
-    kb_dir.mkdir()
+    kb_dir.mkdir(exist_ok=True)
     for local, labelled in LANCASTER_FILES.items():
         shutil.copy(folder / local, kb_dir / labelled)
     kb, ingest = ingest_timed(kb_dir, work / "state")
@@ -198,16 +200,29 @@ def main() -> None:
     parser.add_argument(
         "--calibrate", action="store_true", help="only choose the relevance threshold"
     )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        help="keep each set's index in STATE/<set> and reuse it on the next run (only changed "
+        "documents are ingested again): for trying query-side changes quickly",
+    )
     args = parser.parse_args()
+
+    def workspace(key: str):
+        if args.state is None:
+            return tempfile.TemporaryDirectory(prefix=f"bench-{key}-")
+        (args.state / key).mkdir(parents=True, exist_ok=True)
+        return contextlib.nullcontext(str(args.state / key))
+
     if args.calibrate:
-        with tempfile.TemporaryDirectory(prefix="bench-threshold-") as work:
+        with workspace("threshold") as work:
             print(json.dumps(threshold_calibration(Path(work)), indent=1))
         return
 
     results, quality, throughput = {}, [], []
     for key in args.sets.split(","):
         name, run = SETS[key]
-        with tempfile.TemporaryDirectory(prefix=f"bench-{key}-") as work:
+        with workspace(key) as work:
             report, ingest = run(args.k, Path(work))
         results[key] = {"report": report, "ingest": ingest}
         quality += _modes_table(name, report)

@@ -3,8 +3,9 @@
 The knowledge base is in English and the embedding model knows English; "library kab band hoti hai"
 should reach "library hours". Each word maps to its English meaning, or to nothing when it only
 carries grammar ("hai", "ka", "toh"). Words that are also common English words ("do", "me",
-"band", "par", "to") are left out on purpose. Written as a general lexicon of student Hinglish,
-not from the evaluation questions; bench/RESULTS.md reports its effect on the held-out split.
+"band", "par", "to") are left out on purpose. Written as a general lexicon of student Hinglish
+(every form of a verb, not the phrases of any question), though some gaps were found through
+retrieval misses; bench/RESULTS.md reports its effect on the held-out split.
 """
 
 from __future__ import annotations

@@ -1,13 +1,15 @@
 """Lexical ranking: BM25 (the bm25s library) over stemmed, stopword-free tokens.
 
 Students type on phones, so a query is normalised before it is ranked (densely too): Hinglish
-words become their English meaning or disappear (services/rag/hinglish.py), and a word the
-knowledge base never uses is corrected to the closest word it does use (one edit or swap of
-neighbours for short words, two for long ones), so "scholarshp" still finds "scholarship".
-"""
+words, texting and college short forms become their English meaning or disappear
+(services/rag/hinglish.py); a word the knowledge base never uses is expanded to the knowledge
+base's most used word that begins with it ("univ" → "university"), or else corrected to the
+closest word it does use (one edit or swap of neighbours for short words, two for long ones), so
+"scholarshp" still finds "scholarship"."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -22,9 +24,9 @@ from rapidfuzz.distance import OSA
 from services.rag.hinglish import GLOSSES
 
 _STEMMER = Stemmer.Stemmer("english")
+MIN_PREFIX = 3  # shortest word expanded to a knowledge-base word it begins
+MIN_TYPO = 4  # shortest word corrected for a typo (shorter ones are one edit from too many)
 # NLTK's English list (question words included) and the fillers of a texted question.
-MIN_PREFIX = 3
-MIN_TYPO = 4
 STOPWORDS = sorted(set(STOPWORDS_EN_PLUS) | {"much", "many", "please", "pls", "plz"})
 
 
@@ -48,7 +50,9 @@ class LexicalIndex:
         words = _words(texts) if ids else []
         # Words by how many chunks use them, most used first: the first match wins below.
         frequency = Counter(w for doc in words for w in set(doc))
-        self.vocabulary = sorted(frequency, key=lambda w: (-frequency[w], w))
+        self._rank = {w: (-frequency[w], w) for w in frequency}
+        self.vocabulary = sorted(frequency, key=self._rank.__getitem__)
+        self._alphabetical = sorted(frequency)  # words that begin alike sit together
         self._known = set(self.vocabulary) | dictionary
         if ids:
             self.bm25.index([_stems(doc) for doc in words], show_progress=False)
@@ -58,7 +62,10 @@ class LexicalIndex:
         used word that begins so) or misspells (the closest, most used first)."""
         if word in self._known or len(word) < MIN_PREFIX or not word.isalpha():
             return word
-        expanded = next((w for w in self.vocabulary if w.startswith(word)), None)
+        words = self._alphabetical
+        start = bisect.bisect_left(words, word)
+        end = bisect.bisect_left(words, word + "\uffff")  # past every word that begins so
+        expanded = min(words[start:end], key=self._rank.__getitem__, default=None)
         if expanded or len(word) < MIN_TYPO:
             return expanded or word
         limit = 1 if len(word) < 8 else 2
