@@ -22,10 +22,10 @@ import Stemmer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from collegebot.hinglish import GLOSSES
 from collegebot.text import split_sentences
 from collegebot.v1.common_pb2 import Passage, Turn
 from services.llm.sanitise import fold
-from services.rag.hinglish import GLOSSES
 
 MAX_CHARS = 500
 LONG_SENTENCE = 250  # longer than this, a "sentence" is a flattened list

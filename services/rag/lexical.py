@@ -2,7 +2,7 @@
 
 Students type on phones, so a query is normalised before it is ranked (densely too): Hinglish
 words, texting and college short forms become their English meaning or disappear
-(services/rag/hinglish.py); a word the knowledge base never uses is expanded to the knowledge
+(collegebot/hinglish.py); a word the knowledge base never uses is expanded to the knowledge
 base's most used word that begins with it ("univ" → "university"), or else corrected to the
 closest word it does use (one edit or swap of neighbours for short words, two for long ones), so
 "scholarshp" still finds "scholarship"."""
@@ -21,7 +21,7 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from services.rag.hinglish import GLOSSES
+from collegebot.hinglish import GLOSSES
 
 _STEMMER = Stemmer.Stemmer("english")
 MIN_PREFIX = 3  # shortest word expanded to a knowledge-base word it begins
