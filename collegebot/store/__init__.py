@@ -353,41 +353,58 @@ async def _insert(connection: AsyncConnection, model: type[Base], rows: list[dic
 
 
 async def _insert_turns(connection: AsyncConnection, turns: list[TurnRecord]) -> None:
-    """Conversations in one batched INSERT, then their stage timings (which need their ids)."""
+    """Conversations in one batched INSERT, then their stage timings (which need their ids).
+
+    The ids are read back by MessageSid: an INSERT … RETURNING in parameter order is executed row
+    by row on SQLite, a driver round trip each, all while holding the write lock claims wait for.
+    """
     if not turns:
         return
-    ids = (
-        await connection.execute(
-            insert(Conversation).returning(Conversation.id, sort_by_parameter_order=True),
-            [
-                {
-                    "message_sid": t.message_sid,
-                    "sender_hash": t.sender_hash,
-                    "sender_masked": t.sender_masked,
-                    "question": t.question,
-                    "answer": t.answer,
-                    "sources": t.sources,
-                    "intent": t.intent,
-                    "sentiment": t.sentiment,
-                    "sentiment_score": t.sentiment_score,
-                    "urgency": t.urgency,
-                    "confidence": t.confidence,
-                    "escalated": t.escalated,
-                    "abstained": t.abstained,
-                    "generator": t.generator,
-                    "status": t.status,
-                    "total_ms": t.stages_ms.get("total", 0.0),
-                }
-                for t in turns
-            ],
-        )
-    ).scalars()
+    await _insert(
+        connection,
+        Conversation,
+        [
+            {
+                "message_sid": t.message_sid,
+                "sender_hash": t.sender_hash,
+                "sender_masked": t.sender_masked,
+                "question": t.question,
+                "answer": t.answer,
+                "sources": t.sources,
+                "intent": t.intent,
+                "sentiment": t.sentiment,
+                "sentiment_score": t.sentiment_score,
+                "urgency": t.urgency,
+                "confidence": t.confidence,
+                "escalated": t.escalated,
+                "abstained": t.abstained,
+                "generator": t.generator,
+                "status": t.status,
+                "total_ms": t.stages_ms.get("total", 0.0),
+            }
+            for t in turns
+        ],
+    )
+    ids = dict(
+        (
+            await connection.execute(
+                select(Conversation.message_sid, Conversation.id).where(
+                    Conversation.message_sid.in_([t.message_sid for t in turns])
+                )
+            )
+        ).all()
+    )
     await _insert(
         connection,
         PerformanceMetric,
         [
-            {"conversation_id": i, "service": "gateway", "stage": stage, "duration_ms": ms}
-            for i, t in zip(ids, turns, strict=True)
+            {
+                "conversation_id": ids[t.message_sid],
+                "service": "gateway",
+                "stage": stage,
+                "duration_ms": ms,
+            }
+            for t in turns
             for stage, ms in t.stages_ms.items()
         ],
     )
