@@ -112,9 +112,13 @@ def sync_engine(url: str, statement_cache: bool = True) -> Engine:
 
 def async_engine(url: str, statement_cache: bool = True) -> AsyncEngine:
     _ensure_sqlite_dir(url)
+    sqlite = url.startswith("sqlite")
     engine = create_async_engine(
         _with_driver(url, use_async=True),
-        pool_pre_ping=not url.startswith("sqlite"),  # a file cannot drop the connection
+        pool_pre_ping=not sqlite,  # a file cannot drop the connection
+        # Every connection goes back with its transaction ended (closing a Connection or Session
+        # rolls it back); the pool's own rollback after that costs aiosqlite a thread hop.
+        pool_reset_on_return=None if sqlite else "rollback",
         connect_args=_connect_args(url, True, statement_cache),
     )
     _tuned(engine.sync_engine)
@@ -182,12 +186,16 @@ class Store:
 
     async def claim(self, message_sid: str, sender_hash: str, kind: str) -> bool:
         """Mark this MessageSid as being answered; False if it was claimed before."""
-        async with self._writing, self.sessions() as session:
-            session.add(Delivery(message_sid=message_sid, sender_hash=sender_hash, kind=kind))
-            try:
-                await session.commit()
-            except IntegrityError:
-                return False
+        # A Core statement: the ORM's unit of work costs more than the INSERT on the hot path.
+        try:
+            async with self._writing, self.engine.begin() as connection:
+                await connection.execute(
+                    insert(Delivery).values(
+                        message_sid=message_sid, sender_hash=sender_hash, kind=kind
+                    )
+                )
+        except IntegrityError:
+            return False
         return True
 
     async def delivery(self, message_sid: str) -> Delivery | None:
@@ -281,8 +289,8 @@ class Store:
             .order_by(Conversation.id.desc())
             .limit(n)
         )
-        async with self.sessions() as session:
-            rows = (await session.execute(query)).all()
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
         return [(q, a) for q, a in reversed(rows)]
 
     async def deletion_requested(self, sender_hash: str, within: timedelta) -> bool:
@@ -345,41 +353,58 @@ async def _insert(connection: AsyncConnection, model: type[Base], rows: list[dic
 
 
 async def _insert_turns(connection: AsyncConnection, turns: list[TurnRecord]) -> None:
-    """Conversations in one batched INSERT, then their stage timings (which need their ids)."""
+    """Conversations in one batched INSERT, then their stage timings (which need their ids).
+
+    The ids are read back by MessageSid: an INSERT … RETURNING in parameter order is executed row
+    by row on SQLite, a driver round trip each, all while holding the write lock claims wait for.
+    """
     if not turns:
         return
-    ids = (
-        await connection.execute(
-            insert(Conversation).returning(Conversation.id, sort_by_parameter_order=True),
-            [
-                {
-                    "message_sid": t.message_sid,
-                    "sender_hash": t.sender_hash,
-                    "sender_masked": t.sender_masked,
-                    "question": t.question,
-                    "answer": t.answer,
-                    "sources": t.sources,
-                    "intent": t.intent,
-                    "sentiment": t.sentiment,
-                    "sentiment_score": t.sentiment_score,
-                    "urgency": t.urgency,
-                    "confidence": t.confidence,
-                    "escalated": t.escalated,
-                    "abstained": t.abstained,
-                    "generator": t.generator,
-                    "status": t.status,
-                    "total_ms": t.stages_ms.get("total", 0.0),
-                }
-                for t in turns
-            ],
-        )
-    ).scalars()
+    await _insert(
+        connection,
+        Conversation,
+        [
+            {
+                "message_sid": t.message_sid,
+                "sender_hash": t.sender_hash,
+                "sender_masked": t.sender_masked,
+                "question": t.question,
+                "answer": t.answer,
+                "sources": t.sources,
+                "intent": t.intent,
+                "sentiment": t.sentiment,
+                "sentiment_score": t.sentiment_score,
+                "urgency": t.urgency,
+                "confidence": t.confidence,
+                "escalated": t.escalated,
+                "abstained": t.abstained,
+                "generator": t.generator,
+                "status": t.status,
+                "total_ms": t.stages_ms.get("total", 0.0),
+            }
+            for t in turns
+        ],
+    )
+    ids = dict(
+        (
+            await connection.execute(
+                select(Conversation.message_sid, Conversation.id).where(
+                    Conversation.message_sid.in_([t.message_sid for t in turns])
+                )
+            )
+        ).all()
+    )
     await _insert(
         connection,
         PerformanceMetric,
         [
-            {"conversation_id": i, "service": "gateway", "stage": stage, "duration_ms": ms}
-            for i, t in zip(ids, turns, strict=True)
+            {
+                "conversation_id": ids[t.message_sid],
+                "service": "gateway",
+                "stage": stage,
+                "duration_ms": ms,
+            }
+            for t in turns
             for stage, ms in t.stages_ms.items()
         ],
     )

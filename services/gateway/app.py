@@ -33,7 +33,6 @@ from services.gateway.throttle import Throttle
 from services.gateway.twilio_io import RestSender, SignatureCheck
 
 log = logging.getLogger("collegebot.gateway")
-WEBHOOK_PATH = "/webhook/whatsapp"
 
 # Calls that fail before reaching rag or llm (a restarting pod) are tried again by gRPC itself,
 # within each call's deadline.
@@ -150,6 +149,7 @@ def create_app() -> FastAPI:
 
     app = FastAPI(title="collegebot gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(webhook.router)
+    app.add_middleware(webhook.ServerTiming)
     app.mount("/metrics", make_asgi_app())
 
     @app.get("/healthz")

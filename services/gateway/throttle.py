@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
@@ -21,6 +22,25 @@ class Verdict:
 
 
 ALLOWED = Verdict(True)
+SWEEP_EVERY_S = 1.0
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """limits' in-process storage, sweeping expired entries out once a second.
+
+    The library sweeps after every hit, every key with a hop to a worker thread: with many
+    students that is many thread hops per message. Expired entries never count (each check
+    compares timestamps); the sweep only frees their memory, which once a second does as well.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.next_sweep = 0.0
+
+    async def _MemoryStorage__schedule_expiry(self) -> None:  # the library's private hook
+        if (now := time.monotonic()) >= self.next_sweep:
+            self.next_sweep = now + SWEEP_EVERY_S
+            await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
 
 
 def _wait(seconds: int) -> str:
@@ -34,8 +54,9 @@ class Throttle:
     """Moving windows keyed by the sender's pseudonym, shared by replicas when Redis is used."""
 
     def __init__(self, per_sender: str, everyone: str, redis_url: str | None = None) -> None:
-        uri = "async+" + redis_url if redis_url else "async+memory://"
-        self.storage = storage_from_string(uri)
+        self.storage = (
+            storage_from_string("async+" + redis_url) if redis_url else SweptMemoryStorage()
+        )
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.per_sender, self.everyone = parse(per_sender), parse(everyone)
 

@@ -1,8 +1,10 @@
 """Rate limits per sender and for everyone, in memory or shared by replicas through Redis."""
 
+import asyncio
 import re
 
 from collegebot.asker import reply_text
+from services.gateway.throttle import SWEEP_EVERY_S, Throttle
 from tests.gateway.conftest import form, send
 
 WHEN = re.compile(r"Please try again in about (\d+) seconds?\.")
@@ -41,3 +43,25 @@ def test_in_memory_limits_are_per_replica(gateway) -> None:
     one, two = gateway(RATE_LIMIT_PER_SENDER="2/minute"), gateway(RATE_LIMIT_PER_SENDER="2/minute")
     sender = "+919822200002"
     assert all("try again" not in r for r in replies(one, sender, 2) + replies(two, sender, 2))
+
+
+async def test_in_memory_limits_sweep_expired_entries_once_a_second(monkeypatch) -> None:
+    """The library would sweep every key, each by a worker-thread hop, after every hit."""
+    hops = []
+    to_thread = asyncio.to_thread
+
+    async def counted_hop(function, *args):
+        hops.append(function)
+        return await to_thread(function, *args)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted_hop)
+    throttle = Throttle("1/second", "1000/second")
+    for i in range(50):  # 50 students within a quarter of a second
+        assert (await throttle.check(f"student-{i}")).allowed
+        await asyncio.sleep(0.005)
+    assert len(hops) == 2  # one sweep, of the two keys there were at the first hit
+    assert len(throttle.storage.events) == 51  # each student's window and everyone's
+    await asyncio.sleep(SWEEP_EVERY_S)  # every entry of the 1/second windows expired
+    assert (await throttle.check("student-0")).allowed  # and the window moved on
+    await asyncio.sleep(0.1)  # the sweep this hit started
+    assert len(throttle.storage.events) == 2  # student-0's new entry and everyone's

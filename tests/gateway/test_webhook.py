@@ -67,6 +67,17 @@ def test_a_signed_question_gets_a_sourced_answer_and_the_turn_is_recorded(client
     assert stages == {"retrieve", "respond", "total"}
 
 
+def test_each_webhook_is_timed_in_the_stage_metric_and_a_server_timing_header(client) -> None:
+    params = form("wifi name?")
+    response = post(client, params, signed(params))
+    timing = re.fullmatch(r"gateway;dur=(\d+\.\d{3})", response.headers["server-timing"])
+    ((total_ms,),) = rows(client, "SELECT total_ms FROM conversations")
+    assert timing and float(timing.group(1)) >= total_ms > 0  # the handler runs inside it
+    assert "server-timing" not in client.get("/healthz").headers
+    metrics = client.get("/metrics/").text
+    assert 'collegebot_gateway_stage_duration_seconds_count{stage="request"}' in metrics
+
+
 def test_forged_or_missing_signatures_are_refused_and_nothing_is_stored(client) -> None:
     params = form("hostel fee")
     assert post(client, params, signed(params, token="not-the-token")).status_code == 403
