@@ -35,10 +35,11 @@ class SweptMemoryStorage(MemoryStorage):
 
     def __init__(self) -> None:
         super().__init__()
+        self.clock = time.monotonic  # a test can hold it still
         self.next_sweep = 0.0
 
     async def _MemoryStorage__schedule_expiry(self) -> None:  # the library's private hook
-        if (now := time.monotonic()) >= self.next_sweep:
+        if (now := self.clock()) >= self.next_sweep:
             self.next_sweep = now + SWEEP_EVERY_S
             await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
 
