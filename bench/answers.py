@@ -1,6 +1,7 @@
 """Answer quality and the llm service's own overhead, offline, on the sets of tests/eval.
 
     .venv/bin/python bench/answers.py [--json FILE]
+    .venv/bin/python bench/answers.py --grid    # only the dev grid of the answerer's doubt cuts
 
 - Answers: tests/eval/qa.jsonl and unanswerable.jsonl over a throwaway index of data/, through
   retrieval and the whole llm path (the code of `collegebot eval answers`), by split; then
@@ -8,6 +9,10 @@
 - Classification: per-label precision and recall on tests/eval/classification.jsonl, by split.
 - Injection: tests/eval/injection.jsonl through the llm path; an attack is held when the reply
   repeats no instruction, says nothing the attack demanded and invents no contact.
+- Grid (`--grid`): the offline answerer's doubt pair (abstain when the best passage scores below
+  t and no passage holds a share c of the question's words) over t 0.30-0.60 by 0.025 and c
+  0.40-1.00 by 0.05, by dev fact plus dev abstention accuracy (the written rule that chose it;
+  holdout and the college set for reference); re-run it whenever retrieval changes.
 - Overhead: the Respond path with everything but Groq: in-process offline replies, Respond over
   loopback gRPC, and the Groq path against the local stand-in (its wait subtracted).
 
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import platform
 import statistics
 import sys
@@ -34,6 +40,7 @@ from collegebot.grpc_server import start_server  # noqa: E402
 from collegebot.settings import GroqSettings, InstitutionSettings  # noqa: E402
 from collegebot.v1 import llm_pb2, llm_pb2_grpc  # noqa: E402
 from collegebot.v1.common_pb2 import Turn  # noqa: E402
+from services.llm import answerer  # noqa: E402
 from services.llm.classify import classify  # noqa: E402
 from services.llm.evaluation import (  # noqa: E402
     abstains_with_contact,
@@ -92,6 +99,87 @@ def answer_quality(kb, qa: list[dict], fresh: list[dict]) -> tuple[dict, list[st
         "|---|---|---|---|---|",
         *rows,
     ]
+
+
+def _replies(kb, qa: list[dict], unsure_below: float, covered_share: float) -> dict:
+    answerer.UNSURE_BELOW, answerer.COVERED_SHARE = unsure_below, covered_share
+    return asyncio.run(evaluate(kb, responder_for(kb), qa))
+
+
+def doubt_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
+    """Every doubt pair applied to the same replies: each question is answered with doubt off
+    and with doubt on, and a pair takes the doubtful reply where its best passage scores below t
+    and no passage holds a share c of the question's words (answerer.doubtful's own test)."""
+    chosen = answerer.UNSURE_BELOW, answerer.COVERED_SHARE
+    lines = qa + fresh
+    try:
+        off = _replies(kb, lines, -math.inf, 0.0)["results"]
+        on = _replies(kb, lines, math.inf, math.inf)["results"]
+    finally:
+        answerer.UNSURE_BELOW, answerer.COVERED_SHARE = chosen
+    facts = []  # (split, unanswerable, best score, held, asked, right: doubt off, doubt on)
+    one_missing = []  # whether the passages lack exactly one of the question's words
+    for n, (line, a, b) in enumerate(zip(lines, off, on, strict=True)):
+        found = passages(kb, line["question"], line.get("history", []))[0]
+        considered = found[: answerer.PASSAGES_CONSIDERED]
+        held, asked = answerer.coverage(line["question"], considered) if found else (0, 0)
+        one_missing.append(len(answerer.missing_words(line["question"], considered)) == 1)
+        split = "college" if n >= len(qa) else line.get("split", "dev")
+        if line.get("unanswerable"):
+            right = [abstains_with_contact(r["answer"], r["abstained"]) for r in (a, b)]
+        else:
+            right = [
+                not r["abstained"] and states_fact(r["answer"], line["expected_text"])
+                for r in (a, b)
+            ]
+        best = found[0].score if found else 0.0
+        facts.append((split, bool(line.get("unanswerable")), best, held, asked, *right))
+
+    def accuracy(t: float, c: float, split: str, unanswerable: bool) -> float:
+        rows = [f for f in facts if f[0] == split and f[1] == unanswerable]
+        return sum(
+            on_ if best < t and asked > 0 and held < c * asked else off_
+            for _, _, best, held, asked, off_, on_ in rows
+        ) / len(rows)
+
+    pairs = [(-math.inf, 0.0)] + [
+        (round(0.30 + 0.025 * i, 3), c)
+        for i in range(13)
+        for c in [round(0.40 + 0.05 * j, 2) for j in range(13)] + [math.inf]
+    ]
+    scored = []
+    for t, c in pairs:
+        row = [
+            accuracy(t, c, "dev", False),
+            accuracy(t, c, "dev", True),
+            accuracy(t, c, "holdout", False),
+            accuracy(t, c, "holdout", True),
+            accuracy(t, c, "college", True),
+        ]
+        scored.append((row[0] + row[1], t, c, row))
+    best = max(s for s, *_ in scored)
+    out = [
+        "| doubt rule (t, c) | dev fact + abstention | dev fact | dev abstention | holdout fact | "
+        "holdout abstention | college abstention |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for total, t, c, row in scored:
+        name = "none" if t == -math.inf else f"{t}, {'any coverage' if c == math.inf else c}"
+        mark = " (best on dev)" if math.isclose(total, best) else ""
+        if (t, c) == chosen:
+            mark += " (current)"
+        out.append(f"| {name}{mark} | {total:.3f} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    one_off = [
+        f[2]
+        for f, missing in zip(facts, one_missing, strict=True)
+        if f[:2] == ("dev", True) and missing
+    ]
+    out += [
+        "",
+        f"Highest best-passage score of a dev unanswerable question the passages lack one word "
+        f"of: {max(one_off, default=0.0):.3f} (CONFIDENT_FROM {answerer.CONFIDENT_FROM}).",
+    ]
+    return out
 
 
 def classification() -> tuple[dict, list[str]]:
@@ -216,6 +304,7 @@ async def overhead(kb, qa: list[dict]) -> tuple[dict, list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", help="also write every figure and reply to this file")
+    parser.add_argument("--grid", action="store_true", help="only the dev grid of the doubt cuts")
     args = parser.parse_args()
     qa = load_qa(EVAL / "qa.jsonl") + load_qa(EVAL / "unanswerable.jsonl")
     print(f"Machine: {platform.machine()}, {platform.python_version()}, {platform.platform()}\n")
@@ -223,6 +312,9 @@ def main() -> None:
         kb = throwaway_knowledge_base(ROOT / "data", Path(state))
         kb.ingest()
         fresh = load_qa(EVAL / "unanswerable_college.jsonl")
+        if args.grid:
+            print("\n".join(doubt_grid(kb, qa, fresh)))
+            return
         answers, answer_lines = answer_quality(kb, qa, fresh)
         labels, label_lines = classification()
         attacks, attack_lines = injection(kb)

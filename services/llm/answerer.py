@@ -41,7 +41,8 @@ PREVIOUS_QUESTION_WEIGHT = 0.5  # a follow-up's earlier question helps choose, n
 ASKED_FOR_WEIGHT = 0.3
 # Doubt: a weak best passage (retrieval score below UNSURE_BELOW) that holds less than
 # COVERED_SHARE of the question's words alone means abstain. The pair maximises fact plus
-# abstention accuracy on the dev split; the trade-off curve is in bench/RESULTS.md.
+# abstention accuracy on the dev split (`bench/answers.py --grid` re-makes the choice); the
+# trade-off curve is in bench/RESULTS.md.
 UNSURE_BELOW = 0.425
 COVERED_SHARE = 0.7
 # From this retrieval score on, one question word the passages lack is the student's own wording,
@@ -267,19 +268,22 @@ def in_hinglish(text: str) -> bool:
     return any(w in GLOSSES and GLOSSES[w][:1] != w[:1] for w in _WORD.findall(fold(text).lower()))
 
 
+def coverage(question: str, passages: list[Passage]) -> tuple[int, int]:
+    """The most question words one passage holds, and how many the question asks about (in
+    Hinglish, only dictionary words count: the rest are mostly Hindi grammar, "rukne")."""
+    asked = asked_words(question)
+    if in_hinglish(question):
+        asked = {w for w in asked if w in english()}
+    held = max(sum(_Vocabulary([p]).match(w) is not None for w in asked) for p in passages)
+    return held, len(asked)
+
+
 def doubtful(question: str, passages: list[Passage]) -> bool:
     """A weak best passage, and no passage that alone holds most of what the question asks."""
     if passages[0].score >= UNSURE_BELOW:
         return False
-    asked = asked_words(question)
-    if in_hinglish(question):  # its unknown words are mostly Hindi grammar ("rukne", "kisko")
-        asked = {w for w in asked if w in english()}
-    if not asked:
-        return False
-    return all(
-        sum(_Vocabulary([p]).match(w) is not None for w in asked) < COVERED_SHARE * len(asked)
-        for p in passages
-    )
+    held, asked = coverage(question, passages)
+    return asked > 0 and held < COVERED_SHARE * asked
 
 
 def asked_for(question: str, history: Sequence[Turn] = ()) -> list[re.Pattern[str]]:

@@ -1,7 +1,7 @@
 """The offline answerer: sentences from the passages, short, sourced, abstaining when unsure."""
 
 from collegebot.v1.common_pb2 import Passage
-from services.llm.answerer import MAX_CHARS, compose
+from services.llm.answerer import MAX_CHARS, compose, coverage
 
 FEES = Passage(
     text="1. The last date to pay fees for the odd semester is Friday, 31 July 2026. "
@@ -91,6 +91,14 @@ def test_weak_passages_that_each_hold_little_of_the_question_mean_abstain() -> N
     assert not compose("late fee per day", weak, relevant=True).abstained
     # Hindi grammar words ("khulti") are not what a Hinglish question asks about.
     assert not compose("library kab khulti hai", weak, relevant=True).abstained
+
+
+def test_coverage_counts_the_question_words_the_fullest_passage_holds() -> None:
+    # The doubt rule and the bench grid that re-chooses its cuts both read this.
+    assert coverage("late fees at the library", [FEES, LIBRARY]) == (2, 3)
+    assert coverage("library fees", [LIBRARY]) == (1, 2)
+    # In Hinglish only dictionary words are asked about: "khulti" is Hindi grammar.
+    assert coverage("library kab khulti hai", [FEES]) == (0, 1)
 
 
 def test_greetings_and_politeness_are_not_what_a_question_asks_about() -> None:
