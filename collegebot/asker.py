@@ -11,9 +11,7 @@ from dataclasses import dataclass
 import httpx
 from twilio.request_validator import RequestValidator
 
-from collegebot.settings import ServiceAddresses, StoreSettings, TwilioSettings, load
-
-WEBHOOK_PATH = "/webhook/whatsapp"
+from collegebot.settings import WEBHOOK_PATH, ServiceAddresses, StoreSettings, TwilioSettings, load
 
 
 def reply_text(twiml: str) -> str:
@@ -34,7 +32,7 @@ class Asker:
     def from_settings(cls, gateway: str | None, sender: str) -> Asker:
         twilio, addresses = load(TwilioSettings), load(ServiceAddresses)
         base = (gateway or f"http://127.0.0.1:{addresses.gateway_port}").rstrip("/")
-        signed = twilio.webhook_url(WEBHOOK_PATH) if twilio.public_base_url else base + WEBHOOK_PATH
+        signed = twilio.webhook_url() if twilio.public_base_url else base + WEBHOOK_PATH
         token = twilio.twilio_auth_token.get_secret_value() if twilio.twilio_auth_token else None
         return cls(base + WEBHOOK_PATH, signed, token, sender, load(StoreSettings).url)
 

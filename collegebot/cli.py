@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from collegebot.settings import RuntimeSettings, ServiceAddresses, StoreSettings, load
+from collegebot.settings import WEBHOOK_PATH, RuntimeSettings, ServiceAddresses, StoreSettings, load
 
 SERVICES = ("rag", "llm", "gateway", "dashboard")
 
@@ -63,7 +63,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     host = addresses.bind_host
     print(
         f"\ncollegebot ({runtime.collegebot_env.value}) starting:\n"
-        f"  gateway    http://{host}:{addresses.gateway_port}/webhook/whatsapp\n"
+        f"  gateway    http://{host}:{addresses.gateway_port}{WEBHOOK_PATH}\n"
         f"  dashboard  http://{host}:{addresses.dashboard_port}/\n"
         f"  rag        grpc://{host}:{addresses.rag_port}  metrics :{addresses.rag_metrics_port}\n"
         f"  llm        grpc://{host}:{addresses.llm_port}  metrics :{addresses.llm_metrics_port}\n"

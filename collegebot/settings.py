@@ -14,6 +14,9 @@ from typing import Literal, TypeVar
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The fixed interface Twilio posts to (DESIGN.md); the gateway serves it, `ask` signs it.
+WEBHOOK_PATH = "/webhook/whatsapp"
+
 
 class ConfigurationError(SystemExit):
     """Raised at start-up when a setting is missing or invalid; exits with status 2."""
@@ -142,7 +145,7 @@ class TwilioSettings(_Settings):
                     "unless TRUSTED_PROXIES names the proxies whose X-Forwarded-Host to believe"
                 )
 
-    def webhook_url(self, path: str) -> str:
+    def webhook_url(self, path: str = WEBHOOK_PATH) -> str:
         base = str(self.public_base_url or "http://127.0.0.1:8000").rstrip("/")
         return base + path
 

@@ -16,7 +16,7 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from collegebot.privacy import Pseudonymiser
-from collegebot.settings import GatewaySettings, InstitutionSettings
+from collegebot.settings import WEBHOOK_PATH, GatewaySettings, InstitutionSettings
 from collegebot.store import Outcome, Store, TurnRecord
 from collegebot.v1 import common_pb2, llm_pb2, llm_pb2_grpc, rag_pb2, rag_pb2_grpc
 from services.gateway.commands import CONFIRM_WINDOW, Command, Replies, parse_command
@@ -46,7 +46,6 @@ STAGE_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15),
 )
 TWIML = "application/xml"
-WEBHOOK_PATH = "/webhook/whatsapp"
 # The hot path never waits longer than this for the store; past it the store counts as down.
 STORE_WAIT_S = 1.0
 

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
+from collegebot.settings import WEBHOOK_PATH
 from collegebot.store import migrate
 from services.gateway.app import create_app
 from tests.conftest import ServerThread
@@ -18,7 +19,7 @@ from tests.servers import CallCounter
 
 TOKEN = "gateway-test-token-0123456789abcdef"
 PUBLIC = "https://bot.example.edu"  # what Twilio calls; the pod sees another host (a proxy)
-PATH = "/webhook/whatsapp"
+PATH = WEBHOOK_PATH
 ACCOUNT = "AC" + "1" * 32
 
 
