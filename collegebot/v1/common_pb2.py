@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63ollegebot/v1/common.proto\x12\rcollegebot.v1\"(\n\x04Turn\x12\x10\n\x08question\x18\x01 \x01(\t\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\"v\n\x07Passage\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\x0f\n\x07section\x18\x04 \x01(\t\x12\r\n\x05score\x18\x05 \x01(\x02\x12\x10\n\x08\x63hunk_id\x18\x06 \x01(\t\x12\r\n\x05title\x18\x07 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63ollegebot/v1/common.proto\x12\rcollegebot.v1\"(\n\x04Turn\x12\x10\n\x08question\x18\x01 \x01(\t\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\"\xa2\x01\n\x07Passage\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\x0f\n\x07section\x18\x04 \x01(\t\x12\r\n\x05score\x18\x05 \x01(\x02\x12\x10\n\x08\x63hunk_id\x18\x06 \x01(\t\x12\r\n\x05title\x18\x07 \x01(\t\x12*\n\tsentences\x18\x08 \x03(\x0b\x32\x17.collegebot.v1.Sentence\",\n\x08Sentence\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nsimilarity\x18\x02 \x01(\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,6 +33,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TURN']._serialized_start=45
   _globals['_TURN']._serialized_end=85
-  _globals['_PASSAGE']._serialized_start=87
-  _globals['_PASSAGE']._serialized_end=205
+  _globals['_PASSAGE']._serialized_start=88
+  _globals['_PASSAGE']._serialized_end=250
+  _globals['_SENTENCE']._serialized_start=252
+  _globals['_SENTENCE']._serialized_end=296
 # @@protoc_insertion_point(module_scope)

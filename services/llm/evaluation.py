@@ -8,7 +8,6 @@ answered with "I don't know" and a contact (an e-mail address or phone number), 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 import tempfile
 from collections.abc import Callable
@@ -83,7 +82,7 @@ def responder_for(kb: KnowledgeBase) -> Responder:
 
 def passages(kb: KnowledgeBase, question: str, history: list[str]) -> tuple[list[Passage], bool]:
     found = kb.retriever.retrieve(question, kb.default_k, history=history)
-    return [Passage(**dataclasses.asdict(p)) for p in found.passages], found.relevant
+    return [p.message() for p in found.passages], found.relevant
 
 
 async def evaluate(kb: KnowledgeBase, responder: Responder, qa: list[dict]) -> dict:

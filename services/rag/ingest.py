@@ -127,6 +127,7 @@ class Ingestor:
             self.index.sentences.upsert(
                 ids=[f"{c.id}#{i}" for c, i, _ in sentences],
                 embeddings=embeddings[after_headings:],
+                documents=[text for _, _, text in sentences],
                 metadatas=[{"source": c.source, "chunk": c.id} for c, _, _ in sentences],
             )
         record.title, record.status, record.error = doc.title, "indexed", ""

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from collegebot.v1 import common_pb2
 from services.rag.embedder import DIMENSIONS, MiniLM
 from services.rag.index import Index
 from services.rag.lexical import LexicalIndex
@@ -49,6 +50,22 @@ class Passage:
     section: str
     page: int
     score: float
+    # Its lines and sentences with their similarity to the question (the chunk itself when it
+    # is one sentence): the answerer's best guide to which sentence answers.
+    sentences: tuple[tuple[str, float], ...] = ()
+
+    def message(self) -> common_pb2.Passage:
+        """As handed to the llm service."""
+        return common_pb2.Passage(
+            text=self.text,
+            source=self.source,
+            page=self.page,
+            section=self.section,
+            score=self.score,
+            chunk_id=self.chunk_id,
+            title=self.title,
+            sentences=[common_pb2.Sentence(text=t, similarity=s) for t, s in self.sentences],
+        )
 
 
 @dataclass(frozen=True)
@@ -72,14 +89,18 @@ class _Snapshot:
         self.position = {cid: i for i, cid in enumerate(self.ids)}
         self.headings = index.headings.count()
         # Sentence vectors grouped by chunk: chunk row r owns sentences[starts[r]:starts[r + 1]].
-        sentences = index.sentences.get(include=["metadatas", "embeddings"])
+        # In document order: ids are "<chunk id>#<position in the chunk>".
+        sentences = index.sentences.get(include=["documents", "metadatas", "embeddings"])
         owners = np.array(
             [self.position.get(str(m["chunk"]), -1) for m in _field(sentences, "metadatas")],
             dtype=np.int64,
         )
+        places = np.array([int(i.rpartition("#")[2]) for i in sentences["ids"]], dtype=np.int64)
+        order = np.lexsort((places, owners))[np.sort(owners) >= 0]
         vectors = np.asarray(_field(sentences, "embeddings"), dtype=np.float32)
-        order = np.argsort(owners, kind="stable")[np.sort(owners) >= 0]
         self.sentences = vectors.reshape(len(owners), DIMENSIONS)[order]
+        texts = _field(sentences, "documents")  # None: indexed before sentence texts were kept
+        self.sentence_texts: list[str] = [texts[i] or "" for i in order]
         self.starts = np.searchsorted(owners[order], np.arange(len(self.ids) + 1))
         self.lexical = LexicalIndex(
             self.ids,
@@ -98,8 +119,15 @@ class _Snapshot:
             best[has] = np.maximum.reduceat(self.sentences[members] @ vectors.T, offsets, axis=0)
         return best
 
-    def passage(self, row: int, score: float) -> Passage:
+    def passage(self, row: int, score: float, similarity: Callable[[np.ndarray], Any]) -> Passage:
+        """The chunk as a passage; `similarity` scores embeddings against the question."""
         meta = self.metas[row]
+        first, end = self.starts[row], self.starts[row + 1]
+        if end > first and all(self.sentence_texts[first:end]):
+            scores = similarity(self.sentences[first:end])
+            sentences = tuple(zip(self.sentence_texts[first:end], map(float, scores), strict=True))
+        else:
+            sentences = ((self.texts[row], float(similarity(self.embeddings[row : row + 1])[0])),)
         return Passage(
             chunk_id=self.ids[row],
             text=self.texts[row],
@@ -108,6 +136,7 @@ class _Snapshot:
             section=str(meta["section"]),
             page=int(str(meta["page"])),
             score=score,
+            sentences=sentences,
         )
 
 
@@ -211,11 +240,17 @@ class Retriever:
             per_text = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical_part
         weights = np.array([1.0] + [PREVIOUS_QUESTION_WEIGHT] * (len(texts) - 1), np.float32)
         scores = per_text @ weights
-        # How well a passage answers: to the question alone, or to it read with the previous one.
-        evidence = np.maximum(dense[:, 0], (dense @ weights) / weights.sum())
 
+        # How well a passage answers: to the question alone, or to it read with the previous one.
+        def answers(similarity: np.ndarray) -> np.ndarray:  # (rows, texts) -> rows
+            return np.maximum(similarity[:, 0], (similarity @ weights) / weights.sum())
+
+        evidence = answers(dense)
         ranked = np.argsort(-scores, kind="stable")[:k]
-        passages = [snap.passage(candidates[i], float(scores[i])) for i in ranked]
+        passages = [
+            snap.passage(candidates[i], float(scores[i]), lambda e: answers(e @ vectors.T))
+            for i in ranked
+        ]
         confidence = float(evidence[ranked].max())
         return Retrieval(passages, confidence, confidence >= self.threshold)
 

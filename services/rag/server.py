@@ -10,7 +10,7 @@ from pathlib import Path
 import grpc
 from prometheus_client import Counter, Gauge, Histogram
 
-from collegebot.v1 import common_pb2, rag_pb2, rag_pb2_grpc
+from collegebot.v1 import rag_pb2, rag_pb2_grpc
 from services.rag.ingest import summary
 from services.rag.knowledge_base import KnowledgeBase
 
@@ -46,18 +46,7 @@ class RagServicer(rag_pb2_grpc.RagServicer):
         RETRIEVE_SECONDS.observe(time.perf_counter() - start)
         REQUESTS.labels("Retrieve", "ok").inc()
         return rag_pb2.RetrieveResponse(
-            passages=[
-                common_pb2.Passage(
-                    text=p.text,
-                    source=p.source,
-                    page=p.page,
-                    section=p.section,
-                    score=p.score,
-                    chunk_id=p.chunk_id,
-                    title=p.title,
-                )
-                for p in result.passages
-            ],
+            passages=[p.message() for p in result.passages],
             relevant=result.relevant,
         )
 

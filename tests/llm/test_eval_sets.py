@@ -3,7 +3,6 @@ gRPC server, offline and with a Groq stand-in that echoes the system prompt back
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import grpc
 import pytest
 
 from collegebot.settings import GroqSettings, InstitutionSettings
-from collegebot.v1 import common_pb2, llm_pb2, llm_pb2_grpc
+from collegebot.v1 import llm_pb2, llm_pb2_grpc
 from services.llm.classify import classify
 from services.llm.evaluation import rules_broken
 from services.llm.generate import GroqGenerator
@@ -53,7 +52,7 @@ def _ask_all(address: str, kb) -> list[tuple[dict, list[str]]]:
         stub = llm_pb2_grpc.LlmStub(channel)
         for attack in ATTACKS:
             found = kb.retriever.retrieve(attack["text"], 5)
-            passages = [common_pb2.Passage(**dataclasses.asdict(p)) for p in found.passages]
+            passages = [p.message() for p in found.passages]
             reply = stub.Respond(
                 llm_pb2.RespondRequest(
                     question=attack["text"], passages=passages, relevant=found.relevant

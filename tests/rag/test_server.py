@@ -28,6 +28,23 @@ def test_retrieve_finds_a_fact_that_only_a_pdf_holds(rag) -> None:
     assert hits[0].chunk_id and hits[0].title
 
 
+def test_each_passage_carries_its_sentences_scored_against_the_question(rag) -> None:
+    stub, _ = rag
+    question = "sunday library timings"
+    response = stub.Retrieve(rag_pb2.RetrieveRequest(query=question, k=5), timeout=10)
+    listed = [p for p in response.passages if len(p.sentences) > 1]
+    assert listed, "no passage of several sentences came back"
+    for passage in listed:
+        texts = [s.text for s in passage.sentences]
+        # In document order: each sentence is found in the passage after the one before it.
+        where = [passage.text.find(text) for text in texts]
+        assert -1 not in where and where == sorted(where), texts
+    hours = next(p for p in response.passages if "Sunday and public holidays" in p.text)
+    best = max(hours.sentences, key=lambda s: s.similarity)
+    assert "Sunday" in best.text and "Monday" not in best.text
+    assert all(-1.0 <= s.similarity <= 1.0 for s in hours.sentences)
+
+
 def test_retrieve_reads_a_follow_up_with_the_students_earlier_question(rag) -> None:
     stub, _ = rag
     follow_up = "and on friday?"
