@@ -1,10 +1,12 @@
 """Finding the passages that answer a question: dense, lexical, or a fusion of both.
 
-Chroma finds the dense candidates (its HNSW index over the chunks, and over the section headings);
-BM25 finds the lexical ones. Every candidate is then scored against the question three ways, from a
-snapshot of the knowledge base held in memory (chunk texts, metadata, embeddings, the chunks'
-sentence embeddings and the BM25 index; about 8 KB a chunk), so no candidate needs a second trip
-to Chroma:
+Chroma stores the knowledge base; retrieval reads a snapshot of it held in memory (chunk texts,
+metadata and embeddings, the section headings' and the chunks' sentence embeddings, and the BM25
+index; about 8 KB a chunk). The candidates are the chunks and headings most similar to the
+question, found exactly by a matrix product over the snapshot (a college's tens of thousands of
+chunks take about a millisecond; Chroma's approximate search returned different passages for the
+same question from one process to the next), and the chunks BM25 ranks best. Each candidate is
+scored three ways:
 
 - dense: cosine similarity of its embedding, lifted halfway to its best line or sentence's
   similarity when that is higher (one row of a long list), and to its section heading's
@@ -38,7 +40,7 @@ MODES = ("hybrid", "dense", "lexical")
 # differently says little. Chosen on the dev split of tests/eval/qa.jsonl (bench/RESULTS.md).
 DENSE_WEIGHT = 0.7
 PREVIOUS_QUESTION_WEIGHT = 0.7  # chosen on the dev split of tests/eval/qa.jsonl
-CANDIDATES = 40  # drawn from each ranking before scoring
+CANDIDATES = 40  # drawn from each ranking (dense, headings, BM25) before the lifts and fusion
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,14 @@ class _Snapshot:
             len(self.ids), DIMENSIONS
         )
         self.position = {cid: i for i, cid in enumerate(self.ids)}
-        self.headings = index.headings.count()
+        headings = index.headings.get(include=["embeddings"])  # id: its section's first chunk
+        self.heading_rows = np.array(
+            [self.position.get(cid, -1) for cid in headings["ids"]], dtype=np.int64
+        )
+        self.heading_vectors = np.asarray(_field(headings, "embeddings"), np.float32).reshape(
+            len(self.heading_rows), DIMENSIONS
+        )[self.heading_rows >= 0]
+        self.heading_rows = self.heading_rows[self.heading_rows >= 0]
         # Sentence vectors grouped by chunk: chunk row r owns sentences[starts[r]:starts[r + 1]].
         # In document order: ids are "<chunk id>#<position in the chunk>".
         sentences = index.sentences.get(include=["documents", "metadatas", "embeddings"])
@@ -108,16 +117,37 @@ class _Snapshot:
             dictionary,
         )
 
-    def best_sentence(self, rows: list[int], vectors: np.ndarray) -> np.ndarray:
-        """(rows, texts): each chunk's best sentence similarity, NaN for a chunk of one."""
-        counts = self.starts[np.add(rows, 1)] - self.starts[rows]
-        best = np.full((len(rows), len(vectors)), np.nan, dtype=np.float32)
-        has = counts > 0
+    def candidates(
+        self, vectors: np.ndarray, lexical: np.ndarray, n: int, similar: bool = True
+    ) -> np.ndarray:
+        """Rows worth scoring, sorted: the `n` best by BM25 for each text and, when `similar`,
+        the `n` chunks and section headings most similar to it (ranked exactly, so the same
+        question always gets the same passages)."""
+        rows = [np.flatnonzero(s > 0)[np.argsort(-s[s > 0], kind="stable")[:n]] for s in lexical.T]
+        if similar:
+            rows.append(np.argsort(-(self.embeddings @ vectors.T), axis=0)[:n].ravel())
+            if len(self.heading_rows):
+                best = np.argsort(-(self.heading_vectors @ vectors.T), axis=0)[:n].ravel()
+                rows.append(self.heading_rows[best])
+        return np.unique(np.concatenate(rows))
+
+    def dense(self, rows: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """(rows, texts): each chunk's similarity to each text, lifted halfway to its best line
+        or sentence when that is higher, and to its section heading when higher still."""
+        dense = self.embeddings[rows] @ vectors.T
+        counts = self.starts[rows + 1] - self.starts[rows]
+        has = counts > 0  # chunks of several sentences
         if has.any():
             members = np.concatenate([np.arange(self.starts[r], self.starts[r + 1]) for r in rows])
             offsets = np.concatenate([[0], np.cumsum(counts[has])[:-1]])
-            best[has] = np.maximum.reduceat(self.sentences[members] @ vectors.T, offsets, axis=0)
-        return best
+            best = np.maximum.reduceat(self.sentences[members] @ vectors.T, offsets, axis=0)
+            dense[has] = np.maximum(dense[has], (dense[has] + best) / 2)
+        headed = np.isin(self.heading_rows, rows)
+        if headed.any():
+            where = np.searchsorted(rows, self.heading_rows[headed])  # rows are sorted
+            heading = self.heading_vectors[headed] @ vectors.T
+            dense[where] = np.maximum(dense[where], heading)
+        return dense
 
     def passage(self, row: int, score: float, similarity: Callable[[np.ndarray], Any]) -> Passage:
         """The chunk as a passage; `similarity` scores embeddings against the question."""
@@ -187,57 +217,25 @@ class Retriever:
         asked = [query] + [q for q in history[-1:] if q.strip()]
         texts = [snap.lexical.normalise(text) for text in asked]
         vectors = self.model.embed(texts)
-        n = min(max(CANDIDATES, k), len(snap.ids))
-        rows: set[int] = set()
-        lifts: list[dict[int, float]] = [{} for _ in texts]  # row -> heading similarity
-
-        if mode in ("hybrid", "dense"):
-            found = self.index.chunks.query(
-                query_embeddings=list(vectors), n_results=n, include=["distances"]
-            )
-            rows |= {snap.position[c] for ids in found["ids"] for c in ids if c in snap.position}
-            if snap.headings:
-                heads = self.index.headings.query(
-                    query_embeddings=list(vectors),
-                    n_results=min(n, snap.headings),
-                    include=["distances"],
-                )
-                for lift, ids, distances in zip(
-                    lifts, heads["ids"], _field(heads, "distances"), strict=True
-                ):
-                    for cid, distance in zip(ids, distances, strict=True):
-                        if cid in snap.position:
-                            lift[snap.position[cid]] = 1.0 - float(distance)
-                            rows.add(snap.position[cid])
-
-        lexical = np.zeros((len(texts), len(snap.ids)), dtype=np.float32)
-        coverage = np.zeros_like(lexical)
-        if mode in ("hybrid", "lexical"):
-            for t, text in enumerate(texts):
-                match = snap.lexical.match(text)
-                top = match.scores.max(initial=0.0)
-                if top > 0:
-                    lexical[t], coverage[t] = match.scores / top, match.coverage
-                    rows |= {int(i) for i in np.argsort(-match.scores)[:n] if match.scores[i] > 0}
-        if not rows:
+        lexical = np.zeros((len(snap.ids), len(texts)), dtype=np.float32)
+        for t, text in enumerate(texts if mode != "dense" else ()):
+            match = snap.lexical.match(text)
+            top = match.scores.max(initial=0.0)
+            if top > 0:
+                lexical[:, t] = match.scores / top
+                if mode == "hybrid":
+                    lexical[:, t] *= match.coverage
+        rows = snap.candidates(vectors, lexical, CANDIDATES, similar=mode != "lexical")
+        if not len(rows):
             return Retrieval([], 0.0, False)
-
-        candidates = sorted(rows)
-        dense = snap.embeddings[candidates] @ vectors.T  # (candidates, texts)
-        sentence = snap.best_sentence(candidates, vectors)
-        dense = np.fmax(dense, (dense + sentence) / 2)  # NaN (no sentences) leaves dense as is
-        for t, lift in enumerate(lifts):
-            for i, row in enumerate(candidates):
-                if row in lift:
-                    dense[i, t] = max(dense[i, t], lift[row])
-        lexical_part = lexical[:, candidates].T
+        dense = snap.dense(rows, vectors)
+        lexical = lexical[rows]
         if mode == "dense":
             per_text = dense
         elif mode == "lexical":
-            per_text = lexical_part
+            per_text = lexical
         else:
-            lexical_part *= coverage[:, candidates].T
-            per_text = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical_part
+            per_text = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical
         weights = np.array([1.0] + [PREVIOUS_QUESTION_WEIGHT] * (len(texts) - 1), np.float32)
         scores = per_text @ weights
 
@@ -245,13 +243,13 @@ class Retriever:
         def answers(similarity: np.ndarray) -> np.ndarray:  # (rows, texts) -> rows
             return np.maximum(similarity[:, 0], (similarity @ weights) / weights.sum())
 
-        evidence = answers(dense)
         ranked = np.argsort(-scores, kind="stable")[:k]
+        evidence = answers(dense[ranked])
         passages = [
-            snap.passage(candidates[i], float(scores[i]), lambda e: answers(e @ vectors.T))
+            snap.passage(int(rows[i]), float(scores[i]), lambda e: answers(e @ vectors.T))
             for i in ranked
         ]
-        confidence = float(evidence[ranked].max())
+        confidence = float(evidence.max())
         return Retrieval(passages, confidence, confidence >= self.threshold)
 
 

@@ -1,5 +1,6 @@
 """Dense, lexical and hybrid ranking over the index of data/."""
 
+import numpy as np
 import pytest
 
 from services.rag.retriever import MODES, Retriever
@@ -75,3 +76,18 @@ def test_a_sentence_that_matches_the_question_lifts_its_chunk(kb) -> None:
     heading = float(vector @ kb.model.embed(["1. Tuition Fee per Semester"])[0])
     assert len(rows["ids"]) >= 11 and best > alone > heading
     assert top.score == pytest.approx((alone + best) / 2, abs=0.01)
+
+
+def test_dense_ranking_is_exact_over_every_chunk(kb) -> None:
+    """The candidates are found by an exact search, so no chunk that belongs in the top k is
+    left out, and the same question always gets the same passages."""
+    snap = kb.retriever.snapshot()
+    every = np.arange(len(snap.ids))
+    questions = ["hostel fee for a double room", "when is the library open on sunday", "ragging"]
+    for question in questions:
+        vector = kb.model.embed([snap.lexical.normalise(question)])
+        brute = snap.dense(every, vector)[:, 0]
+        expected = [snap.ids[r] for r in np.argsort(-brute, kind="stable")[:5]]
+        found = kb.retriever.retrieve(question, 5, "dense").passages
+        assert [p.chunk_id for p in found] == expected
+        assert [p.score for p in found] == pytest.approx(sorted(brute, reverse=True)[:5], abs=1e-5)
