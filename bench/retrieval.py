@@ -92,12 +92,14 @@ def qa_set(k: int, work: Path) -> tuple[dict, dict]:
 
 
 def _ucd_questions() -> list[dict]:
-    """The FAQ's own questions (its headings, word for word) and our held-out paraphrases."""
-    public = load_qa(EXTERNAL / "ucd_studentdesk/qa_public.jsonl")
-    paraphrases = load_qa(ROOT / "tests/eval/ucd_paraphrases.jsonl")
-    return [line | {"split": "FAQ wording"} for line in public] + [
-        line | {"split": "student paraphrases"} for line in paraphrases
-    ]
+    """The FAQ's own questions (its headings, word for word), our held-out paraphrases and the
+    paraphrases written later for tuning on a foreign corpus (dev)."""
+    sets = {
+        "FAQ wording": EXTERNAL / "ucd_studentdesk/qa_public.jsonl",
+        "student paraphrases": ROOT / "tests/eval/ucd_paraphrases.jsonl",
+        "student paraphrases, dev": ROOT / "tests/eval/ucd_paraphrases_dev.jsonl",
+    }
+    return [line | {"split": split} for split, path in sets.items() for line in load_qa(path)]
 
 
 def ucd_set(k: int, work: Path) -> tuple[dict, dict]:
@@ -129,14 +131,17 @@ def assumption_set(k: int, work: Path) -> tuple[dict, dict]:
         text = "\n\n".join(v["text"] for v in variants if v.get("text"))
         (kb_dir / f"answer_{n:02}.txt").write_text(text + "\n")
         answers[name] = variants[0]["text"]
-    qa, intent = [], None
+    qa: list[dict] = []
+    intent = None
     for line in (folder / "nlu.md").read_text().splitlines():
         header = re.match(r"## intent:(\w+)", line)
         if header:
-            intent = header.group(1)
+            intent, asked = header.group(1), 0
         elif line.startswith("- ") and intent and f"utter_{intent}" in answers:
             expected = answers[f"utter_{intent}"][:60]
-            qa.append({"question": line[2:].strip(), "expected_text": expected})
+            split = "dev" if asked % 2 == 0 else "holdout"  # every other example of each intent
+            qa.append({"question": line[2:].strip(), "expected_text": expected, "split": split})
+            asked += 1
     kb, ingest = ingest_timed(kb_dir, work / "state")
     return evaluate(kb, qa, k, list(MODES)), ingest
 
