@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from chromadb.api.models.Collection import Collection
 
 from collegebot.v1 import common_pb2
 from services.rag.embedder import DIMENSIONS, MiniLM
@@ -81,34 +82,19 @@ class _Snapshot:
     """The knowledge base as of one version: what scoring needs, in memory."""
 
     def __init__(self, index: Index, dictionary: frozenset[str]) -> None:
-        everything = index.chunks.get(include=["documents", "metadatas", "embeddings"])
-        self.ids: list[str] = everything["ids"]
-        self.texts: list[str] = list(_field(everything, "documents"))
-        self.metas: list[Any] = list(_field(everything, "metadatas"))
-        self.embeddings = np.asarray(_field(everything, "embeddings"), dtype=np.float32).reshape(
-            len(self.ids), DIMENSIONS
-        )
+        self.ids, self.texts, self.metas, self.embeddings = _read(index.chunks, documents=True)
         self.position = {cid: i for i, cid in enumerate(self.ids)}
-        headings = index.headings.get(include=["embeddings"])  # id: its section's first chunk
-        self.heading_rows = np.array(
-            [self.position.get(cid, -1) for cid in headings["ids"]], dtype=np.int64
-        )
-        self.heading_vectors = np.asarray(_field(headings, "embeddings"), np.float32).reshape(
-            len(self.heading_rows), DIMENSIONS
-        )[self.heading_rows >= 0]
-        self.heading_rows = self.heading_rows[self.heading_rows >= 0]
+        heading_ids, _, _, heading_vectors = _read(index.headings)  # id: its section's first chunk
+        rows = np.array([self.position.get(cid, -1) for cid in heading_ids], dtype=np.int64)
+        self.heading_rows, self.heading_vectors = rows[rows >= 0], heading_vectors[rows >= 0]
         # Sentence vectors grouped by chunk: chunk row r owns sentences[starts[r]:starts[r + 1]].
         # In document order: ids are "<chunk id>#<position in the chunk>".
-        sentences = index.sentences.get(include=["documents", "metadatas", "embeddings"])
-        owners = np.array(
-            [self.position.get(str(m["chunk"]), -1) for m in _field(sentences, "metadatas")],
-            dtype=np.int64,
-        )
-        places = np.array([int(i.rpartition("#")[2]) for i in sentences["ids"]], dtype=np.int64)
+        ids, texts, metas, vectors = _read(index.sentences, documents=True)
+        owners = np.array([self.position.get(str(m["chunk"]), -1) for m in metas], np.int64)
+        places = np.array([int(i.rpartition("#")[2]) for i in ids], dtype=np.int64)
         order = np.lexsort((places, owners))[np.sort(owners) >= 0]
-        vectors = np.asarray(_field(sentences, "embeddings"), dtype=np.float32)
-        self.sentences = vectors.reshape(len(owners), DIMENSIONS)[order]
-        texts = _field(sentences, "documents")  # None: indexed before sentence texts were kept
+        self.sentences = vectors[order]
+        # "" for a sentence indexed before sentence texts were kept
         self.sentence_texts: list[str] = [texts[i] or "" for i in order]
         self.starts = np.searchsorted(owners[order], np.arange(len(self.ids) + 1))
         self.lexical = LexicalIndex(
@@ -253,7 +239,24 @@ class Retriever:
         return Retrieval(passages, confidence, confidence >= self.threshold)
 
 
-def _field(result: Any, key: str) -> Any:
-    """A field Chroma was asked to include (it gives None or a numpy array, so no `or []`)."""
-    value = result[key]
-    return [] if value is None else value
+PAGE = 5000  # rows read from Chroma at a time: it returns float64 vectors and Python lists
+
+
+def _read(
+    collection: Collection, documents: bool = False
+) -> tuple[list[str], list[Any], list[Any], np.ndarray]:
+    """A whole collection's ids, documents, metadata and float32 vectors, read a page at a time
+    so loading a large index does not hold it twice over in Chroma's formats."""
+    ids: list[str] = []
+    texts: list[Any] = []
+    metas: list[Any] = []
+    vectors = [np.zeros((0, DIMENSIONS), np.float32)]
+    include: list[Any] = ["metadatas", "embeddings"] + (["documents"] if documents else [])
+    while True:
+        page = collection.get(include=include, limit=PAGE, offset=len(ids))
+        if not page["ids"]:
+            return ids, texts, metas, np.concatenate(vectors)
+        ids += page["ids"]
+        texts += page["documents"] or [None] * len(page["ids"])
+        metas += page["metadatas"] or []
+        vectors.append(np.asarray(page["embeddings"], np.float32).reshape(-1, DIMENSIONS))

@@ -91,3 +91,17 @@ def test_dense_ranking_is_exact_over_every_chunk(kb) -> None:
         found = kb.retriever.retrieve(question, 5, "dense").passages
         assert [p.chunk_id for p in found] == expected
         assert [p.score for p in found] == pytest.approx(sorted(brute, reverse=True)[:5], abs=1e-5)
+
+
+def test_the_snapshot_reads_the_index_a_page_at_a_time_and_misses_nothing(kb, monkeypatch) -> None:
+    from services.rag import retriever
+
+    whole = retriever._Snapshot(kb.index, kb.model.words)
+    monkeypatch.setattr(retriever, "PAGE", 7)  # data/'s index is many pages of 7
+    paged = retriever._Snapshot(kb.index, kb.model.words)
+    assert len(paged.ids) == kb.index.chunks.count() > 7 * 10
+    assert len(paged.sentences) == len(paged.sentence_texts) == kb.index.sentences.count()
+    assert paged.ids == whole.ids and paged.sentence_texts == whole.sentence_texts
+    assert np.array_equal(paged.embeddings, whole.embeddings)
+    assert np.array_equal(paged.sentences, whole.sentences)
+    assert np.array_equal(paged.heading_rows, whole.heading_rows)
