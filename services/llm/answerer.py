@@ -12,6 +12,7 @@ means abstain too.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,15 +41,21 @@ PREVIOUS_QUESTION_WEIGHT = 0.5  # a follow-up's earlier question helps choose, n
 # chosen on the dev split (0.15 to 0.3 alike, 0.6 worse), see bench/RESULTS.md.
 ASKED_FOR_WEIGHT = 0.3
 # Doubt: a weak best passage (retrieval score below UNSURE_BELOW) that holds less than
-# COVERED_SHARE of the question's words alone means abstain. The pair maximises fact plus
-# abstention accuracy on the dev split (`bench/answers.py --grid` re-makes the choice); the
-# trade-off curve is in bench/RESULTS.md.
+# COVERED_SHARE of the question's words alone, with no sentence at least SIMILAR_FROM similar to
+# the question, means abstain; so does a first question no sentence is UNLIKE_BELOW similar to.
+# The four cuts maximise fact plus abstention accuracy on the dev split (`bench/answers.py --grid`
+# re-makes the choice); the trade-off is in bench/RESULTS.md.
 UNSURE_BELOW = 0.425
 COVERED_SHARE = 0.7
+SIMILAR_FROM = 0.48
+UNLIKE_BELOW = 0.38
 # From this retrieval score on, one question word the passages lack is the student's own wording,
 # not a sign they are about something else: the round value above every unanswerable dev question
 # and below the answerable ones it recovers (see bench/RESULTS.md).
 CONFIDENT_FROM = 0.55
+# A sentence's share of the question's words counts (1 + SIMILARITY_WEIGHT x its similarity to
+# the question) times: meaning breaks the ties of wording. Chosen on the dev split with the cuts.
+SIMILARITY_WEIGHT = 0.5
 
 _STEMMER = Stemmer.Stemmer("english")
 # fmt: off
@@ -278,12 +285,48 @@ def coverage(question: str, passages: list[Passage]) -> tuple[int, int]:
     return held, len(asked)
 
 
-def doubtful(question: str, passages: list[Passage]) -> bool:
-    """A weak best passage, and no passage that alone holds most of what the question asks."""
-    if passages[0].score >= UNSURE_BELOW:
-        return False
+def closest(passages: Sequence[Passage]) -> float | None:
+    """The highest similarity to the question of any of the passages' sentences, as retrieval
+    measured it with the sentence embeddings (None when it sent no sentences)."""
+    return max((s.similarity for p in passages for s in p.sentences), default=None)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the call to abstain weighs beyond the question's missing words."""
+
+    score: float  # the best passage's retrieval score
+    closest: float | None  # the highest similarity of a sentence to the question
+    held: int  # the most question words one passage holds
+    asked: int  # how many words the question asks about
+    follow_up: bool  # a follow-up's few words resemble little on their own
+
+    def doubtful(
+        self, unsure_below: float, covered_share: float, similar_from: float, unlike_below: float
+    ) -> bool:
+        """A first question no sentence resembles; or a weak best passage, no sentence that says
+        nearly what the question asks and no passage that alone holds most of its words."""
+        meaning = -math.inf if self.closest is None else self.closest
+        if self.closest is not None and not self.follow_up and meaning < unlike_below:
+            return True
+        return (
+            self.score < unsure_below
+            and meaning < similar_from
+            and self.asked > 0
+            and self.held < covered_share * self.asked
+        )
+
+
+def evidence(question: str, passages: list[Passage], history: Sequence[Turn] = ()) -> Evidence:
     held, asked = coverage(question, passages)
-    return asked > 0 and held < COVERED_SHARE * asked
+    return Evidence(passages[0].score, closest(passages), held, asked, bool(history))
+
+
+def doubtful(question: str, passages: list[Passage], history: Sequence[Turn] = ()) -> bool:
+    """Whether the passages, though they hold the question's words, are unlikely to answer it."""
+    return evidence(question, passages, history).doubtful(
+        UNSURE_BELOW, COVERED_SHARE, SIMILAR_FROM, UNLIKE_BELOW
+    )
 
 
 def asked_for(question: str, history: Sequence[Turn] = ()) -> list[re.Pattern[str]]:
@@ -291,6 +334,20 @@ def asked_for(question: str, history: Sequence[Turn] = ()) -> list[re.Pattern[st
     civil?" asks for what the previous question did)."""
     text = " ".join([fold(question).lower()] + [fold(t.question).lower() for t in history[-1:]])
     return [looks for asks, looks in ASKED_FOR if asks.search(text)]
+
+
+def similarities(passage: Passage) -> dict[str, float]:
+    """Each of the passage's sentences (as `sentences` cuts them) and its similarity to the
+    question, from the sentence embeddings retrieval compared (empty when it sent none). A piece
+    of a flattened list, or of a one-sentence chunk, takes the similarity of the line it is in; a
+    line too short for retrieval to embed ("Rs. 500") has none."""
+    scored = [(s.text.strip(), s.similarity) for s in passage.sentences]
+    out: dict[str, float] = {}
+    for sentence in sentences(passage.text):
+        holding = [sim for text, sim in scored if sentence in text or text in sentence]
+        if holding:
+            out[sentence] = max(holding)
+    return out
 
 
 def _once_each(
@@ -318,7 +375,7 @@ def compose(
     if not relevant or not considered:
         return Answer("", [], abstained=True, confidence=0.0)
     ok, missing = answered(question, considered)
-    if not ok or doubtful(question, considered):
+    if not ok or doubtful(question, considered, history):
         return Answer("", [], abstained=True, confidence=0.0, missing=tuple(missing))
 
     # The question in the passages' own words: "scholorship" scores as "scholarship".
@@ -334,9 +391,11 @@ def compose(
     scored = []  # (score, passage rank, sentence index, sentence)
     for rank, passage in enumerate(considered):
         heading_terms = terms(passage.section)
+        similar = similarities(passage)
         for i, sentence in enumerate(sentences(passage.text)):
             have = terms(sentence) | heading_terms
             share = sum(weight for term, weight in wanted.items() if term in have) / total
+            share *= 1 + SIMILARITY_WEIGHT * similar.get(sentence, 0.0)
             # Later passages must earn their place: they are less likely to be about the question.
             score = share * passage.score / (1 + 0.2 * rank)
             if any(looks.search(sentence) for looks in asked):
