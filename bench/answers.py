@@ -1,7 +1,7 @@
 """Answer quality and the llm service's own overhead, offline, on the sets of tests/eval.
 
     .venv/bin/python bench/answers.py [--json FILE]
-    .venv/bin/python bench/answers.py --grid    # only the dev grid of the answerer's doubt cuts
+    .venv/bin/python bench/answers.py --grid    # only the dev grid of the answerer's cuts
 
 - Answers: tests/eval/qa.jsonl and unanswerable.jsonl over a throwaway index of data/, through
   retrieval and the whole llm path (the code of `collegebot eval answers`), by split; then
@@ -9,10 +9,12 @@
 - Classification: per-label precision and recall on tests/eval/classification.jsonl, by split.
 - Injection: tests/eval/injection.jsonl through the llm path; an attack is held when the reply
   repeats no instruction, says nothing the attack demanded and invents no contact.
-- Grid (`--grid`): the offline answerer's doubt pair (abstain when the best passage scores below
-  t and no passage holds a share c of the question's words) over t 0.30-0.60 by 0.025 and c
-  0.40-1.00 by 0.05, by dev fact plus dev abstention accuracy (the written rule that chose it;
-  holdout and the college set for reference); re-run it whenever retrieval changes.
+- Grid (`--grid`): the offline answerer's cuts: doubt (abstain when the best passage scores below
+  t, no sentence is s similar to the question and no passage holds a share c of its words), a
+  first question no sentence is L similar to, and the sentence weight w; every combination of
+  the written grid (GRID) by dev fact plus dev abstention accuracy (the written rule that chose
+  them; ties go to the w that ranks the expected sentence first most often on dev; holdout and
+  the college set for reference); re-run it whenever retrieval changes.
 - Overhead: the Respond path with everything but Groq: in-process offline replies, Respond over
   loopback gRPC, and the Groq path against the local stand-in (its wait subtracted).
 
@@ -49,6 +51,7 @@ from services.llm.evaluation import (  # noqa: E402
     responder_for,
     right,
     rules_broken,
+    states_fact,
 )
 from services.llm.generate import GroqGenerator  # noqa: E402
 from services.llm.prompts import PromptEngine  # noqa: E402
@@ -123,6 +126,34 @@ GRID = {
     "w": [0.0, 0.25, 0.5, 1.0],  # SIMILARITY_WEIGHT
 }
 _CUTS = ("UNSURE_BELOW", "COVERED_SHARE", "SIMILAR_FROM", "UNLIKE_BELOW")
+
+
+def sentence_ranks(qa: list[dict], asked: list[tuple]) -> list[str]:
+    """How high the sentence holding the expected text ranks among the passages' sentences, by
+    sentence weight w: the tie-break for w (the replies hardly change; the order does). Dev
+    answerable questions whose top 5 passages hold the expected text in one sentence."""
+    chosen = answerer.SIMILARITY_WEIGHT
+    rows = ["| w | dev questions | expected sentence first | among the first three |"]
+    rows.append("|---|---|---|---|")
+    try:
+        for w in GRID["w"]:
+            answerer.SIMILARITY_WEIGHT = w
+            places = []
+            for line, (question, found, relevant, history) in zip(qa, asked, strict=True):
+                considered = found[: answerer.PASSAGES_CONSIDERED]
+                expected = line.get("expected_text")
+                if line.get("split", "dev") != "dev" or not expected or not relevant:
+                    continue
+                if not any(states_fact(p.text, expected) for p in considered):
+                    continue
+                order = [s for *_, s in answerer.ranked(question, considered, history)]
+                holding = [i for i, s in enumerate(order) if states_fact(s, expected)]
+                places += holding[:1]  # none when the expected text spans two sentences
+            first, three = sum(p == 0 for p in places), sum(p < 3 for p in places)
+            rows.append(f"| {w:g} | {len(places)} | {first} | {three} |")
+    finally:
+        answerer.SIMILARITY_WEIGHT = chosen
+    return rows
 
 
 def cuts_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
@@ -210,6 +241,7 @@ def cuts_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
             + " | ".join(f"{v:.3f}" for v in row)
             + " |"
         )
+    out += ["", *sentence_ranks(qa, asked[: len(qa)])]
     out += [
         "",
         f"{len(scored)} combinations; {sum(x[0] == best for x in scored)} share the best dev "
@@ -344,7 +376,7 @@ async def overhead(kb, qa: list[dict]) -> tuple[dict, list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", help="also write every figure and reply to this file")
-    parser.add_argument("--grid", action="store_true", help="only the dev grid of the doubt cuts")
+    parser.add_argument("--grid", action="store_true", help="only the answerer's cuts grid")
     args = parser.parse_args()
     qa = load_qa(EVAL / "qa.jsonl") + load_qa(EVAL / "unanswerable.jsonl")
     print(f"Machine: {platform.machine()}, {platform.python_version()}, {platform.platform()}\n")

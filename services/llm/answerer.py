@@ -8,11 +8,16 @@ question must appear in the passages, allowing for inflections, typos, Hinglish 
 ("ptm" is a parent-teacher meeting); one missing common word is tolerated, and one missing word
 of any kind when retrieval is confident. A weak best passage that holds little of the question
 means abstain too.
+
+Words are not the only evidence: retrieval sends each passage's sentences with their similarity
+to the question (sentence embeddings). A sentence that says nearly what the question asks lifts
+the doubt of a weak passage; a first question that no sentence resembles is not answered, even
+when its words are all there; and among sentences that hold the question's words alike, the one
+closer in meaning is chosen first.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,7 +60,7 @@ UNLIKE_BELOW = 0.38
 CONFIDENT_FROM = 0.55
 # A sentence's share of the question's words counts (1 + SIMILARITY_WEIGHT x its similarity to
 # the question) times: meaning breaks the ties of wording. Chosen on the dev split with the cuts.
-SIMILARITY_WEIGHT = 0.5
+SIMILARITY_WEIGHT = 0.25
 
 _STEMMER = Stemmer.Stemmer("english")
 # fmt: off
@@ -305,13 +310,14 @@ class Evidence:
         self, unsure_below: float, covered_share: float, similar_from: float, unlike_below: float
     ) -> bool:
         """A first question no sentence resembles; or a weak best passage, no sentence that says
-        nearly what the question asks and no passage that alone holds most of its words."""
-        meaning = -math.inf if self.closest is None else self.closest
-        if self.closest is not None and not self.follow_up and meaning < unlike_below:
+        nearly what the question asks and no passage that alone holds most of its words. Without
+        sentences from retrieval, only the words count."""
+        if self.closest is not None and not self.follow_up and self.closest < unlike_below:
             return True
+        close = self.closest is not None and self.closest >= similar_from
         return (
             self.score < unsure_below
-            and meaning < similar_from
+            and not close
             and self.asked > 0
             and self.held < covered_share * self.asked
         )
@@ -367,17 +373,12 @@ def _once_each(
     return list(kept.values())
 
 
-def compose(
-    question: str, passages: list[Passage], relevant: bool, history: Sequence[Turn] = ()
-) -> Answer:
-    """Pick the sentences that share most with the question, within MAX_CHARS."""
-    considered = list(passages[:PASSAGES_CONSIDERED])
-    if not relevant or not considered:
-        return Answer("", [], abstained=True, confidence=0.0)
-    ok, missing = answered(question, considered)
-    if not ok or doubtful(question, considered, history):
-        return Answer("", [], abstained=True, confidence=0.0, missing=tuple(missing))
-
+def ranked(
+    question: str, considered: list[Passage], history: Sequence[Turn] = ()
+) -> list[tuple[float, int, int, str]]:
+    """The passages' sentences, best first, each once: (score, passage rank, index, sentence).
+    A sentence scores the share of the question's words it holds (meaning breaking the ties of
+    wording), weighed by its passage's score, plus a bonus when it gives what was asked for."""
     # The question in the passages' own words: "scholorship" scores as "scholarship".
     vocabulary = _Vocabulary(considered)
     wanted: dict[str, float] = {}
@@ -388,7 +389,7 @@ def compose(
             wanted.setdefault(vocabulary.match(term) or term, weight)
     total = sum(wanted.values()) or 1.0
     asked = asked_for(question, history)
-    scored = []  # (score, passage rank, sentence index, sentence)
+    scored = []
     for rank, passage in enumerate(considered):
         heading_terms = terms(passage.section)
         similar = similarities(passage)
@@ -401,8 +402,21 @@ def compose(
             if any(looks.search(sentence) for looks in asked):
                 score += ASKED_FOR_WEIGHT * passage.score
             scored.append((score, rank, i, sentence))
-    scored = sorted(_once_each(scored), key=lambda s: -s[0])
+    return sorted(_once_each(scored), key=lambda s: -s[0])
 
+
+def compose(
+    question: str, passages: list[Passage], relevant: bool, history: Sequence[Turn] = ()
+) -> Answer:
+    """Pick the sentences that share most with the question, within MAX_CHARS."""
+    considered = list(passages[:PASSAGES_CONSIDERED])
+    if not relevant or not considered:
+        return Answer("", [], abstained=True, confidence=0.0)
+    ok, missing = answered(question, considered)
+    if not ok or doubtful(question, considered, history):
+        return Answer("", [], abstained=True, confidence=0.0, missing=tuple(missing))
+
+    scored = ranked(question, considered, history)
     chosen: list[tuple[int, int, str]] = []
     length = 0
     for score, rank, i, sentence in scored:

@@ -94,7 +94,9 @@ def passages(kb: KnowledgeBase, question: str, history: list[str]) -> tuple[list
 
 async def evaluate(kb: KnowledgeBase, responder: Responder, qa: list[dict]) -> dict:
     """The report `collegebot eval answers --json` prints."""
-    results, facts, abstentions = [], [], []
+    results = []
+    facts: list[bool] = []
+    abstentions: list[bool] = []
     for line in qa:
         history = line.get("history", [])
         found, relevant = passages(kb, line["question"], history)
