@@ -189,10 +189,10 @@ class Answer:
 class _Vocabulary:
     """What the passages talk about: stems, raw words and acronyms, for coverage checks."""
 
-    def __init__(self, passages: list[Passage]) -> None:
+    def __init__(self, texts: tuple[str, ...]) -> None:
         raw: list[str] = []
-        for p in passages:
-            raw += words(f"{p.title}\n{p.section}\n{p.text}")
+        for text in texts:
+            raw += words(text)
         self.stems = {_stem(w) for w in raw}
         self.words = sorted(set(raw) | self.stems)
         initials = [w[0] for w in raw if w not in ("and", "of", "the", "for", "in")]
@@ -225,6 +225,17 @@ class _Vocabulary:
         return None
 
 
+@lru_cache(maxsize=64)
+def _vocabulary_of(texts: tuple[str, ...]) -> _Vocabulary:
+    return _Vocabulary(texts)
+
+
+def vocabulary(passages: Sequence[Passage]) -> _Vocabulary:
+    """The passages' vocabulary. The same passages come back question after question, so the
+    last 64 vocabularies built are kept (about 7 MB): building one is most of an answer's cost."""
+    return _vocabulary_of(tuple(f"{p.title}\n{p.section}\n{p.text}" for p in passages))
+
+
 def asked_words(question: str) -> set[str]:
     """What the question is about: its content words. Hinglish words are grammar or common
     verbs, and numbers are details, so both are left out."""
@@ -238,12 +249,11 @@ def asked_words(question: str) -> set[str]:
 
 def missing_words(question: str, passages: list[Passage]) -> list[str]:
     """Content words of the question that no passage mentions, in any form."""
-    vocabulary = _Vocabulary(passages)
+    known = vocabulary(passages)
     return sorted(
         w
         for w in asked_words(question)
-        if vocabulary.match(w) is None
-        and not any(vocabulary.match(e) for e in EQUIVALENTS.get(w, ()))
+        if known.match(w) is None and not any(known.match(e) for e in EQUIVALENTS.get(w, ()))
     )
 
 
@@ -286,7 +296,8 @@ def coverage(question: str, passages: list[Passage]) -> tuple[int, int]:
     asked = asked_words(question)
     if in_hinglish(question):
         asked = {w for w in asked if w in english()}
-    held = max(sum(_Vocabulary([p]).match(w) is not None for w in asked) for p in passages)
+    vocabularies = [vocabulary([p]) for p in passages]
+    held = max(sum(v.match(w) is not None for w in asked) for v in vocabularies)
     return held, len(asked)
 
 
@@ -380,13 +391,13 @@ def ranked(
     A sentence scores the share of the question's words it holds (meaning breaking the ties of
     wording), weighed by its passage's score, plus a bonus when it gives what was asked for."""
     # The question in the passages' own words: "scholorship" scores as "scholarship".
-    vocabulary = _Vocabulary(considered)
+    known = vocabulary(considered)
     wanted: dict[str, float] = {}
     for text, weight in [(question, 1.0)] + [
         (t.question, PREVIOUS_QUESTION_WEIGHT) for t in history[-1:]
     ]:
         for term in terms(text):
-            wanted.setdefault(vocabulary.match(term) or term, weight)
+            wanted.setdefault(known.match(term) or term, weight)
     total = sum(wanted.values()) or 1.0
     asked = asked_for(question, history)
     scored = []
