@@ -1,9 +1,13 @@
 """The offline answerer: sentences from the passages, short, sourced, abstaining when unsure."""
 
+import grpc
+
+from collegebot.v1 import llm_pb2, llm_pb2_grpc
 from collegebot.v1.common_pb2 import Passage, Sentence, Turn
 from services.llm import answerer
 from services.llm.answerer import MAX_CHARS, compose, coverage, sentences, similarities
 from services.llm.evaluation import passages
+from services.llm.replies import DONT_KNOW
 from services.rag.chunking import MIN_SENTENCE_CHARS
 
 FEES = Passage(
@@ -160,6 +164,26 @@ def test_every_sentence_of_real_passages_gets_the_similarity_retrieval_measured(
             for sentence in sentences(passage.text):
                 if len(sentence) >= MIN_SENTENCE_CHARS:
                     assert similar[sentence] in measured, (question, sentence)
+
+
+def test_the_sentences_reach_the_answerer_through_the_llm_service(llm_server, kb) -> None:
+    # The similarities ride in the Passage messages from rag through the gateway to Respond:
+    # the same real passages, once as retrieval sent them and once as if no sentence resembled
+    # the question, get an answer and an "I don't know".
+    question = "library timings"
+    found, relevant = passages(kb, question, [])
+    unlike = [_with_similarities(p, {}, answerer.UNLIKE_BELOW - 0.05) for p in found]
+    with grpc.insecure_channel(llm_server.address) as channel:
+        stub = llm_pb2_grpc.LlmStub(channel)
+        replies = [
+            stub.Respond(
+                llm_pb2.RespondRequest(question=question, passages=sent, relevant=relevant),
+                timeout=10,
+            )
+            for sent in (found, unlike)
+        ]
+    assert not replies[0].abstained and replies[0].sources
+    assert replies[1].abstained and DONT_KNOW in replies[1].answer
 
 
 def test_a_first_question_no_sentence_resembles_is_not_answered(kb) -> None:
