@@ -358,7 +358,7 @@ def similarities(passage: Passage) -> dict[str, float]:
     question, from the sentence embeddings retrieval compared (empty when it sent none). A piece
     of a flattened list, or of a one-sentence chunk, takes the similarity of the line it is in; a
     line too short for retrieval to embed ("Rs. 500") has none."""
-    scored = [(s.text.strip(), s.similarity) for s in passage.sentences]
+    scored = [(s.text.strip(), s.similarity) for s in passage.sentences if s.text.strip()]
     out: dict[str, float] = {}
     for sentence in sentences(passage.text):
         holding = [sim for text, sim in scored if sentence in text or text in sentence]
