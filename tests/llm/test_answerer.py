@@ -167,9 +167,9 @@ def test_every_sentence_of_real_passages_gets_the_similarity_retrieval_measured(
 
 
 def test_the_sentences_reach_the_answerer_through_the_llm_service(llm_server, kb) -> None:
-    # The similarities ride in the Passage messages from rag through the gateway to Respond:
-    # the same real passages, once as retrieval sent them and once as if no sentence resembled
-    # the question, get an answer and an "I don't know".
+    # The similarities ride in the Passage messages rag sends (the gateway forwards them as they
+    # are) into Respond: the same real passages, once as retrieval sent them and once as if no
+    # sentence resembled the question, get an answer and an "I don't know".
     question = "library timings"
     found, relevant = passages(kb, question, [])
     unlike = [_with_similarities(p, {}, answerer.UNLIKE_BELOW - 0.05) for p in found]
