@@ -1,7 +1,7 @@
 """Answer quality and the llm service's own overhead, offline, on the sets of tests/eval.
 
     .venv/bin/python bench/answers.py [--json FILE]
-    .venv/bin/python bench/answers.py --grid    # only the dev grid of the answerer's doubt cuts
+    .venv/bin/python bench/answers.py --grid    # only the dev grid of the answerer's cuts
 
 - Answers: tests/eval/qa.jsonl and unanswerable.jsonl over a throwaway index of data/, through
   retrieval and the whole llm path (the code of `collegebot eval answers`), by split; then
@@ -9,10 +9,12 @@
 - Classification: per-label precision and recall on tests/eval/classification.jsonl, by split.
 - Injection: tests/eval/injection.jsonl through the llm path; an attack is held when the reply
   repeats no instruction, says nothing the attack demanded and invents no contact.
-- Grid (`--grid`): the offline answerer's doubt pair (abstain when the best passage scores below
-  t and no passage holds a share c of the question's words) over t 0.30-0.60 by 0.025 and c
-  0.40-1.00 by 0.05, by dev fact plus dev abstention accuracy (the written rule that chose it;
-  holdout and the college set for reference); re-run it whenever retrieval changes.
+- Grid (`--grid`): the offline answerer's cuts: doubt (abstain when the best passage scores below
+  t, no sentence is s similar to the question and no passage holds a share c of its words), a
+  first question no sentence is L similar to, and the sentence weight w; every combination of
+  the written grid (GRID) by dev fact plus dev abstention accuracy (the written rule that chose
+  them; ties go to the w that ranks the expected sentence first most often on dev; holdout and
+  the college set for reference); re-run it whenever retrieval changes.
 - Overhead: the Respond path with everything but Groq: in-process offline replies, Respond over
   loopback gRPC, and the Groq path against the local stand-in (its wait subtracted).
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import math
 import platform
@@ -43,10 +46,10 @@ from collegebot.v1.common_pb2 import Turn  # noqa: E402
 from services.llm import answerer  # noqa: E402
 from services.llm.classify import classify  # noqa: E402
 from services.llm.evaluation import (  # noqa: E402
-    abstains_with_contact,
     evaluate,
     passages,
     responder_for,
+    right,
     rules_broken,
     states_fact,
 )
@@ -77,12 +80,12 @@ def answer_quality(kb, qa: list[dict], fresh: list[dict]) -> tuple[dict, list[st
             if split == "all" or line.get("split", "dev") == split
         ]
         facts = [
-            not r["abstained"] and states_fact(r["answer"], line["expected_text"])
+            right(line, r["answer"], r["abstained"])
             for line, r in pairs
             if not line.get("unanswerable")
         ]
         refusals = [
-            abstains_with_contact(r["answer"], r["abstained"])
+            right(line, r["answer"], r["abstained"])
             for line, r in pairs
             if line.get("unanswerable")
         ]
@@ -101,80 +104,149 @@ def answer_quality(kb, qa: list[dict], fresh: list[dict]) -> tuple[dict, list[st
     ]
 
 
-def _replies(kb, qa: list[dict], unsure_below: float, covered_share: float) -> dict:
-    answerer.UNSURE_BELOW, answerer.COVERED_SHARE = unsure_below, covered_share
-    return asyncio.run(evaluate(kb, responder_for(kb), qa))
+def _replies(responder: Responder, asked: list[tuple], qa: list[dict]) -> list[bool]:
+    """Whether each reply is right, from passages retrieved once (the grid needs many passes)."""
+
+    async def run() -> list[bool]:
+        out = []
+        for line, (question, found, relevant, history) in zip(qa, asked, strict=True):
+            reply = await responder.respond(question, found, relevant, history)
+            out.append(right(line, reply.answer, reply.abstained))
+        return out
+
+    return asyncio.run(run())
 
 
-def doubt_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
-    """Every doubt pair applied to the same replies: each question is answered with doubt off
-    and with doubt on, and a pair takes the doubtful reply where its best passage scores below t
-    and no passage holds a share c of the question's words (answerer.doubtful's own test)."""
-    chosen = answerer.UNSURE_BELOW, answerer.COVERED_SHARE
-    lines = qa + fresh
+# The grid of the offline answerer's cuts (the written rule chooses among them on dev).
+GRID = {
+    "t": [round(0.30 + 0.025 * i, 3) for i in range(13)],  # UNSURE_BELOW
+    "c": [round(0.40 + 0.05 * j, 2) for j in range(13)] + [math.inf],  # COVERED_SHARE
+    "s": [round(0.44 + 0.02 * j, 2) for j in range(9)] + [math.inf],  # SIMILAR_FROM (inf: off)
+    "L": [-math.inf] + [round(0.30 + 0.02 * j, 2) for j in range(7)],  # UNLIKE_BELOW (-inf: off)
+    "w": [0.0, 0.25, 0.5, 1.0],  # SIMILARITY_WEIGHT
+}
+_CUTS = ("UNSURE_BELOW", "COVERED_SHARE", "SIMILAR_FROM", "UNLIKE_BELOW")
+
+
+def sentence_ranks(qa: list[dict], asked: list[tuple]) -> list[str]:
+    """How high the sentence holding the expected text ranks among the passages' sentences, by
+    sentence weight w: the tie-break for w (the replies hardly change; the order does). Dev
+    answerable questions whose top 5 passages hold the expected text in one sentence."""
+    chosen = answerer.SIMILARITY_WEIGHT
+    rows = ["| w | dev questions | expected sentence first | among the first three |"]
+    rows.append("|---|---|---|---|")
     try:
-        off = _replies(kb, lines, -math.inf, 0.0)["results"]
-        on = _replies(kb, lines, math.inf, math.inf)["results"]
+        for w in GRID["w"]:
+            answerer.SIMILARITY_WEIGHT = w
+            places = []
+            for line, (question, found, relevant, history) in zip(qa, asked, strict=True):
+                considered = found[: answerer.PASSAGES_CONSIDERED]
+                expected = line.get("expected_text")
+                if line.get("split", "dev") != "dev" or not expected or not relevant:
+                    continue
+                if not any(states_fact(p.text, expected) for p in considered):
+                    continue
+                order = [s for *_, s in answerer.ranked(question, considered, history)]
+                holding = [i for i, s in enumerate(order) if states_fact(s, expected)]
+                places += holding[:1]  # none when the expected text spans two sentences
+            first, three = sum(p == 0 for p in places), sum(p < 3 for p in places)
+            rows.append(f"| {w:g} | {len(places)} | {first} | {three} |")
     finally:
-        answerer.UNSURE_BELOW, answerer.COVERED_SHARE = chosen
-    facts = []  # (split, unanswerable, best score, held, asked, right: doubt off, doubt on)
-    one_missing = []  # whether the passages lack exactly one of the question's words
-    for n, (line, a, b) in enumerate(zip(lines, off, on, strict=True)):
-        found = passages(kb, line["question"], line.get("history", []))[0]
+        answerer.SIMILARITY_WEIGHT = chosen
+    return rows
+
+
+def cuts_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
+    """Every combination of the grid applied to the same replies. Each question is answered with
+    every cut off and with every cut at its most doubtful, once per sentence weight w; a
+    combination takes the doubtful reply where answerer.Evidence.doubtful says so under its cuts
+    (the answerer's own test, on the evidence it weighs), else the other."""
+    lines = qa + fresh
+    asked, evidence, one_off = [], [], []
+    for n, line in enumerate(lines):
+        history = line.get("history", [])
+        found, relevant = passages(kb, line["question"], history)
+        turns = [Turn(question=q) for q in history]
+        asked.append((line["question"], found, relevant, turns))
         considered = found[: answerer.PASSAGES_CONSIDERED]
-        held, asked = answerer.coverage(line["question"], considered) if found else (0, 0)
-        one_missing.append(len(answerer.missing_words(line["question"], considered)) == 1)
-        split = "college" if n >= len(qa) else line.get("split", "dev")
-        if line.get("unanswerable"):
-            right = [abstains_with_contact(r["answer"], r["abstained"]) for r in (a, b)]
-        else:
-            right = [
-                not r["abstained"] and states_fact(r["answer"], line["expected_text"])
-                for r in (a, b)
-            ]
-        best = found[0].score if found else 0.0
-        facts.append((split, bool(line.get("unanswerable")), best, held, asked, *right))
+        evidence.append(answerer.evidence(line["question"], considered, turns) if found else None)
+        dev_unanswerable = n < len(qa) and line.get("split", "dev") == "dev"
+        if found and dev_unanswerable and line.get("unanswerable"):
+            one_word = len(answerer.missing_words(line["question"], considered)) == 1
+            one_off += [found[0].score] if one_word else []
+    responder = responder_for(kb)
+    chosen = {name: getattr(answerer, name) for name in (*_CUTS, "SIMILARITY_WEIGHT")}
+    try:
+        for name in _CUTS:
+            setattr(answerer, name, math.inf)  # every cut at its most doubtful
+        on = _replies(responder, asked, lines)
+        answerer.UNSURE_BELOW, answerer.UNLIKE_BELOW = -math.inf, -math.inf  # never doubtful
+        off = {}
+        for w in GRID["w"]:
+            answerer.SIMILARITY_WEIGHT = w
+            off[w] = _replies(responder, asked, lines)
+    finally:
+        for name, value in chosen.items():
+            setattr(answerer, name, value)
 
-    def accuracy(t: float, c: float, split: str, unanswerable: bool) -> float:
-        rows = [f for f in facts if f[0] == split and f[1] == unanswerable]
-        return sum(
-            on_ if best < t and asked > 0 and held < c * asked else off_
-            for _, _, best, held, asked, off_, on_ in rows
-        ) / len(rows)
-
-    pairs = [(-math.inf, 0.0)] + [
-        (round(0.30 + 0.025 * i, 3), c)
-        for i in range(13)
-        for c in [round(0.40 + 0.05 * j, 2) for j in range(13)] + [math.inf]
+    groups = [
+        ("dev", False),
+        ("dev", True),
+        ("holdout", False),
+        ("holdout", True),
+        ("college", True),
     ]
+    where = [
+        ("college" if n >= len(qa) else line.get("split", "dev"), bool(line.get("unanswerable")))
+        for n, line in enumerate(lines)
+    ]
+    members = [[g == group for g in where] for group in groups]
     scored = []
-    for t, c in pairs:
-        row = [
-            accuracy(t, c, "dev", False),
-            accuracy(t, c, "dev", True),
-            accuracy(t, c, "holdout", False),
-            accuracy(t, c, "holdout", True),
-            accuracy(t, c, "college", True),
+    for t, c, s, low in itertools.product(GRID["t"], GRID["c"], GRID["s"], GRID["L"]):
+        doubt = [e is not None and e.doubtful(t, c, s, low) for e in evidence]
+        for w in GRID["w"]:
+            replies = [b if d else a for a, b, d in zip(off[w], on, doubt, strict=True)]
+            row = [
+                sum(r for r, m in zip(replies, member, strict=True) if m) / sum(member)
+                for member in members
+            ]
+            scored.append((round(row[0] + row[1], 6), (t, c, s, low, w), row))
+    current = tuple(chosen[name] for name in (*_CUTS, "SIMILARITY_WEIGHT"))
+    best = max(total for total, *_ in scored)
+    shown = [x for x in scored if x[0] == best or x[1] == current]
+    for i in range(5):  # each cut moved alone from the current ones
+        shown += [
+            x
+            for x in scored
+            if x[1][i] != current[i]
+            and all(x[1][j] == current[j] for j in range(5) if j != i)
+            and x not in shown
         ]
-        scored.append((row[0] + row[1], t, c, row))
-    best = max(s for s, *_ in scored)
+
+    def cell(value: float) -> str:
+        return "off" if math.isinf(value) else f"{value:g}"
+
     out = [
-        "| doubt rule (t, c) | dev fact + abstention | dev fact | dev abstention | holdout fact | "
-        "holdout abstention | college abstention |",
-        "|---|---|---|---|---|---|---|",
+        "| t | c | s | L | w | dev fact + abstention | dev fact | dev abstention | "
+        "holdout fact | holdout abstention | college abstention |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for total, t, c, row in scored:
-        name = "none" if t == -math.inf else f"{t}, {'any coverage' if c == math.inf else c}"
-        mark = " (best on dev)" if math.isclose(total, best) else ""
-        if (t, c) == chosen:
-            mark += " (current)"
-        out.append(f"| {name}{mark} | {total:.3f} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
-    one_off = [
-        f[2]
-        for f, missing in zip(facts, one_missing, strict=True)
-        if f[:2] == ("dev", True) and missing
-    ]
+    for total, cuts, row in shown:
+        mark = " (best on dev)" if total == best else ""
+        mark += " (current)" if cuts == current else ""
+        out.append(
+            "| "
+            + " | ".join(cell(v) for v in cuts)
+            + f" | {total:.3f}{mark} | "
+            + " | ".join(f"{v:.3f}" for v in row)
+            + " |"
+        )
+    out += ["", *sentence_ranks(qa, asked[: len(qa)])]
     out += [
+        "",
+        f"{len(scored)} combinations; {sum(x[0] == best for x in scored)} share the best dev "
+        f"sum {best:.3f}. t UNSURE_BELOW, c COVERED_SHARE (off: any coverage), s SIMILAR_FROM, "
+        "L UNLIKE_BELOW, w SIMILARITY_WEIGHT.",
         "",
         f"Highest best-passage score of a dev unanswerable question the passages lack one word "
         f"of: {max(one_off, default=0.0):.3f} (CONFIDENT_FROM {answerer.CONFIDENT_FROM}).",
@@ -304,7 +376,7 @@ async def overhead(kb, qa: list[dict]) -> tuple[dict, list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", help="also write every figure and reply to this file")
-    parser.add_argument("--grid", action="store_true", help="only the dev grid of the doubt cuts")
+    parser.add_argument("--grid", action="store_true", help="only the answerer's cuts grid")
     args = parser.parse_args()
     qa = load_qa(EVAL / "qa.jsonl") + load_qa(EVAL / "unanswerable.jsonl")
     print(f"Machine: {platform.machine()}, {platform.python_version()}, {platform.platform()}\n")
@@ -313,7 +385,7 @@ def main() -> None:
         kb.ingest()
         fresh = load_qa(EVAL / "unanswerable_college.jsonl")
         if args.grid:
-            print("\n".join(doubt_grid(kb, qa, fresh)))
+            print("\n".join(cuts_grid(kb, qa, fresh)))
             return
         answers, answer_lines = answer_quality(kb, qa, fresh)
         labels, label_lines = classification()

@@ -8,6 +8,12 @@ question must appear in the passages, allowing for inflections, typos, Hinglish 
 ("ptm" is a parent-teacher meeting); one missing common word is tolerated, and one missing word
 of any kind when retrieval is confident. A weak best passage that holds little of the question
 means abstain too.
+
+Words are not the only evidence: retrieval sends each passage's sentences with their similarity
+to the question (sentence embeddings). A sentence that says nearly what the question asks lifts
+the doubt of a weak passage; a first question that no sentence resembles is not answered, even
+when its words are all there; and among sentences that hold the question's words alike, the one
+closer in meaning is chosen first.
 """
 
 from __future__ import annotations
@@ -40,15 +46,21 @@ PREVIOUS_QUESTION_WEIGHT = 0.5  # a follow-up's earlier question helps choose, n
 # chosen on the dev split (0.15 to 0.3 alike, 0.6 worse), see bench/RESULTS.md.
 ASKED_FOR_WEIGHT = 0.3
 # Doubt: a weak best passage (retrieval score below UNSURE_BELOW) that holds less than
-# COVERED_SHARE of the question's words alone means abstain. The pair maximises fact plus
-# abstention accuracy on the dev split (`bench/answers.py --grid` re-makes the choice); the
-# trade-off curve is in bench/RESULTS.md.
+# COVERED_SHARE of the question's words alone, with no sentence at least SIMILAR_FROM similar to
+# the question, means abstain; so does a first question no sentence is UNLIKE_BELOW similar to.
+# The four cuts maximise fact plus abstention accuracy on the dev split (`bench/answers.py --grid`
+# re-makes the choice); the trade-off is in bench/RESULTS.md.
 UNSURE_BELOW = 0.425
 COVERED_SHARE = 0.7
+SIMILAR_FROM = 0.48
+UNLIKE_BELOW = 0.38
 # From this retrieval score on, one question word the passages lack is the student's own wording,
 # not a sign they are about something else: the round value above every unanswerable dev question
 # and below the answerable ones it recovers (see bench/RESULTS.md).
 CONFIDENT_FROM = 0.55
+# A sentence's share of the question's words counts (1 + SIMILARITY_WEIGHT x its similarity to
+# the question) times: meaning breaks the ties of wording. Chosen on the dev split with the cuts.
+SIMILARITY_WEIGHT = 0.25
 
 _STEMMER = Stemmer.Stemmer("english")
 # fmt: off
@@ -177,10 +189,10 @@ class Answer:
 class _Vocabulary:
     """What the passages talk about: stems, raw words and acronyms, for coverage checks."""
 
-    def __init__(self, passages: list[Passage]) -> None:
+    def __init__(self, texts: tuple[str, ...]) -> None:
         raw: list[str] = []
-        for p in passages:
-            raw += words(f"{p.title}\n{p.section}\n{p.text}")
+        for text in texts:
+            raw += words(text)
         self.stems = {_stem(w) for w in raw}
         self.words = sorted(set(raw) | self.stems)
         initials = [w[0] for w in raw if w not in ("and", "of", "the", "for", "in")]
@@ -213,6 +225,17 @@ class _Vocabulary:
         return None
 
 
+@lru_cache(maxsize=64)
+def _vocabulary_of(texts: tuple[str, ...]) -> _Vocabulary:
+    return _Vocabulary(texts)
+
+
+def vocabulary(passages: Sequence[Passage]) -> _Vocabulary:
+    """The passages' vocabulary. The same passages come back question after question, so the
+    last 64 vocabularies built are kept (about 7 MB): building one is most of an answer's cost."""
+    return _vocabulary_of(tuple(f"{p.title}\n{p.section}\n{p.text}" for p in passages))
+
+
 def asked_words(question: str) -> set[str]:
     """What the question is about: its content words. Hinglish words are grammar or common
     verbs, and numbers are details, so both are left out."""
@@ -226,12 +249,11 @@ def asked_words(question: str) -> set[str]:
 
 def missing_words(question: str, passages: list[Passage]) -> list[str]:
     """Content words of the question that no passage mentions, in any form."""
-    vocabulary = _Vocabulary(passages)
+    known = vocabulary(passages)
     return sorted(
         w
         for w in asked_words(question)
-        if vocabulary.match(w) is None
-        and not any(vocabulary.match(e) for e in EQUIVALENTS.get(w, ()))
+        if known.match(w) is None and not any(known.match(e) for e in EQUIVALENTS.get(w, ()))
     )
 
 
@@ -274,16 +296,54 @@ def coverage(question: str, passages: list[Passage]) -> tuple[int, int]:
     asked = asked_words(question)
     if in_hinglish(question):
         asked = {w for w in asked if w in english()}
-    held = max(sum(_Vocabulary([p]).match(w) is not None for w in asked) for p in passages)
+    vocabularies = [vocabulary([p]) for p in passages]
+    held = max(sum(v.match(w) is not None for w in asked) for v in vocabularies)
     return held, len(asked)
 
 
-def doubtful(question: str, passages: list[Passage]) -> bool:
-    """A weak best passage, and no passage that alone holds most of what the question asks."""
-    if passages[0].score >= UNSURE_BELOW:
-        return False
+def closest(passages: Sequence[Passage]) -> float | None:
+    """The highest similarity to the question of any of the passages' sentences, as retrieval
+    measured it with the sentence embeddings (None when it sent no sentences)."""
+    return max((s.similarity for p in passages for s in p.sentences), default=None)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the call to abstain weighs beyond the question's missing words."""
+
+    score: float  # the best passage's retrieval score
+    closest: float | None  # the highest similarity of a sentence to the question
+    held: int  # the most question words one passage holds
+    asked: int  # how many words the question asks about
+    follow_up: bool  # a follow-up's few words resemble little on their own
+
+    def doubtful(
+        self, unsure_below: float, covered_share: float, similar_from: float, unlike_below: float
+    ) -> bool:
+        """A first question no sentence resembles; or a weak best passage, no sentence that says
+        nearly what the question asks and no passage that alone holds most of its words. Without
+        sentences from retrieval, only the words count."""
+        if self.closest is not None and not self.follow_up and self.closest < unlike_below:
+            return True
+        close = self.closest is not None and self.closest >= similar_from
+        return (
+            self.score < unsure_below
+            and not close
+            and self.asked > 0
+            and self.held < covered_share * self.asked
+        )
+
+
+def evidence(question: str, passages: list[Passage], history: Sequence[Turn] = ()) -> Evidence:
     held, asked = coverage(question, passages)
-    return asked > 0 and held < COVERED_SHARE * asked
+    return Evidence(passages[0].score, closest(passages), held, asked, bool(history))
+
+
+def doubtful(question: str, passages: list[Passage], history: Sequence[Turn] = ()) -> bool:
+    """Whether the passages, though they hold the question's words, are unlikely to answer it."""
+    return evidence(question, passages, history).doubtful(
+        UNSURE_BELOW, COVERED_SHARE, SIMILAR_FROM, UNLIKE_BELOW
+    )
 
 
 def asked_for(question: str, history: Sequence[Turn] = ()) -> list[re.Pattern[str]]:
@@ -291,6 +351,20 @@ def asked_for(question: str, history: Sequence[Turn] = ()) -> list[re.Pattern[st
     civil?" asks for what the previous question did)."""
     text = " ".join([fold(question).lower()] + [fold(t.question).lower() for t in history[-1:]])
     return [looks for asks, looks in ASKED_FOR if asks.search(text)]
+
+
+def similarities(passage: Passage) -> dict[str, float]:
+    """Each of the passage's sentences (as `sentences` cuts them) and its similarity to the
+    question, from the sentence embeddings retrieval compared (empty when it sent none). A piece
+    of a flattened list, or of a one-sentence chunk, takes the similarity of the line it is in; a
+    line too short for retrieval to embed ("Rs. 500") has none."""
+    scored = [(s.text.strip(), s.similarity) for s in passage.sentences if s.text.strip()]
+    out: dict[str, float] = {}
+    for sentence in sentences(passage.text):
+        holding = [sim for text, sim in scored if sentence in text or text in sentence]
+        if holding:
+            out[sentence] = max(holding)
+    return out
 
 
 def _once_each(
@@ -310,6 +384,38 @@ def _once_each(
     return list(kept.values())
 
 
+def ranked(
+    question: str, considered: list[Passage], history: Sequence[Turn] = ()
+) -> list[tuple[float, int, int, str]]:
+    """The passages' sentences, best first, each once: (score, passage rank, index, sentence).
+    A sentence scores the share of the question's words it holds (meaning breaking the ties of
+    wording), weighed by its passage's score, plus a bonus when it gives what was asked for."""
+    # The question in the passages' own words: "scholorship" scores as "scholarship".
+    known = vocabulary(considered)
+    wanted: dict[str, float] = {}
+    for text, weight in [(question, 1.0)] + [
+        (t.question, PREVIOUS_QUESTION_WEIGHT) for t in history[-1:]
+    ]:
+        for term in terms(text):
+            wanted.setdefault(known.match(term) or term, weight)
+    total = sum(wanted.values()) or 1.0
+    asked = asked_for(question, history)
+    scored = []
+    for rank, passage in enumerate(considered):
+        heading_terms = terms(passage.section)
+        similar = similarities(passage)
+        for i, sentence in enumerate(sentences(passage.text)):
+            have = terms(sentence) | heading_terms
+            share = sum(weight for term, weight in wanted.items() if term in have) / total
+            share *= 1 + SIMILARITY_WEIGHT * similar.get(sentence, 0.0)
+            # Later passages must earn their place: they are less likely to be about the question.
+            score = share * passage.score / (1 + 0.2 * rank)
+            if any(looks.search(sentence) for looks in asked):
+                score += ASKED_FOR_WEIGHT * passage.score
+            scored.append((score, rank, i, sentence))
+    return sorted(_once_each(scored), key=lambda s: -s[0])
+
+
 def compose(
     question: str, passages: list[Passage], relevant: bool, history: Sequence[Turn] = ()
 ) -> Answer:
@@ -318,32 +424,10 @@ def compose(
     if not relevant or not considered:
         return Answer("", [], abstained=True, confidence=0.0)
     ok, missing = answered(question, considered)
-    if not ok or doubtful(question, considered):
+    if not ok or doubtful(question, considered, history):
         return Answer("", [], abstained=True, confidence=0.0, missing=tuple(missing))
 
-    # The question in the passages' own words: "scholorship" scores as "scholarship".
-    vocabulary = _Vocabulary(considered)
-    wanted: dict[str, float] = {}
-    for text, weight in [(question, 1.0)] + [
-        (t.question, PREVIOUS_QUESTION_WEIGHT) for t in history[-1:]
-    ]:
-        for term in terms(text):
-            wanted.setdefault(vocabulary.match(term) or term, weight)
-    total = sum(wanted.values()) or 1.0
-    asked = asked_for(question, history)
-    scored = []  # (score, passage rank, sentence index, sentence)
-    for rank, passage in enumerate(considered):
-        heading_terms = terms(passage.section)
-        for i, sentence in enumerate(sentences(passage.text)):
-            have = terms(sentence) | heading_terms
-            share = sum(weight for term, weight in wanted.items() if term in have) / total
-            # Later passages must earn their place: they are less likely to be about the question.
-            score = share * passage.score / (1 + 0.2 * rank)
-            if any(looks.search(sentence) for looks in asked):
-                score += ASKED_FOR_WEIGHT * passage.score
-            scored.append((score, rank, i, sentence))
-    scored = sorted(_once_each(scored), key=lambda s: -s[0])
-
+    scored = ranked(question, considered, history)
     chosen: list[tuple[int, int, str]] = []
     length = 0
     for score, rank, i, sentence in scored:

@@ -37,6 +37,13 @@ def abstains_with_contact(answer: str, abstained: bool) -> bool:
     return abstained and DONT_KNOW.lower() in answer.lower() and bool(_CONTACT.search(answer))
 
 
+def right(line: dict, answer: str, abstained: bool) -> bool:
+    """Whether a reply to a QA line is what the line asks for: the fact, or "I don't know"."""
+    if line.get("unanswerable"):
+        return abstains_with_contact(answer, abstained)
+    return not abstained and states_fact(answer, line["expected_text"])
+
+
 def rules_broken(
     answer: str, must_not_contain: list[str], passages: list[Passage], prompts: PromptEngine
 ) -> list[str]:
@@ -87,17 +94,17 @@ def passages(kb: KnowledgeBase, question: str, history: list[str]) -> tuple[list
 
 async def evaluate(kb: KnowledgeBase, responder: Responder, qa: list[dict]) -> dict:
     """The report `collegebot eval answers --json` prints."""
-    results, facts, abstentions = [], [], []
+    results = []
+    facts: list[bool] = []
+    abstentions: list[bool] = []
     for line in qa:
         history = line.get("history", [])
         found, relevant = passages(kb, line["question"], history)
         reply = await responder.respond(
             line["question"], found, relevant, [Turn(question=q) for q in history]
         )
-        if line.get("unanswerable"):
-            abstentions.append(abstains_with_contact(reply.answer, reply.abstained))
-        else:
-            facts.append(not reply.abstained and states_fact(reply.answer, line["expected_text"]))
+        scores = abstentions if line.get("unanswerable") else facts
+        scores.append(right(line, reply.answer, reply.abstained))
         results.append(
             {
                 "question": line["question"],

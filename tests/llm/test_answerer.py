@@ -1,7 +1,14 @@
 """The offline answerer: sentences from the passages, short, sourced, abstaining when unsure."""
 
-from collegebot.v1.common_pb2 import Passage
-from services.llm.answerer import MAX_CHARS, compose, coverage
+import grpc
+
+from collegebot.v1 import llm_pb2, llm_pb2_grpc
+from collegebot.v1.common_pb2 import Passage, Sentence, Turn
+from services.llm import answerer
+from services.llm.answerer import MAX_CHARS, compose, coverage, sentences, similarities
+from services.llm.evaluation import passages
+from services.llm.replies import DONT_KNOW
+from services.rag.chunking import MIN_SENTENCE_CHARS
 
 FEES = Passage(
     text="1. The last date to pay fees for the odd semester is Friday, 31 July 2026. "
@@ -130,3 +137,115 @@ def test_a_sentence_repeated_by_overlapping_chunks_is_said_once_and_in_full() ->
     answer = compose("how to book guest rooms", [first, second], relevant=True)
     assert answer.text.count("Guest rooms are booked") == 1
     assert "48 hours in advance" in answer.text
+
+
+def _with_similarities(passage: Passage, similarity: dict[str, float], default: float) -> Passage:
+    """The passage with its sentences and these similarities to the question (`default` for the
+    sentences not named), as retrieval would send them."""
+    copy = Passage()
+    copy.CopyFrom(passage)
+    del copy.sentences[:]
+    copy.sentences.extend(
+        Sentence(text=s, similarity=similarity.get(s, default)) for s in sentences(passage.text)
+    )
+    return copy
+
+
+def test_every_sentence_of_real_passages_gets_the_similarity_retrieval_measured(kb) -> None:
+    # Retrieval cuts a chunk into lines and sentences, the answerer into sentences and the items
+    # of flattened lists: each of the answerer's sentences long enough to be embedded must find
+    # the similarity of the line or sentence it is part of.
+    for question in ("hostel fee for a double room", "library timings", "bus pass kaise milega"):
+        found, _ = passages(kb, question, [])
+        for passage in found:
+            assert passage.sentences, passage.chunk_id
+            measured = {s.similarity for s in passage.sentences}
+            similar = similarities(passage)
+            for sentence in sentences(passage.text):
+                if len(sentence) >= MIN_SENTENCE_CHARS:
+                    assert similar[sentence] in measured, (question, sentence)
+
+
+def test_the_sentences_reach_the_answerer_through_the_llm_service(llm_server, kb) -> None:
+    # The similarities ride in the Passage messages rag sends (the gateway forwards them as they
+    # are) into Respond: the same real passages, once as retrieval sent them and once as if no
+    # sentence resembled the question, get an answer and an "I don't know".
+    question = "library timings"
+    found, relevant = passages(kb, question, [])
+    unlike = [_with_similarities(p, {}, answerer.UNLIKE_BELOW - 0.05) for p in found]
+    with grpc.insecure_channel(llm_server.address) as channel:
+        stub = llm_pb2_grpc.LlmStub(channel)
+        replies = [
+            stub.Respond(
+                llm_pb2.RespondRequest(question=question, passages=sent, relevant=relevant),
+                timeout=10,
+            )
+            for sent in (found, unlike)
+        ]
+    assert not replies[0].abstained and replies[0].sources
+    assert replies[1].abstained and DONT_KNOW in replies[1].answer
+
+
+def test_a_first_question_no_sentence_resembles_is_not_answered(kb) -> None:
+    # Real passages for a question they answer; then the same passages as if no sentence of
+    # them resembled the question: its words are there, its meaning is not.
+    question = "library timings"
+    found, relevant = passages(kb, question, [])
+    assert not compose(question, found, relevant).abstained
+    unlike = [_with_similarities(p, {}, answerer.UNLIKE_BELOW - 0.05) for p in found]
+    assert compose(question, unlike, relevant).abstained
+    # A follow-up's few words resemble little on their own: it is not held against one.
+    history = [Turn(question="where is the central library")]
+    assert not compose(question, unlike, relevant, history).abstained
+    # Passages that carry no sentences (an older rag) are judged on their words alone.
+    bare = [Passage(text=p.text, source=p.source, section=p.section, score=p.score) for p in found]
+    assert not compose(question, bare, relevant).abstained
+
+
+GAP = Passage(
+    text="A student with a gap after Class 12 submits a gap certificate in the form of an "
+    "affidavit.",
+    source="admissions.md",
+    score=0.35,
+)
+REPORTING = Passage(
+    text="Documents are verified on the reporting day of the academic year.",
+    source="admissions.md",
+    score=0.3,
+)
+
+
+def test_a_sentence_that_says_nearly_what_was_asked_lifts_doubt() -> None:
+    # Retrieval was unsure of both passages and neither holds most of the question's words
+    # (one has "gap", the other "documents" and "year"): doubt, unless a sentence says nearly
+    # what the question asks.
+    question = "documents for a gap year"
+    (gap_sentence,) = sentences(GAP.text)
+    unsure = (answerer.UNLIKE_BELOW + answerer.SIMILAR_FROM) / 2  # resembles, not closely
+    close = answerer.SIMILAR_FROM + 0.05
+
+    def sent(gap: float) -> list[Passage]:
+        return [_with_similarities(GAP, {}, gap), _with_similarities(REPORTING, {}, unsure)]
+
+    assert compose(question, sent(unsure), relevant=True).abstained
+    answer = compose(question, sent(close), relevant=True)
+    assert not answer.abstained and gap_sentence in answer.text
+
+
+def test_meaning_breaks_a_tie_of_wording_between_sentences() -> None:
+    # Two sentences hold the question's words alike and only one fits in an answer: the one
+    # more similar to the question is chosen, whichever comes first.
+    first = "The hostel fee covers the room and the furniture, " + "and so on, " * 22
+    second = "The hostel fee is paid each semester on the portal, " + "and so on, " * 22
+    text = f"{first.strip(', ')}. {second.strip(', ')}."
+    passage = Passage(text=text, source="hostel.md", score=0.6)
+    one, two = sentences(text)
+    assert len(one) + len(two) > MAX_CHARS
+    question = "hostel fee"
+    plain = compose(question, [passage], relevant=True).text
+    assert one in plain and two not in plain  # wording alone: the first
+    liked = _with_similarities(passage, {two: 0.7}, 0.3)
+    chosen = compose(question, [liked], relevant=True).text
+    assert two in chosen and one not in chosen
+    liked = _with_similarities(passage, {one: 0.7}, 0.3)
+    assert one in compose(question, [liked], relevant=True).text
