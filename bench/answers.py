@@ -15,6 +15,9 @@
   the written grid (GRID) by dev fact plus dev abstention accuracy (the written rule that chose
   them; ties go to the w that ranks the expected sentence first most often on dev; holdout and
   the college set for reference); re-run it whenever retrieval changes.
+  The grid ends with the "nothing relevant" threshold (RELEVANCE_THRESHOLD), chosen by the
+  same rule for the answers it leads to: the highest threshold of 0.20-0.40 with the best dev
+  fact plus dev abstention accuracy.
 - Overhead: the Respond path with everything but Groq: in-process offline replies, Respond over
   loopback gRPC, and the Groq path against the local stand-in (its wait subtracted).
 
@@ -52,6 +55,7 @@ from services.llm.evaluation import (  # noqa: E402
     right,
     rules_broken,
     states_fact,
+    threshold_choice,
 )
 from services.llm.generate import GroqGenerator  # noqa: E402
 from services.llm.prompts import PromptEngine  # noqa: E402
@@ -64,7 +68,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "tests" / "eval"
 
 
-def percentile(values: list[float], p: float) -> float:
+def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
@@ -254,6 +258,51 @@ def cuts_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
     return out
 
 
+def threshold_scan(kb, qa: list[dict]) -> list[str]:
+    """RELEVANCE_THRESHOLD by the written rule (`threshold_choice`): every line answered once with
+    retrieval letting everything through and once refusing everything (a reply depends on the
+    threshold only through that), then each threshold of the grid applied to the same replies."""
+    setting = kb.retriever.threshold
+    try:
+        replies = {}
+        for name, threshold in (("answered", -math.inf), ("refused", math.inf)):
+            kb.retriever.threshold = threshold
+            report = asyncio.run(evaluate(kb, responder_for(kb), qa))
+            replies[name] = [
+                right(line, r["answer"], r["abstained"])
+                for line, r in zip(qa, report["results"], strict=True)
+            ]
+    finally:
+        kb.retriever.threshold = setting
+    outcomes = [
+        {
+            "split": line.get("split", "dev"),
+            "unanswerable": bool(line.get("unanswerable")),
+            "confidence": kb.retriever.retrieve(
+                line["question"], kb.default_k, history=line.get("history", [])
+            ).confidence,
+            "answered": answered,
+            "refused": refused,
+        }
+        for line, answered, refused in zip(qa, replies["answered"], replies["refused"], strict=True)
+    ]
+    chosen, table = threshold_choice(outcomes)
+    out = [
+        "| threshold | dev fact | dev abstention | dev sum | holdout fact | holdout abstention |",
+        "|---|---|---|---|---|---|",
+    ]
+    for threshold, row in table.items():
+        cells = [row.get(key, 0.0) for key in [("dev", False), ("dev", True)]]
+        held = [row.get(key, 0.0) for key in [("holdout", False), ("holdout", True)]]
+        mark = " (chosen)" if threshold == chosen else ""
+        mark += " (setting)" if threshold == setting else ""
+        out.append(
+            f"| {threshold:g}{mark} | {cells[0]:.3f} | {cells[1]:.3f} | {sum(cells):.3f} | "
+            f"{held[0]:.3f} | {held[1]:.3f} |"
+        )
+    return out + ["", f"Chosen RELEVANCE_THRESHOLD: {chosen:g} (setting: {setting:g})."]
+
+
 def classification() -> tuple[dict, list[str]]:
     labelled = [json.loads(line) for line in (EVAL / "classification.jsonl").open()]
     out, lines = {}, []
@@ -385,7 +434,8 @@ def main() -> None:
         kb.ingest()
         fresh = load_qa(EVAL / "unanswerable_college.jsonl")
         if args.grid:
-            print("\n".join(cuts_grid(kb, qa, fresh)))
+            print("\n".join(cuts_grid(kb, qa, fresh)) + "\n")
+            print("\n".join(threshold_scan(kb, qa)))
             return
         answers, answer_lines = answer_quality(kb, qa, fresh)
         labels, label_lines = classification()

@@ -1,7 +1,7 @@
 """Retrieval quality on every evaluation set, by mode, with ingestion throughput and memory.
 
     .venv/bin/python bench/retrieval.py [--sets qa,ucd,ucd-mix,lancaster,assumption] [--k 5]
-        [--json FILE] [--state DIR] [--calibrate]
+        [--json FILE] [--state DIR]
 
 Each set is indexed into its own throwaway state directory with the same code as
 `collegebot eval retrieval`. Sets:
@@ -35,7 +35,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from services.rag.evaluation import (  # noqa: E402
-    calibrate,
     evaluate,
     load_qa,
     throwaway_knowledge_base,
@@ -182,12 +181,6 @@ def lancaster_set(k: int, work: Path) -> tuple[dict, dict]:
     return {"k": k, "n": len(catalogue), "modes": modes}, ingest
 
 
-def threshold_calibration(work: Path) -> dict:
-    kb, _ = ingest_timed(ROOT / "data", work / "state")
-    unanswerable = load_qa(ROOT / "tests/eval/unanswerable.jsonl")
-    return calibrate(kb, load_qa(ROOT / "tests/eval/qa.jsonl"), unanswerable)
-
-
 SETS = {
     "qa": ("tests/eval/qa.jsonl over data/", qa_set),
     "ucd": ("UCD FAQ alone", ucd_set),
@@ -203,9 +196,6 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write every result to this file")
     parser.add_argument(
-        "--calibrate", action="store_true", help="only choose the relevance threshold"
-    )
-    parser.add_argument(
         "--state",
         type=Path,
         help="keep each set's index in STATE/<set> and reuse it on the next run (only changed "
@@ -218,11 +208,6 @@ def main() -> None:
             return tempfile.TemporaryDirectory(prefix=f"bench-{key}-")
         (args.state / key).mkdir(parents=True, exist_ok=True)
         return contextlib.nullcontext(str(args.state / key))
-
-    if args.calibrate:
-        with workspace("threshold") as work:
-            print(json.dumps(threshold_calibration(Path(work)), indent=1))
-        return
 
     results, quality, throughput = {}, [], []
     for key in args.sets.split(","):

@@ -194,7 +194,7 @@ class IndexSettings(_Settings):
     retrieve_k: int = Field(5, ge=1, le=50)
     retrieval_mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
     # Below this dense similarity nothing retrieved is taken to answer the question.
-    relevance_threshold: float = Field(0.34, ge=-1, le=1)
+    relevance_threshold: float = Field(0.25, ge=-1, le=1)
 
     @property
     def chroma_path(self) -> Path:

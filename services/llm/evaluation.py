@@ -44,6 +44,32 @@ def right(line: dict, answer: str, abstained: bool) -> bool:
     return not abstained and states_fact(answer, line["expected_text"])
 
 
+THRESHOLDS = [round(0.20 + 0.01 * i, 2) for i in range(21)]  # RELEVANCE_THRESHOLD's grid
+
+
+def threshold_choice(outcomes: list[dict], thresholds: list[float] = THRESHOLDS) -> tuple:
+    """The "nothing relevant" threshold, chosen for the answers it leads to: the highest of
+    `thresholds` whose dev fact accuracy plus dev abstention accuracy is the best. Each outcome
+    holds a line's "split" ("dev" or "holdout"), whether it is "unanswerable", its retrieval
+    "confidence", and whether the reply is right when retrieval lets it through ("answered") and
+    when it refuses it ("refused"). Returns the threshold and, per threshold, the accuracies by
+    (split, unanswerable)."""
+    table = {}
+    for threshold in thresholds:
+        groups: dict[tuple[str, bool], list[bool]] = {}
+        for o in outcomes:
+            ok = o["answered"] if o["confidence"] >= threshold else o["refused"]
+            groups.setdefault((o["split"], o["unanswerable"]), []).append(ok)
+        table[threshold] = {key: sum(v) / len(v) for key, v in groups.items()}
+
+    def dev_sum(threshold: float) -> float:
+        row = table[threshold]
+        return round(row.get(("dev", False), 0.0) + row.get(("dev", True), 0.0), 6)
+
+    best = max(dev_sum(t) for t in thresholds)
+    return max(t for t in thresholds if dev_sum(t) == best), table
+
+
 def rules_broken(
     answer: str, must_not_contain: list[str], passages: list[Passage], prompts: PromptEngine
 ) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 import tempfile
 from collections.abc import Callable, Iterable
@@ -109,45 +108,3 @@ def run(
         kb = throwaway_knowledge_base(kb_dir, Path(state))
         kb.ingest(progress=progress)
         return evaluate(kb, qa, k, modes)
-
-
-KEEP_AT_LEAST = 0.95  # of answerable questions: refusing a real question costs more than a guess
-
-
-def calibrate(kb: KnowledgeBase, answerable: list[dict], unanswerable: list[dict]) -> dict:
-    """Choose the "nothing relevant" threshold on the dev split; report it on both splits.
-
-    The threshold is the highest that still lets through `KEEP_AT_LEAST` of the answerable dev
-    questions; everything below it is refused. Retrieval is only the coarse filter: the answerer
-    decides, passage in hand, whether it really answers. Lines carry "split" (dev or holdout;
-    none counts as dev)."""
-
-    def confidences(lines: list[dict], split: str) -> list[float]:
-        return [
-            kb.retriever.retrieve(
-                line["question"], kb.default_k, history=line.get("history", [])
-            ).confidence
-            for line in lines
-            if line.get("split", "dev") == split
-        ]
-
-    scores = {
-        split: (confidences(answerable, split), confidences(unanswerable, split))
-        for split in ("dev", "holdout")
-    }
-    dev_yes = sorted(scores["dev"][0])
-    allowed_misses = int(len(dev_yes) * (1 - KEEP_AT_LEAST))
-    threshold = math.floor(dev_yes[allowed_misses] * 1000) / 1000
-    report: dict = {"threshold": threshold}
-    for split, (yes, no) in scores.items():
-        if yes and no:
-            kept = sum(c >= threshold for c in yes) / len(yes)
-            refused = sum(c < threshold for c in no) / len(no)
-            report[split] = {
-                "answerable": len(yes),
-                "unanswerable": len(no),
-                "answerable_kept": round(kept, 3),
-                "unanswerable_refused": round(refused, 3),
-                "balanced_accuracy": round((kept + refused) / 2, 3),
-            }
-    return report

@@ -4,6 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
+from services.llm.evaluation import threshold_choice
 from tests.conftest import DATA, base_env, run_cli
 
 
@@ -53,3 +54,29 @@ def test_eval_answers_reports_fact_and_abstention_accuracy(tmp_path: Path) -> No
     done = run_cli("eval", "answers", "--qa", str(qa), "--kb", str(kb), env=base_env(state))
     assert done.returncode == 0, done.stderr
     assert "fact accuracy        0.500" in done.stdout
+
+
+def test_the_threshold_is_the_highest_with_the_best_dev_answers_and_ignores_holdout() -> None:
+    def line(split, unanswerable, confidence, answered, refused):
+        return dict(
+            split=split,
+            unanswerable=unanswerable,
+            confidence=confidence,
+            answered=answered,
+            refused=refused,
+        )
+
+    outcomes = [
+        line("dev", False, 0.30, answered=True, refused=False),
+        line("dev", False, 0.60, answered=True, refused=False),
+        line("dev", True, 0.50, answered=False, refused=True),  # a guess when let through
+        line("dev", True, 0.20, answered=False, refused=True),
+        line("holdout", False, 0.30, answered=True, refused=False),
+    ]
+    chosen, table = threshold_choice(outcomes, [0.25, 0.35, 0.45, 0.55])
+    # 0.25 answers both answerable dev lines but lets the 0.50 guess through (1.0 + 0.5); 0.55
+    # refuses the guess but also the 0.30 answer (0.5 + 1.0): a tie, and the higher one wins.
+    assert chosen == 0.55
+    assert table[0.25][("dev", False)] == 1.0 and table[0.25][("dev", True)] == 0.5
+    assert table[0.35][("dev", False)] + table[0.35][("dev", True)] == 1.0
+    assert table[0.55][("holdout", False)] == 0.0  # holdout is reported, never chooses
