@@ -104,16 +104,25 @@ class ServerTiming:
         await self.app(scope, receive, timed)
 
 
+# An oversized body up to this size is read to its end and dropped before the 413: a server that
+# replies without reading it closes on unread data, the connection is reset, and a sender that
+# writes the whole body before reading the reply sees no status at all. Beyond it, stop reading.
+DRAIN_BYTES = 4 * 1024 * 1024
+
+
 async def _read_bounded(request: Request) -> bytes:
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+    if declared and declared.isdigit() and int(declared) > DRAIN_BYTES:
         raise _TooLarge
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_FORM_BYTES:
+        if size > DRAIN_BYTES:
             raise _TooLarge
-        chunks.append(chunk)
+        if size <= MAX_FORM_BYTES:
+            chunks.append(chunk)
+    if size > MAX_FORM_BYTES:
+        raise _TooLarge
     return b"".join(chunks)
 
 
