@@ -160,7 +160,7 @@ class Retriever:
     """Ranks the knowledge base's chunks for a question, with a "nothing relevant" signal.
 
     The signal is the best dense similarity among the returned passages, whatever the mode, so one
-    calibrated threshold serves every mode.
+    threshold serves every mode.
     """
 
     def __init__(
