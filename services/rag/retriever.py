@@ -75,7 +75,7 @@ class Passage:
 class Retrieval:
     passages: list[Passage]
     confidence: float  # the best returned passage's similarity to the question (0 when none)
-    relevant: bool  # confidence below the calibrated threshold: too weak to answer from
+    relevant: bool  # False: confidence below the threshold, too weak to answer from
 
 
 class _Snapshot:
