@@ -35,8 +35,8 @@ from services.llm.sanitise import fold
 
 MAX_CHARS = 500
 LONG_SENTENCE = 250  # longer than this, a "sentence" is a flattened list
-# A line this short is a list item or a field and is said whole, its sentences together; chosen
-# on the dev split (`bench/answers.py --grid`), see bench/RESULTS.md.
+# A line this short is a list item or a field and is said whole, its sentences together: the
+# shortest with the best dev fact plus abstention accuracy (`bench/answers.py --grid`).
 WHOLE_LINE = 60
 PASSAGES_CONSIDERED = 5
 MIN_CUT_SHORT = 20  # a shorter sentence that begins a longer one is its own sentence, not a cut
