@@ -15,6 +15,8 @@
   the written grid (GRID) by dev fact plus dev abstention accuracy (the written rule that chose
   them; ties go to the w that ranks the expected sentence first most often on dev; holdout and
   the college set for reference); re-run it whenever retrieval changes.
+  Then the longest line the answerer keeps whole (WHOLE_LINE): the shortest with the best dev
+  fact plus dev abstention accuracy, the other cuts as they are.
   The grid ends with the "nothing relevant" threshold (RELEVANCE_THRESHOLD), chosen by the
   same rule for the answers it leads to: the highest threshold of 0.20-0.40 with the best dev
   fact plus dev abstention accuracy.
@@ -160,18 +162,68 @@ def sentence_ranks(qa: list[dict], asked: list[tuple]) -> list[str]:
     return rows
 
 
+def retrieved(kb, lines: list[dict]) -> list[tuple]:
+    """Each line's question, passages, relevance and history, retrieved once."""
+    out = []
+    for line in lines:
+        history = line.get("history", [])
+        found, relevant = passages(kb, line["question"], history)
+        out.append((line["question"], found, relevant, [Turn(question=q) for q in history]))
+    return out
+
+
+# WHOLE_LINE's grid (0: every line cut into sentences).
+WHOLE_LINES = [0, 40, 60, 80, 100, 120, 140, 160, 200]
+
+
+def whole_line_scan(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
+    """The longest line the answerer keeps whole (WHOLE_LINE), with the other cuts as they are:
+    the shortest of WHOLE_LINES with the best dev fact plus dev abstention accuracy."""
+    lines = qa + fresh
+    asked = retrieved(kb, lines)
+    where = [
+        ("college" if n >= len(qa) else line.get("split", "dev"), bool(line.get("unanswerable")))
+        for n, line in enumerate(lines)
+    ]
+    groups = [("dev", False), ("dev", True), ("holdout", False), ("holdout", True)]
+    groups.append(("college", True))
+    setting, rows = answerer.WHOLE_LINE, {}
+    try:
+        for value in WHOLE_LINES:
+            answerer.WHOLE_LINE = value
+            replies = _replies(responder_for(kb), asked, lines)
+            rows[value] = [
+                statistics.mean(r for r, g in zip(replies, where, strict=True) if g == group)
+                for group in groups
+            ]
+    finally:
+        answerer.WHOLE_LINE = setting
+    best = max(round(row[0] + row[1], 6) for row in rows.values())
+    chosen = min(v for v, row in rows.items() if round(row[0] + row[1], 6) == best)
+    out = [
+        "| WHOLE_LINE | dev fact | dev abstention | dev sum | holdout fact | holdout abstention | "
+        "college abstention |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for value, row in rows.items():
+        mark = " (chosen)" if value == chosen else ""
+        mark += " (setting)" if value == setting else ""
+        out.append(
+            f"| {value}{mark} | {row[0]:.3f} | {row[1]:.3f} | {row[0] + row[1]:.3f} | "
+            + " | ".join(f"{v:.3f}" for v in row[2:])
+            + " |"
+        )
+    return out + ["", f"Chosen WHOLE_LINE: {chosen} (setting: {setting})."]
+
+
 def cuts_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
     """Every combination of the grid applied to the same replies. Each question is answered with
     every cut off and with every cut at its most doubtful, once per sentence weight w; a
     combination takes the doubtful reply where answerer.Evidence.doubtful says so under its cuts
     (the answerer's own test, on the evidence it weighs), else the other."""
     lines = qa + fresh
-    asked, evidence, one_off = [], [], []
-    for n, line in enumerate(lines):
-        history = line.get("history", [])
-        found, relevant = passages(kb, line["question"], history)
-        turns = [Turn(question=q) for q in history]
-        asked.append((line["question"], found, relevant, turns))
+    asked, evidence, one_off = retrieved(kb, lines), [], []
+    for n, (line, (_, found, _, turns)) in enumerate(zip(lines, asked, strict=True)):
         considered = found[: answerer.PASSAGES_CONSIDERED]
         evidence.append(answerer.evidence(line["question"], considered, turns) if found else None)
         dev_unanswerable = n < len(qa) and line.get("split", "dev") == "dev"
@@ -435,6 +487,7 @@ def main() -> None:
         fresh = load_qa(EVAL / "unanswerable_college.jsonl")
         if args.grid:
             print("\n".join(cuts_grid(kb, qa, fresh)) + "\n")
+            print("\n".join(whole_line_scan(kb, qa, fresh)) + "\n")
             print("\n".join(threshold_scan(kb, qa)))
             return
         answers, answer_lines = answer_quality(kb, qa, fresh)

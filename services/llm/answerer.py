@@ -35,6 +35,9 @@ from services.llm.sanitise import fold
 
 MAX_CHARS = 500
 LONG_SENTENCE = 250  # longer than this, a "sentence" is a flattened list
+# A line this short is a list item or a field and is said whole, its sentences together: the
+# shortest with the best dev fact plus abstention accuracy (`bench/answers.py --grid`).
+WHOLE_LINE = 60
 PASSAGES_CONSIDERED = 5
 MIN_CUT_SHORT = 20  # a shorter sentence that begins a longer one is its own sentence, not a cut
 # Words ranked below this in the tokenizer's vocabulary are rare enough to name a thing; chosen on
@@ -100,6 +103,9 @@ EQUIVALENTS = {
     "monthly": ("month",),
 }
 _WORD = re.compile(r"[a-z0-9]+(?:[.&'-][a-z0-9]+)*")
+_ENDED = re.compile(r"[.!?:;)\]]$")  # a line that ends a sentence, a field or a heading
+_GOES_ON = re.compile(r"[a-z\d]")  # a line that carries on the one before, unless ...
+_LIST_MARK = re.compile(r"(\d+\.(\d+\.?)*|[a-z]\))\s")  # ... it starts an item: "2. ", "b) "
 _GREETING = re.compile(r"\bgood (morning|afternoon|evening|night|day)\b")
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 # What a question asks for, in English or Hinglish, and how a sentence that gives it looks.
@@ -168,10 +174,21 @@ def _abbreviates(short: str, long: str) -> bool:
 
 
 def sentences(text: str) -> list[str]:
-    """The passage's sentences and list items; a list flattened into one long line ("- Monday:
-    MST-1 - Friday: last date ...") is cut back into its items."""
+    """The passage's sentences and list items, in order. A line of at most WHOLE_LINE characters
+    is one item and is kept whole ("2. EAP method: PEAP. Phase 2 authentication: MSCHAPV2."); a
+    sentence a line or page break cut in two ("at least" / "48 hours in advance") is joined again;
+    a list flattened into one long line ("- Monday: MST-1 - Friday: last date ...") is cut back
+    into its items."""
+    units: list[str] = []
+    for line in filter(None, (line.strip() for line in text.split("\n"))):
+        for unit in [line] if len(line) <= WHOLE_LINE else split_sentences(line):
+            cut = bool(units) and not _ENDED.search(units[-1])
+            if cut and _GOES_ON.match(unit) and not _LIST_MARK.match(unit):
+                units[-1] += " " + unit
+            else:
+                units.append(unit)
     out = []
-    for sentence in split_sentences(text):
+    for sentence in units:
         pieces = re.split(r"\s+-\s+", sentence) if len(sentence) > LONG_SENTENCE else [sentence]
         out += [p.strip(" -*•\t") for p in pieces if len(p.strip(" -*•\t")) > 2]
     return out
@@ -392,6 +409,7 @@ def ranked(
     wording), weighed by its passage's score, plus a bonus when it gives what was asked for."""
     # The question in the passages' own words: "scholorship" scores as "scholarship".
     known = vocabulary(considered)
+    own = {known.match(term) or term for term in terms(question)}
     wanted: dict[str, float] = {}
     for text, weight in [(question, 1.0)] + [
         (t.question, PREVIOUS_QUESTION_WEIGHT) for t in history[-1:]
@@ -406,7 +424,10 @@ def ranked(
         similar = similarities(passage)
         for i, sentence in enumerate(sentences(passage.text)):
             have = terms(sentence) | heading_terms
+            # A follow-up asks about its own words ("and mtech?"): the earlier question only
+            # helps choose among the sentences that hold one of them.
             share = sum(weight for term, weight in wanted.items() if term in have) / total
+            share *= bool(own & have) or not own
             share *= 1 + SIMILARITY_WEIGHT * similar.get(sentence, 0.0)
             # Later passages must earn their place: they are less likely to be about the question.
             score = share * passage.score / (1 + 0.2 * rank)

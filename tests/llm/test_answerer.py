@@ -249,3 +249,54 @@ def test_meaning_breaks_a_tie_of_wording_between_sentences() -> None:
     assert two in chosen and one not in chosen
     liked = _with_similarities(passage, {one: 0.7}, 0.3)
     assert one in compose(question, [liked], relevant=True).text
+
+
+def test_a_sentence_cut_by_a_line_or_page_break_is_said_whole(kb) -> None:
+    # Extracted PDF pages and wrapped lines cut sentences ("at least" / "48 hours in advance"):
+    # joined again, the answer says the whole rule instead of a stump ending in "at least."
+    for question, whole in [
+        ("how do I book a guest room for my parents", "at least 48 hours in advance, through"),
+        ("what marks do i need in ese to pass", "at least 40 out of 100 marks (40%)"),
+    ]:
+        found, relevant = passages(kb, question, [])
+        answer = compose(question, found, relevant)
+        assert not answer.abstained and whole in answer.text, (question, answer.text)
+    # A heading, a numbered heading or the next lettered item is not a sentence going on.
+    text = "2. Scheme of Assessment\n2.1 Theory courses\na) Call the office, or\nb) Write to it."
+    assert sentences(text) == [
+        "2. Scheme of Assessment",
+        "2.1 Theory courses",
+        "a) Call the office, or",
+        "b) Write to it.",
+    ]
+
+
+def test_a_short_line_is_said_whole_with_all_its_sentences(kb) -> None:
+    # One item of a how-to ("2. EAP method: PEAP. Phase 2 authentication: MSCHAPV2.") is two
+    # settings a student needs together; cut into sentences, only the second was said.
+    question = "wifi settings for my android phone"
+    found, relevant = passages(kb, question, [])
+    answer = compose(question, found, relevant)
+    assert "EAP method: PEAP. Phase 2 authentication: MSCHAPV2." in answer.text
+    assert "2. EAP method: PEAP. Phase 2 authentication: MSCHAPV2." in sentences(
+        "Android phones:\n2. EAP method: PEAP. Phase 2 authentication: MSCHAPV2.\n"
+    )
+    long_line = "The hostel fee is due on 31 July. " * 3
+    assert len(long_line) > answerer.WHOLE_LINE and len(sentences(long_line)) == 3
+
+
+def test_a_follow_up_is_answered_about_its_own_words() -> None:
+    # "and the hostel?" after a question on the CSE tuition fee: the tuition sentence holds more
+    # of the earlier question's words, but only the hostel sentence speaks of what is asked now.
+    fees = Passage(
+        text="B.Tech. CSE tuition fee: Rs. 78,500 per semester.\n"
+        "Hostel fee: Rs. 42,000 per semester.",
+        source="fees.md",
+        score=0.6,
+    )
+    history = [Turn(question="tuition fee for cse btech")]
+    best = answerer.ranked("and the hostel?", [fees], history)[0][-1]
+    assert best == "Hostel fee: Rs. 42,000 per semester."
+    # A follow-up with no words of its own ("and?") still goes by the earlier question.
+    best = answerer.ranked("and?", [fees], history)[0][-1]
+    assert best.startswith("B.Tech. CSE tuition fee")
