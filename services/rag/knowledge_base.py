@@ -46,8 +46,11 @@ class KnowledgeBase:
     def ingest(
         self, paths: list[Path] | None = None, progress: Callable[[str], None] = lambda _: None
     ) -> list[DocumentOutcome]:
-        """Bring the index up to date; the retriever sees the changes on its next call."""
-        return self.ingestor.run(paths, progress)
+        """Bring the index up to date; this process's retriever answers from it at once."""
+        outcomes = self.ingestor.run(paths, progress)
+        if any(o.status != "unchanged" for o in outcomes):
+            self.retriever.refresh()
+        return outcomes
 
     def version(self) -> tuple:
         """What the store says the index holds: changes with every document added, changed or

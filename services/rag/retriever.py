@@ -21,6 +21,7 @@ wins on its own words.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from services.rag.embedder import DIMENSIONS, MiniLM
 from services.rag.index import Index
 from services.rag.lexical import LexicalIndex
 
+log = logging.getLogger("collegebot.rag")
 MODES = ("hybrid", "dense", "lexical")
 # Weighted score fusion: dense similarity carries meaning, max-normalised BM25 rewards the exact
 # terms students type, in proportion to how much of the question the chunk holds (IDF weighted,
@@ -182,15 +184,45 @@ class Retriever:
         self._version = version
         self._snapshot: _Snapshot | None = None
         self._snapshot_version: object = None
+        self._rebuilding = False
         self._lock = threading.Lock()
 
     def snapshot(self) -> _Snapshot:
+        """The knowledge base in memory. The first snapshot is built on the spot; a newer version
+        (an ingestion by another replica) is built in the background while questions are answered
+        from the one before: on tens of thousands of chunks a build takes seconds, longer than a
+        Retrieve's deadline, and every replica would miss it at once after each ingestion."""
+        version = self._version()
         with self._lock:
-            version = self._version()
-            if self._snapshot is None or version != self._snapshot_version:
-                self._snapshot = _Snapshot(self.index, self.model.words)
-                self._snapshot_version = version
+            current = self._snapshot
+            if current is not None and (version == self._snapshot_version or self._rebuilding):
+                return current
+            if current is not None:
+                self._rebuilding = True
+                threading.Thread(target=self._rebuild, name="snapshot", daemon=True).start()
+                return current
+            self._snapshot, self._snapshot_version = (
+                _Snapshot(self.index, self.model.words),
+                version,
+            )
             return self._snapshot
+
+    def refresh(self) -> None:
+        """Build the current version's snapshot now: the replica that ingested answers from the
+        new documents at once (the others catch up in the background)."""
+        version = self._version()
+        snapshot = _Snapshot(self.index, self.model.words)
+        with self._lock:
+            self._snapshot, self._snapshot_version = snapshot, version
+
+    def _rebuild(self) -> None:
+        try:
+            self.refresh()
+        except Exception:  # e.g. the Chroma server is unreachable: the next question retries
+            log.exception("rebuilding the knowledge-base snapshot failed")
+        finally:
+            with self._lock:
+                self._rebuilding = False
 
     def retrieve(
         self, query: str, k: int, mode: str | None = None, history: Sequence[str] = ()

@@ -1,6 +1,7 @@
 """Ingestion of data/ and of awkward files: incremental, and failures recorded, not fatal."""
 
 import shutil
+import time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -90,5 +91,11 @@ def test_a_replica_sees_what_another_ingested_without_being_told(tmp_path: Path)
 
     (folder / "exchange.md").write_text("# Exchange\n\nA Zanzibar exchange runs each spring.\n")
     writer.ingest()
-    found = reader.retriever.retrieve("Zanzibar exchange", 3, "lexical").passages
+    # The reader rebuilds in the background and answers from its old snapshot meanwhile.
+    deadline = time.monotonic() + 30
+    while True:
+        found = reader.retriever.retrieve("Zanzibar exchange", 3, "lexical").passages
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert found and "Zanzibar" in found[0].text

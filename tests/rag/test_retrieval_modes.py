@@ -105,3 +105,37 @@ def test_the_snapshot_reads_the_index_a_page_at_a_time_and_misses_nothing(kb, mo
     assert np.array_equal(paged.embeddings, whole.embeddings)
     assert np.array_equal(paged.sentences, whole.sentences)
     assert np.array_equal(paged.heading_rows, whole.heading_rows)
+
+
+def test_a_newer_version_is_built_in_the_background_while_the_old_one_answers(
+    kb, monkeypatch
+) -> None:
+    """Another replica's ingestion must not stall this one's questions for the seconds a large
+    snapshot takes to build: they are answered from the previous snapshot meanwhile."""
+    import threading
+
+    from services.rag import retriever as module
+
+    version = ["v1"]
+    retriever = Retriever(kb.index, kb.model, 0.25, version=lambda: version[0])
+    before = retriever.retrieve("library timings", 3)
+    release, started = threading.Event(), threading.Event()
+
+    class SlowSnapshot(module._Snapshot):
+        def __init__(self, *args) -> None:
+            started.set()
+            assert release.wait(30)
+            super().__init__(*args)
+
+    monkeypatch.setattr(module, "_Snapshot", SlowSnapshot)
+    old = retriever.snapshot()
+    version[0] = "v2"  # what another replica's ingestion does to the store
+    during = retriever.retrieve("library timings", 3)  # would hang here if built in the way
+    assert started.wait(10) and retriever.snapshot() is old
+    assert [p.chunk_id for p in during.passages] == [p.chunk_id for p in before.passages]
+    release.set()
+    for _ in range(200):
+        if retriever.snapshot() is not old:
+            break
+        threading.Event().wait(0.05)
+    assert isinstance(retriever.snapshot(), SlowSnapshot)  # the new version replaced it
