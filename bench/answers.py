@@ -172,6 +172,23 @@ def retrieved(kb, lines: list[dict]) -> list[tuple]:
     return out
 
 
+GROUPS = [("dev", False), ("dev", True), ("holdout", False), ("holdout", True), ("college", True)]
+
+
+def accuracies(replies: list[bool], qa: list[dict]) -> list[float]:
+    """Share of right replies in each of GROUPS (split, unanswerable); `replies` answer `qa`
+    followed by the college-sounding set (the lines past `qa`)."""
+    where = [
+        ("college" if n >= len(qa) else line.get("split", "dev"), bool(line.get("unanswerable")))
+        for n, line in enumerate(qa)
+    ]
+    where += [("college", True)] * (len(replies) - len(qa))
+    return [
+        statistics.mean(r for r, g in zip(replies, where, strict=True) if g == group)
+        for group in GROUPS
+    ]
+
+
 # WHOLE_LINE's grid (0: every line cut into sentences).
 WHOLE_LINES = [0, 40, 60, 80, 100, 120, 140, 160, 200]
 
@@ -181,21 +198,11 @@ def whole_line_scan(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
     the shortest of WHOLE_LINES with the best dev fact plus dev abstention accuracy."""
     lines = qa + fresh
     asked = retrieved(kb, lines)
-    where = [
-        ("college" if n >= len(qa) else line.get("split", "dev"), bool(line.get("unanswerable")))
-        for n, line in enumerate(lines)
-    ]
-    groups = [("dev", False), ("dev", True), ("holdout", False), ("holdout", True)]
-    groups.append(("college", True))
     setting, rows = answerer.WHOLE_LINE, {}
     try:
         for value in WHOLE_LINES:
             answerer.WHOLE_LINE = value
-            replies = _replies(responder_for(kb), asked, lines)
-            rows[value] = [
-                statistics.mean(r for r, g in zip(replies, where, strict=True) if g == group)
-                for group in groups
-            ]
+            rows[value] = accuracies(_replies(responder_for(kb), asked, lines), qa)
     finally:
         answerer.WHOLE_LINE = setting
     best = max(round(row[0] + row[1], 6) for row in rows.values())
@@ -245,27 +252,12 @@ def cuts_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
         for name, value in chosen.items():
             setattr(answerer, name, value)
 
-    groups = [
-        ("dev", False),
-        ("dev", True),
-        ("holdout", False),
-        ("holdout", True),
-        ("college", True),
-    ]
-    where = [
-        ("college" if n >= len(qa) else line.get("split", "dev"), bool(line.get("unanswerable")))
-        for n, line in enumerate(lines)
-    ]
-    members = [[g == group for g in where] for group in groups]
     scored = []
     for t, c, s, low in itertools.product(GRID["t"], GRID["c"], GRID["s"], GRID["L"]):
         doubt = [e is not None and e.doubtful(t, c, s, low) for e in evidence]
         for w in GRID["w"]:
             replies = [b if d else a for a, b, d in zip(off[w], on, doubt, strict=True)]
-            row = [
-                sum(r for r, m in zip(replies, member, strict=True) if m) / sum(member)
-                for member in members
-            ]
+            row = accuracies(replies, qa)
             scored.append((round(row[0] + row[1], 6), (t, c, s, low, w), row))
     current = tuple(chosen[name] for name in (*_CUTS, "SIMILARITY_WEIGHT"))
     best = max(total for total, *_ in scored)
@@ -315,17 +307,13 @@ def threshold_scan(kb, qa: list[dict]) -> list[str]:
     retrieval letting everything through and once refusing everything (a reply depends on the
     threshold only through that), then each threshold of the grid applied to the same replies."""
     setting = kb.retriever.threshold
-    try:
-        replies = {}
-        for name, threshold in (("answered", -math.inf), ("refused", math.inf)):
-            kb.retriever.threshold = threshold
-            report = asyncio.run(evaluate(kb, responder_for(kb), qa))
-            replies[name] = [
-                right(line, r["answer"], r["abstained"])
-                for line, r in zip(qa, report["results"], strict=True)
-            ]
-    finally:
-        kb.retriever.threshold = setting
+    asked = retrieved(kb, qa)
+    replies = {
+        name: _replies(
+            responder_for(kb), [(q, found, let, turns) for q, found, _, turns in asked], qa
+        )
+        for name, let in (("answered", True), ("refused", False))
+    }
     outcomes = [
         {
             "split": line.get("split", "dev"),
