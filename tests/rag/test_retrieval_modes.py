@@ -1,5 +1,7 @@
 """Dense, lexical and hybrid ranking over the index of data/."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -137,5 +139,5 @@ def test_a_newer_version_is_built_in_the_background_while_the_old_one_answers(
     for _ in range(200):
         if retriever.snapshot() is not old:
             break
-        threading.Event().wait(0.05)
+        time.sleep(0.05)
     assert isinstance(retriever.snapshot(), SlowSnapshot)  # the new version replaced it
