@@ -12,11 +12,13 @@ import pytest
 from collegebot.settings import GroqSettings, InstitutionSettings
 from collegebot.v1 import llm_pb2, llm_pb2_grpc
 from services.llm.classify import classify
-from services.llm.evaluation import rules_broken
+from services.llm.evaluation import rules_broken, states_fact
 from services.llm.generate import GroqGenerator
 from services.llm.prompts import PromptEngine
 from services.llm.responder import Responder
 from services.llm.server import SERVICE_NAME, register
+from services.rag.documents import read_document
+from services.rag.evaluation import load_qa
 from tests.conftest import ServerThread
 from tests.llm.groq_standin import GroqStandIn, Scripted
 
@@ -44,6 +46,25 @@ def test_intents_of_the_labelled_set_are_mostly_right(split: str) -> None:
 def test_the_sets_are_big_enough() -> None:
     assert len(LABELLED) >= 150 and len(ATTACKS) >= 30
     assert {a["kind"] for a in ATTACKS} >= {"ignore", "reveal", "roleplay", "hidden", "unicode"}
+
+
+@pytest.mark.parametrize("name", ["qa.jsonl", "blind_qa.jsonl"])
+def test_every_expected_text_is_in_the_document_it_names(name: str) -> None:
+    # An answer is right when it holds the expected text: text no document holds could never be
+    # said, and would count against the answerer for nothing.
+    data = EVAL.parents[1] / "data"
+    texts = {
+        path.name: "\n".join(page.text for page in read_document(path).pages)
+        for path in data.iterdir()
+    }
+    lines = load_qa(EVAL / name)
+    assert len(lines) >= 100 and {line["split"] for line in lines} == {"dev", "holdout"}
+    missing = [
+        line["question"]
+        for line in lines
+        if not states_fact(texts[line["expected_source"]], line["expected_text"])
+    ]
+    assert not missing
 
 
 def _ask_all(address: str, kb) -> list[tuple[dict, list[str]]]:
