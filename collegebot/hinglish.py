@@ -14,7 +14,7 @@ _GLOSSES = """
 kab=when kitna=how_much kitni=how_much kitne=how_many kahan=where kaha=where kidhar=where
 kya=what kaise=how kese=how kaisa=how kaun=who kon=who kyu=why kyun=why kyon=why
 konsa=which kaunsa=which konsi=which kaunsi=which nahi=not nhi=not nai=not mat=not
-milega=get milegi=get milenge=get milta=get milti=get milte=get mile=get mila=got
+milne=meet milega=get milegi=get milenge=get milta=get milti=get milte=get mile=get mila=got
 lena=take lene=take liya=took dena=give dene=give diya=gave jama=submit bharna=pay bhari=paid
 bharni=pay bhar=pay chahiye=need zarurat=need sakte=can sakta=can sakti=can skte=can
 lagega=cost lagegi=cost lagta=cost lagti=cost lagenge=cost padega=must padegi=must padta=must

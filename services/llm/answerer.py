@@ -71,6 +71,7 @@ _STOPWORDS = frozenset("""
 a an the is are was were be been being am to of in on at for and or by with from as it its this
 that these those i me my mine we our us you your u ur he she his her they them their what which
 who whom whose when where why how do does did done doing can could should would will shall may
+him himself herself myself yourself ourselves themselves hers
 might must there here about into than then so if not no yes any all some per please pls plz tell
 know want need get got give much many also just only very really too more most other same such
 own again now still even ever every each both either neither one ones thing things something
@@ -98,6 +99,7 @@ EQUIVALENTS = {
     "price": ("fee", "rs"),
     "mail": ("e-mail", "email"),
     "phone": ("number", "mobile", "contact"),
+    "number": ("phone", "mobile", "contact"),
     "daily": ("day", "every"),
     "yearly": ("year", "annual"),
     "monthly": ("month",),
@@ -132,6 +134,16 @@ ASKED_FOR = [
         re.compile(r"\b(how long|how many (days|hours|weeks)|kitne din|kab tak|by when|within)\b"),
         re.compile(r"\b\d+ (working )?(minutes?|hours?|days?|weeks?|months?)\b", re.I),
     ),
+    (  # what follows from doing something: a consequence or a penalty ("... toh?")
+        re.compile(
+            r"\b(what (happens|will happen)|kya hoga|consequences?|penalty|punishment)\b|\btoh\?*$"
+        ),
+        re.compile(
+            r"\b(leads? to|results? in|fined?|penalty|suspen(ded|sion)|detained|debar(red|s)?|"
+            r"expelled|rusticat(ed|ion)|withheld|confiscated|cancell?ed|removed|disciplinary)\b",
+            re.I,
+        ),
+    ),
     (  # a time of day
         re.compile(r"\b(time|timings?|hours|open|close|closes|what time)\b"),
         re.compile(r"\b\d{1,2}([:.]\d{2})? ?(am|pm)\b", re.I),
@@ -142,6 +154,14 @@ ASKED_FOR = [
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     return _STEMMER.stemWord(word.replace(".", "").replace("'", ""))
+
+
+_EQUIVALENT_STEMS = {_stem(w): {_stem(e) for e in same} for w, same in EQUIVALENTS.items()}
+
+
+def equivalents(held: set[str]) -> set[str]:
+    """The stems `held` stands for too ("mobile": a phone number)."""
+    return {stem for stem, same in _EQUIVALENT_STEMS.items() if same & held}
 
 
 def words(text: str, gloss: bool = True) -> list[str]:
@@ -427,7 +447,7 @@ def ranked(
             # A follow-up asks about its own words ("and mtech?"): the earlier question only
             # helps choose among the sentences that hold one of them.
             share = sum(weight for term, weight in wanted.items() if term in have) / total
-            share *= bool(own & have) or not own
+            share *= bool(own & (have | equivalents(have))) or not own
             share *= 1 + SIMILARITY_WEIGHT * similar.get(sentence, 0.0)
             # Later passages must earn their place: they are less likely to be about the question.
             score = share * passage.score / (1 + 0.2 * rank)

@@ -285,18 +285,57 @@ def test_a_short_line_is_said_whole_with_all_its_sentences(kb) -> None:
     assert len(long_line) > answerer.WHOLE_LINE and len(sentences(long_line)) == 3
 
 
+def best_sentence(question: str, text: str, earlier: str) -> str:
+    """The sentence the answerer ranks first for a follow-up `question` after `earlier`."""
+    passage = Passage(text=text, source="college.md", score=0.6)
+    return answerer.ranked(question, [passage], [Turn(question=earlier)])[0][-1]
+
+
 def test_a_follow_up_is_answered_about_its_own_words() -> None:
     # "and the hostel?" after a question on the CSE tuition fee: the tuition sentence holds more
     # of the earlier question's words, but only the hostel sentence speaks of what is asked now.
-    fees = Passage(
-        text="B.Tech. CSE tuition fee: Rs. 78,500 per semester.\n"
-        "Hostel fee: Rs. 42,000 per semester.",
-        source="fees.md",
-        score=0.6,
-    )
-    history = [Turn(question="tuition fee for cse btech")]
-    best = answerer.ranked("and the hostel?", [fees], history)[0][-1]
-    assert best == "Hostel fee: Rs. 42,000 per semester."
+    fees = "B.Tech. CSE tuition fee: Rs. 78,500 per semester.\nHostel fee: Rs. 42,000 per semester."
+    earlier = "tuition fee for cse btech"
+    assert best_sentence("and the hostel?", fees, earlier) == "Hostel fee: Rs. 42,000 per semester."
     # A follow-up with no words of its own ("and?") still goes by the earlier question.
-    best = answerer.ranked("and?", [fees], history)[0][-1]
-    assert best.startswith("B.Tech. CSE tuition fee")
+    assert best_sentence("and?", fees, earlier).startswith("B.Tech. CSE tuition fee")
+
+
+def test_a_question_about_what_happens_gets_the_consequence() -> None:
+    # Every sentence holds "vpn"; only the last says what follows from using one, which "what
+    # happens if" and Hinglish "... toh kya hoga" / "... toh?" ask for.
+    rules = Passage(
+        text="Using a VPN to bypass the campus firewall is prohibited.\n"
+        "VPN software needs no registration for off-campus use.\n"
+        "Using a VPN on campus leads to suspension of network access for 7 days.",
+        source="it.md",
+        score=0.5,
+    )
+    for question in (
+        "what happens if I use a vpn",
+        "vpn use kiya toh kya hoga",
+        "vpn use kiya toh?",
+    ):
+        assert answerer.ranked(question, [rules])[0][-1].endswith("for 7 days."), question
+    assert not answerer.ranked("is vpn allowed", [rules])[0][-1].endswith("for 7 days.")
+
+
+def test_a_number_is_found_in_a_line_that_gives_a_mobile() -> None:
+    # "uska number?" after "who is the chief warden": the line with the warden's mobile holds no
+    # "number", but a mobile is one; the line that does say "numbers" gives none.
+    wardens = (
+        "Block wardens and their numbers are listed on each notice board.\n"
+        "Chief Warden: Prof. S. Patil, mobile +91 98220 41760."
+    )
+    best = best_sentence("uska number?", wardens, "chief warden kaun hai")
+    assert best.startswith("Chief Warden")
+
+
+def test_milne_asks_about_meeting_not_a_word_the_passages_lack() -> None:
+    visits = Passage(
+        text="Parents may meet residents in the visitors' lounge between 9:00 am and 7:00 pm.",
+        source="hostel.md",
+        section="Hostel > Guests and Visitors",
+        score=0.4,
+    )
+    assert answerer.missing_words("parents hostel me milne kab", [visits]) == []
