@@ -3,9 +3,11 @@
     .venv/bin/python bench/answers.py [--json FILE]
     .venv/bin/python bench/answers.py --grid    # only the dev grid of the answerer's cuts
 
-- Answers: tests/eval/qa.jsonl and unanswerable.jsonl over a throwaway index of data/, through
-  retrieval and the whole llm path (the code of `collegebot eval answers`), by split; then
-  unanswerable_college.jsonl, college-sounding questions written after tuning.
+- Answers: tests/eval/qa.jsonl and unanswerable.jsonl, and the blind set (blind_qa.jsonl and
+  blind_unanswerable.jsonl, written by someone who had read only data/), over a throwaway index
+  of data/, through retrieval and the whole llm path (the code of `collegebot eval answers`), by
+  set and split; then unanswerable_college.jsonl, college-sounding questions written after
+  tuning. Every rule below chooses on "dev": the dev halves of both sets, pooled.
 - Classification: per-label precision and recall on tests/eval/classification.jsonl, by split.
 - Injection: tests/eval/injection.jsonl through the llm path; an attack is held when the reply
   repeats no instruction, says nothing the attack demanded and invents no contact.
@@ -15,8 +17,8 @@
   the written grid (GRID) by dev fact plus dev abstention accuracy (the written rule that chose
   them; ties go to the w that ranks the expected sentence first most often on dev; holdout and
   the college set for reference); re-run it whenever retrieval changes.
-  Then the longest line the answerer keeps whole (WHOLE_LINE): the shortest with the best dev
-  fact plus dev abstention accuracy, the other cuts as they are.
+  Then, alone with the other cuts as they are (SCANS): the longest line the answerer keeps whole
+  (WHOLE_LINE), the shortest with the best dev fact plus dev abstention accuracy.
   The grid ends with the "nothing relevant" threshold (RELEVANCE_THRESHOLD), chosen by the
   same rule for the answers it leads to: the highest threshold of 0.20-0.40 with the best dev
   fact plus dev abstention accuracy.
@@ -46,13 +48,13 @@ import grpc
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from collegebot.grpc_server import start_server  # noqa: E402
 from collegebot.settings import GroqSettings, InstitutionSettings  # noqa: E402
-from collegebot.v1 import llm_pb2, llm_pb2_grpc  # noqa: E402
-from collegebot.v1.common_pb2 import Turn  # noqa: E402
+from collegebot.v1 import llm_pb2_grpc  # noqa: E402
+from collegebot.v1.llm_pb2 import RespondRequest  # noqa: E402
 from services.llm import answerer  # noqa: E402
 from services.llm.classify import classify  # noqa: E402
 from services.llm.evaluation import (  # noqa: E402
     evaluate,
-    passages,
+    request_for,
     responder_for,
     right,
     rules_broken,
@@ -75,48 +77,53 @@ def percentile(values: list[float], p: int) -> float:
 
 
 def answer_quality(kb, qa: list[dict], fresh: list[dict]) -> tuple[dict, list[str]]:
-    """By split of the tuning sets, then the college-sounding set written after tuning."""
+    """By set and split (qa.jsonl, the blind set), then the college-sounding set written after
+    tuning."""
     report = asyncio.run(evaluate(kb, responder_for(kb), qa))
     late = asyncio.run(evaluate(kb, responder_for(kb), fresh))
     rows = []
-    for split in ("dev", "holdout", "all"):
-        pairs = [
-            (line, result)
-            for line, result in zip(qa, report["results"], strict=True)
-            if split == "all" or line.get("split", "dev") == split
-        ]
-        facts = [
-            right(line, r["answer"], r["abstained"])
-            for line, r in pairs
-            if not line.get("unanswerable")
-        ]
-        refusals = [
-            right(line, r["answer"], r["abstained"])
-            for line, r in pairs
-            if line.get("unanswerable")
-        ]
-        rows.append(
-            f"| {split} | {len(facts)} | {sum(facts) / len(facts):.3f} | {len(refusals)} | "
-            f"{sum(refusals) / len(refusals):.3f} |"
-        )
+    for name, splits in [
+        ("qa.jsonl", ("dev", "holdout")),
+        ("blind set", ("blind dev", "blind holdout")),
+    ]:
+        for split in (*splits, "all"):
+            pairs = [
+                (line, result)
+                for line, result in zip(qa, report["results"], strict=True)
+                if line.get("split", "dev") in (splits if split == "all" else (split,))
+            ]
+            facts = [
+                right(line, r["answer"], r["abstained"])
+                for line, r in pairs
+                if not line.get("unanswerable")
+            ]
+            refusals = [
+                right(line, r["answer"], r["abstained"])
+                for line, r in pairs
+                if line.get("unanswerable")
+            ]
+            rows.append(
+                f"| {name} | {split} | {len(facts)} | {sum(facts) / len(facts):.3f} "
+                f"({sum(facts)}) | {len(refusals)} | {sum(refusals) / len(refusals):.3f} |"
+            )
     rows.append(
-        f"| unanswerable_college.jsonl (written after tuning) | - | - | {late['n']} | "
+        f"| unanswerable_college.jsonl (written after tuning) | - | - | - | {late['n']} | "
         f"{late['abstention_accuracy']:.3f} |"
     )
     return {"qa": report, "college_unanswerable": late}, [
-        "| split | answerable | fact accuracy | unanswerable | abstention accuracy |",
-        "|---|---|---|---|---|",
+        "| set | split | answerable | fact accuracy (right) | unanswerable | abstention accuracy |",
+        "|---|---|---|---|---|---|",
         *rows,
     ]
 
 
-def _replies(responder: Responder, asked: list[tuple], qa: list[dict]) -> list[bool]:
+def _replies(responder: Responder, asked: list[RespondRequest], qa: list[dict]) -> list[bool]:
     """Whether each reply is right, from passages retrieved once (the grid needs many passes)."""
 
     async def run() -> list[bool]:
         out = []
-        for line, (question, found, relevant, history) in zip(qa, asked, strict=True):
-            reply = await responder.respond(question, found, relevant, history)
+        for line, request in zip(qa, asked, strict=True):
+            reply = await responder.answer(request)
             out.append(right(line, reply.answer, reply.abstained))
         return out
 
@@ -134,7 +141,7 @@ GRID = {
 _CUTS = ("UNSURE_BELOW", "COVERED_SHARE", "SIMILAR_FROM", "UNLIKE_BELOW")
 
 
-def sentence_ranks(qa: list[dict], asked: list[tuple]) -> list[str]:
+def sentence_ranks(qa: list[dict], asked: list[RespondRequest]) -> list[str]:
     """How high the sentence holding the expected text ranks among the passages' sentences, by
     sentence weight w: the tie-break for w (the replies hardly change; the order does). Dev
     answerable questions whose top 5 passages hold the expected text in one sentence."""
@@ -145,10 +152,11 @@ def sentence_ranks(qa: list[dict], asked: list[tuple]) -> list[str]:
         for w in GRID["w"]:
             answerer.SIMILARITY_WEIGHT = w
             places = []
-            for line, (question, found, relevant, history) in zip(qa, asked, strict=True):
-                considered = found[: answerer.PASSAGES_CONSIDERED]
+            for line, request in zip(qa, asked, strict=True):
+                considered = list(request.passages)[: answerer.PASSAGES_CONSIDERED]
+                question, relevant, history = request.question, request.relevant, request.history
                 expected = line.get("expected_text")
-                if line.get("split", "dev") != "dev" or not expected or not relevant:
+                if pooled(line) != "dev" or not expected or not relevant:
                     continue
                 if not any(states_fact(p.text, expected) for p in considered):
                     continue
@@ -162,24 +170,35 @@ def sentence_ranks(qa: list[dict], asked: list[tuple]) -> list[str]:
     return rows
 
 
-def retrieved(kb, lines: list[dict]) -> list[tuple]:
-    """Each line's question, passages, relevance and history, retrieved once."""
-    out = []
-    for line in lines:
-        history = line.get("history", [])
-        found, relevant = passages(kb, line["question"], history)
-        out.append((line["question"], found, relevant, [Turn(question=q) for q in history]))
-    return out
+def retrieved(kb, lines: list[dict]) -> list[RespondRequest]:
+    """Each line's Respond request (rag's reply, as the gateway passes it on), retrieved once."""
+    return [request_for(kb, line["question"], line.get("history", [])) for line in lines]
 
 
-GROUPS = [("dev", False), ("dev", True), ("holdout", False), ("holdout", True), ("college", True)]
+# What the written rules weigh: "dev" pools the dev halves of qa.jsonl and of the blind set.
+GROUPS = [
+    ("dev", False),
+    ("dev", True),
+    ("holdout", False),
+    ("holdout", True),
+    ("blind holdout", False),
+    ("blind holdout", True),
+    ("college", True),
+]
+HELD_OUT = "holdout fact | holdout abstention | blind holdout fact | blind holdout abstention"
+
+
+def pooled(line: dict) -> str:
+    """The line's split as the rules see it: the blind set's dev half is dev too."""
+    split = line.get("split", "dev")
+    return "dev" if split == "blind dev" else split
 
 
 def accuracies(replies: list[bool], qa: list[dict]) -> list[float]:
     """Share of right replies in each of GROUPS (split, unanswerable); `replies` answer `qa`
     followed by the college-sounding set (the lines past `qa`)."""
     where = [
-        ("college" if n >= len(qa) else line.get("split", "dev"), bool(line.get("unanswerable")))
+        ("college" if n >= len(qa) else pooled(line), bool(line.get("unanswerable")))
         for n, line in enumerate(qa)
     ]
     where += [("college", True)] * (len(replies) - len(qa))
@@ -189,38 +208,41 @@ def accuracies(replies: list[bool], qa: list[dict]) -> list[float]:
     ]
 
 
-# WHOLE_LINE's grid (0: every line cut into sentences).
-WHOLE_LINES = [0, 40, 60, 80, 100, 120, 140, 160, 200]
+# Settings scanned alone, the other cuts as they are: the grid, and which of the values tied
+# on the best dev fact plus dev abstention accuracy the rule takes.
+SCANS = {
+    # The longest line the answerer keeps whole (0: every line cut into sentences): the shortest.
+    "WHOLE_LINE": ([0, 40, 60, 80, 100, 120, 140, 160, 200], min),
+}
 
 
-def whole_line_scan(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
-    """The longest line the answerer keeps whole (WHOLE_LINE), with the other cuts as they are:
-    the shortest of WHOLE_LINES with the best dev fact plus dev abstention accuracy."""
+def scan(kb, qa: list[dict], fresh: list[dict], name: str) -> list[str]:
+    """One of SCANS: every value of its grid, the other cuts as they are, by the written rule."""
+    values, prefer = SCANS[name]
     lines = qa + fresh
     asked = retrieved(kb, lines)
-    setting, rows = answerer.WHOLE_LINE, {}
+    setting, rows = getattr(answerer, name), {}
     try:
-        for value in WHOLE_LINES:
-            answerer.WHOLE_LINE = value
+        for value in values:
+            setattr(answerer, name, value)
             rows[value] = accuracies(_replies(responder_for(kb), asked, lines), qa)
     finally:
-        answerer.WHOLE_LINE = setting
+        setattr(answerer, name, setting)
     best = max(round(row[0] + row[1], 6) for row in rows.values())
-    chosen = min(v for v, row in rows.items() if round(row[0] + row[1], 6) == best)
+    chosen = prefer(v for v, row in rows.items() if round(row[0] + row[1], 6) == best)
     out = [
-        "| WHOLE_LINE | dev fact | dev abstention | dev sum | holdout fact | holdout abstention | "
-        "college abstention |",
-        "|---|---|---|---|---|---|---|",
+        f"| {name} | dev fact | dev abstention | dev sum | {HELD_OUT} | college abstention |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for value, row in rows.items():
         mark = " (chosen)" if value == chosen else ""
         mark += " (setting)" if value == setting else ""
         out.append(
-            f"| {value}{mark} | {row[0]:.3f} | {row[1]:.3f} | {row[0] + row[1]:.3f} | "
+            f"| {value:g}{mark} | {row[0]:.3f} | {row[1]:.3f} | {row[0] + row[1]:.3f} | "
             + " | ".join(f"{v:.3f}" for v in row[2:])
             + " |"
         )
-    return out + ["", f"Chosen WHOLE_LINE: {chosen} (setting: {setting})."]
+    return out + ["", f"Chosen {name}: {chosen:g} (setting: {setting:g})."]
 
 
 def cuts_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
@@ -230,10 +252,12 @@ def cuts_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
     (the answerer's own test, on the evidence it weighs), else the other."""
     lines = qa + fresh
     asked, evidence, one_off = retrieved(kb, lines), [], []
-    for n, (line, (_, found, _, turns)) in enumerate(zip(lines, asked, strict=True)):
+    for n, (line, request) in enumerate(zip(lines, asked, strict=True)):
+        found = list(request.passages)
         considered = found[: answerer.PASSAGES_CONSIDERED]
+        turns = list(request.history)
         evidence.append(answerer.evidence(line["question"], considered, turns) if found else None)
-        dev_unanswerable = n < len(qa) and line.get("split", "dev") == "dev"
+        dev_unanswerable = n < len(qa) and pooled(line) == "dev"
         if found and dev_unanswerable and line.get("unanswerable"):
             one_word = len(answerer.missing_words(line["question"], considered)) == 1
             one_off += [found[0].score] if one_word else []
@@ -276,8 +300,8 @@ def cuts_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
 
     out = [
         "| t | c | s | L | w | dev fact + abstention | dev fact | dev abstention | "
-        "holdout fact | holdout abstention | college abstention |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"{HELD_OUT} | college abstention |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for total, cuts, row in shown:
         mark = " (best on dev)" if total == best else ""
@@ -302,6 +326,14 @@ def cuts_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
     return out
 
 
+def relevance(request: RespondRequest, relevant: bool) -> RespondRequest:
+    """The same request with retrieval's "something relevant" signal set to `relevant`."""
+    copy = RespondRequest()
+    copy.CopyFrom(request)
+    copy.relevant = relevant
+    return copy
+
+
 def threshold_scan(kb, qa: list[dict]) -> list[str]:
     """RELEVANCE_THRESHOLD by the written rule (`threshold_choice`): every line answered once with
     retrieval letting everything through and once refusing everything (a reply depends on the
@@ -309,14 +341,12 @@ def threshold_scan(kb, qa: list[dict]) -> list[str]:
     setting = kb.retriever.threshold
     asked = retrieved(kb, qa)
     replies = {
-        name: _replies(
-            responder_for(kb), [(q, found, let, turns) for q, found, _, turns in asked], qa
-        )
+        name: _replies(responder_for(kb), [relevance(request, let) for request in asked], qa)
         for name, let in (("answered", True), ("refused", False))
     }
     outcomes = [
         {
-            "split": line.get("split", "dev"),
+            "split": pooled(line),
             "unanswerable": bool(line.get("unanswerable")),
             "confidence": kb.retriever.retrieve(
                 line["question"], kb.default_k, history=line.get("history", [])
@@ -328,17 +358,18 @@ def threshold_scan(kb, qa: list[dict]) -> list[str]:
     ]
     chosen, table = threshold_choice(outcomes)
     out = [
-        "| threshold | dev fact | dev abstention | dev sum | holdout fact | holdout abstention |",
-        "|---|---|---|---|---|---|",
+        f"| threshold | dev fact | dev abstention | dev sum | {HELD_OUT} |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for threshold, row in table.items():
-        cells = [row.get(key, 0.0) for key in [("dev", False), ("dev", True)]]
-        held = [row.get(key, 0.0) for key in [("holdout", False), ("holdout", True)]]
+        cells = [row.get(key, 0.0) for key in GROUPS[:2]]
+        held = [row.get(key, 0.0) for key in GROUPS[2:6]]
         mark = " (chosen)" if threshold == chosen else ""
         mark += " (setting)" if threshold == setting else ""
         out.append(
             f"| {threshold:g}{mark} | {cells[0]:.3f} | {cells[1]:.3f} | {sum(cells):.3f} | "
-            f"{held[0]:.3f} | {held[1]:.3f} |"
+            + " | ".join(f"{v:.3f}" for v in held)
+            + " |"
         )
     return out + ["", f"Chosen RELEVANCE_THRESHOLD: {chosen:g} (setting: {setting:g})."]
 
@@ -393,8 +424,9 @@ def injection(kb) -> tuple[dict, list[str]]:
     held: Counter[str] = Counter()
     total: Counter[str] = Counter()
     for attack in attacks:
-        found, relevant = passages(kb, attack["text"], [])
-        reply = asyncio.run(responder.respond(attack["text"], found, relevant, []))
+        request = request_for(kb, attack["text"], [])
+        found = list(request.passages)
+        reply = asyncio.run(responder.answer(request))
         total[attack["kind"]] += 1
         held[attack["kind"]] += not rules_broken(
             reply.answer, attack["must_not_contain"], found, prompts
@@ -406,28 +438,21 @@ def injection(kb) -> tuple[dict, list[str]]:
 
 
 async def overhead(kb, qa: list[dict]) -> tuple[dict, list[str]]:
-    asked = []
-    for line in qa:
-        history = line.get("history", [])
-        found, relevant = passages(kb, line["question"], history)
-        asked.append((line["question"], found, relevant, [Turn(question=q) for q in history]))
+    asked = retrieved(kb, qa)
     offline = Responder(InstitutionSettings())
-    for question, found, relevant, history in asked[:20]:  # warm-up
-        await offline.respond(question, found, relevant, history)
+    for request in asked[:20]:  # warm-up
+        await offline.answer(request)
     in_process = []
-    for question, found, relevant, history in asked:
+    for request in asked:
         began = time.perf_counter()
-        await offline.respond(question, found, relevant, history)
+        await offline.answer(request)
         in_process.append((time.perf_counter() - began) * 1000)
 
     server, port, _ = await start_server("127.0.0.1:0", register(offline), [SERVICE_NAME])
     over_grpc = []
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = llm_pb2_grpc.LlmStub(channel)
-        for question, found, relevant, history in asked:
-            request = llm_pb2.RespondRequest(
-                question=question, passages=found, relevant=relevant, history=history
-            )
+        for request in asked:
             began = time.perf_counter()
             await stub.Respond(request, timeout=10)
             over_grpc.append((time.perf_counter() - began) * 1000)
@@ -437,9 +462,9 @@ async def overhead(kb, qa: list[dict]) -> tuple[dict, list[str]]:
     settings = GroqSettings(groq_api_key="bench", groq_base_url=standin.url)
     with_groq = Responder(InstitutionSettings(), GroqGenerator(settings), refine_labels=False)
     groq_overhead = []
-    for question, found, relevant, history in asked:
+    for request in asked:
         began = time.perf_counter()
-        reply = await with_groq.respond(question, found, relevant, history)
+        reply = await with_groq.answer(request)
         groq_overhead.append((time.perf_counter() - began - reply.groq_seconds) * 1000)
     standin.close()
 
@@ -468,6 +493,10 @@ def main() -> None:
     parser.add_argument("--grid", action="store_true", help="only the answerer's cuts grid")
     args = parser.parse_args()
     qa = load_qa(EVAL / "qa.jsonl") + load_qa(EVAL / "unanswerable.jsonl")
+    qa += [
+        dict(line, split=f"blind {line['split']}")
+        for line in load_qa(EVAL / "blind_qa.jsonl") + load_qa(EVAL / "blind_unanswerable.jsonl")
+    ]
     print(f"Machine: {platform.machine()}, {platform.python_version()}, {platform.platform()}\n")
     with tempfile.TemporaryDirectory(prefix="collegebot-bench-") as state:
         kb = throwaway_knowledge_base(ROOT / "data", Path(state))
@@ -475,7 +504,8 @@ def main() -> None:
         fresh = load_qa(EVAL / "unanswerable_college.jsonl")
         if args.grid:
             print("\n".join(cuts_grid(kb, qa, fresh)) + "\n")
-            print("\n".join(whole_line_scan(kb, qa, fresh)) + "\n")
+            for name in SCANS:
+                print("\n".join(scan(kb, qa, fresh, name)) + "\n")
             print("\n".join(threshold_scan(kb, qa)))
             return
         answers, answer_lines = answer_quality(kb, qa, fresh)

@@ -1,12 +1,13 @@
 """Retrieval quality on every evaluation set, by mode, with ingestion throughput and memory.
 
-    .venv/bin/python bench/retrieval.py [--sets qa,ucd,ucd-mix,lancaster,assumption] [--k 5]
+    .venv/bin/python bench/retrieval.py [--sets qa,blind,ucd,ucd-mix,lancaster,assumption] [--k 5]
         [--json FILE] [--state DIR]
 
 Each set is indexed into its own throwaway state directory with the same code as
 `collegebot eval retrieval`. Sets:
 
 - qa: tests/eval/qa.jsonl over data/ (our students' wording; dev and holdout splits, follow-ups);
+- blind: tests/eval/blind_qa.jsonl over data/ (written by someone who had read only data/);
 - ucd: the UCD Student Desk FAQ questions, and our held-out student paraphrases of them
   (tests/eval/ucd_paraphrases.jsonl), over the FAQ alone;
 - ucd-mix: the same questions with the FAQ placed among the 202 UCD policy documents;
@@ -85,9 +86,14 @@ def _modes_table(name: str, report: dict) -> list[str]:
     return rows
 
 
-def qa_set(k: int, work: Path) -> tuple[dict, dict]:
+def qa_set(k: int, work: Path, name: str = "qa.jsonl") -> tuple[dict, dict]:
     kb, ingest = ingest_timed(ROOT / "data", work / "state")
-    return evaluate(kb, load_qa(ROOT / "tests/eval/qa.jsonl"), k, list(MODES)), ingest
+    return evaluate(kb, load_qa(ROOT / "tests/eval" / name), k, list(MODES)), ingest
+
+
+def blind_set(k: int, work: Path) -> tuple[dict, dict]:
+    """Questions over data/ by someone who had read only data/ (the README: evaluation sets)."""
+    return qa_set(k, work, "blind_qa.jsonl")
 
 
 def _ucd_questions() -> list[dict]:
@@ -183,6 +189,7 @@ def lancaster_set(k: int, work: Path) -> tuple[dict, dict]:
 
 SETS = {
     "qa": ("tests/eval/qa.jsonl over data/", qa_set),
+    "blind": ("tests/eval/blind_qa.jsonl over data/", blind_set),
     "ucd": ("UCD FAQ alone", ucd_set),
     "ucd-mix": ("UCD FAQ among 202 policies", ucd_mix_set),
     "lancaster": ("Lancaster MARP page citations", lancaster_set),

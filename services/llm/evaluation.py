@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from collegebot.settings import GroqSettings, InstitutionSettings, load
+from collegebot.v1 import llm_pb2
 from collegebot.v1.common_pb2 import Passage, Turn
 from services.llm.enhancer import redact_contacts
 from services.llm.prompts import PromptEngine
@@ -113,9 +114,20 @@ def responder_for(kb: KnowledgeBase) -> Responder:
     )
 
 
-def passages(kb: KnowledgeBase, question: str, history: list[str]) -> tuple[list[Passage], bool]:
+def request_for(kb: KnowledgeBase, question: str, history: list[str]) -> llm_pb2.RespondRequest:
+    """The Respond request the gateway sends llm for `question`: rag's reply, passed on."""
     found = kb.retriever.retrieve(question, kb.default_k, history=history)
-    return [p.message() for p in found.passages], found.relevant
+    return llm_pb2.RespondRequest(
+        question=question,
+        passages=[p.message() for p in found.passages],
+        relevant=found.relevant,
+        history=[Turn(question=q) for q in history],
+    )
+
+
+def passages(kb: KnowledgeBase, question: str, history: list[str]) -> tuple[list[Passage], bool]:
+    request = request_for(kb, question, history)
+    return list(request.passages), request.relevant
 
 
 async def evaluate(kb: KnowledgeBase, responder: Responder, qa: list[dict]) -> dict:
@@ -125,10 +137,7 @@ async def evaluate(kb: KnowledgeBase, responder: Responder, qa: list[dict]) -> d
     abstentions: list[bool] = []
     for line in qa:
         history = line.get("history", [])
-        found, relevant = passages(kb, line["question"], history)
-        reply = await responder.respond(
-            line["question"], found, relevant, [Turn(question=q) for q in history]
-        )
+        reply = await responder.answer(request_for(kb, line["question"], history))
         scores = abstentions if line.get("unanswerable") else facts
         scores.append(right(line, reply.answer, reply.abstained))
         results.append(

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from collegebot.settings import InstitutionSettings
+from collegebot.v1 import llm_pb2
 from collegebot.v1.common_pb2 import Passage, Turn
 from services.llm import answerer
 from services.llm.classify import INTENTS, URGENCIES, Labels, classify
@@ -85,6 +86,13 @@ class Responder:
         self.desk = EmergencyDesk(institution.emergency_query, emergency_lookup)
         self.groq = groq
         self.refine_labels = refine_labels
+
+    async def answer(self, request: llm_pb2.RespondRequest) -> Reply:
+        """The reply to a Respond request (rag's passages for the question, as the gateway sends
+        them)."""
+        return await self.respond(
+            request.question, list(request.passages), request.relevant, list(request.history)
+        )
 
     async def respond(
         self, question: str, passages: list[Passage], relevant: bool, history: list[Turn]

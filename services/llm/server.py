@@ -37,9 +37,7 @@ class LlmServicer(llm_pb2_grpc.LlmServicer):
 
     async def Respond(self, request: llm_pb2.RespondRequest, context) -> llm_pb2.RespondResponse:
         start = time.perf_counter()
-        reply = await self.responder.respond(
-            request.question, list(request.passages), request.relevant, list(request.history)
-        )
+        reply = await self.responder.answer(request)
         elapsed = time.perf_counter() - start
         RESPOND_SECONDS.labels(reply.generator).observe(elapsed)
         OVERHEAD_SECONDS.observe(max(0.0, elapsed - reply.groq_seconds))
