@@ -108,6 +108,8 @@ _WORD = re.compile(r"[a-z0-9]+(?:[.&'-][a-z0-9]+)*")
 _ENDED = re.compile(r"[.!?:;)\]]$")  # a line that ends a sentence, a field or a heading
 _GOES_ON = re.compile(r"[a-z\d]")  # a line that carries on the one before, unless ...
 _LIST_MARK = re.compile(r"(\d+\.(\d+\.?)*|[a-z]\))\s")  # ... it starts an item: "2. ", "b) "
+_CAPITALS = re.compile(r"\b[A-Z]{2,}\b")
+_NO_VOWEL = re.compile(r"[b-df-hj-np-tv-z]{3,}$")  # "mbps"; two letters are SMS Hinglish ("kb")
 _GREETING = re.compile(r"\bgood (morning|afternoon|evening|night|day)\b")
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 # What a question asks for, in English or Hinglish, and how a sentence that gives it looks.
@@ -308,13 +310,18 @@ def answered(question: str, passages: list[Passage]) -> tuple[bool, list[str]]:
 
     A missing rare English word ("swimming", "salary") names something the passages do not talk
     about; one missing common word ("good", "start", "money") is how students phrase things, two
-    are not. Words no dictionary knows are mostly Hinglish or typos and are not held against it."""
+    are not. Words no dictionary knows are mostly Hinglish or typos and are not held against it,
+    unless, in English, they are names ("helipad"), or, in Hinglish, written in capitals or
+    without a vowel, as no romanised Hindi word is ("GST", "mbps")."""
     missing = missing_words(question, passages)
     ranks = english()
     english_missing = [w for w in missing if w in ranks]
     rare = [w for w in english_missing if ranks[w] >= RARE_FROM]
     if not in_hinglish(question):  # then an unknown word is a name: "gst", "helipad", "rahul"
         rare += [w for w in missing if w not in ranks]
+    else:  # Hindi has vowels: an unknown word in capitals or without one is a name ("GST", "mbps")
+        capitals = {w.lower() for w in _CAPITALS.findall(question)}
+        rare += [w for w in missing if w not in ranks and (w in capitals or _NO_VOWEL.match(w))]
     # A confident retrieval may lack one word: the student's own ("seniors" for "continuing
     # students").
     one_word_off = len(missing) == 1 and passages[0].score >= CONFIDENT_FROM
