@@ -110,7 +110,7 @@ def answer_quality(kb, qa: list[dict], fresh: list[dict]) -> tuple[dict, list[st
         f"| unanswerable_college.jsonl (written after tuning) | - | - | - | {late['n']} | "
         f"{late['abstention_accuracy']:.3f} |"
     )
-    return {"qa": report, "college_unanswerable": late}, [
+    return {"qa_and_blind": report, "college_unanswerable": late}, [
         "| set | split | answerable | fact accuracy (right) | unanswerable | abstention accuracy |",
         "|---|---|---|---|---|---|",
         *rows,
@@ -123,7 +123,7 @@ def _replies(responder: Responder, asked: list[RespondRequest], qa: list[dict]) 
     async def run() -> list[bool]:
         out = []
         for line, request in zip(qa, asked, strict=True):
-            reply = await responder.answer(request)
+            reply = await responder.respond_to(request)
             out.append(right(line, reply.answer, reply.abstained))
         return out
 
@@ -185,7 +185,9 @@ GROUPS = [
     ("blind holdout", True),
     ("college", True),
 ]
-HELD_OUT = "holdout fact | holdout abstention | blind holdout fact | blind holdout abstention"
+HELD_OUT = " | ".join(
+    f"{split} {'abstention' if unanswerable else 'fact'}" for split, unanswerable in GROUPS[2:6]
+)
 
 
 def pooled(line: dict) -> str:
@@ -326,7 +328,7 @@ def cuts_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
     return out
 
 
-def relevance(request: RespondRequest, relevant: bool) -> RespondRequest:
+def with_relevance(request: RespondRequest, relevant: bool) -> RespondRequest:
     """The same request with retrieval's "something relevant" signal set to `relevant`."""
     copy = RespondRequest()
     copy.CopyFrom(request)
@@ -341,7 +343,7 @@ def threshold_scan(kb, qa: list[dict]) -> list[str]:
     setting = kb.retriever.threshold
     asked = retrieved(kb, qa)
     replies = {
-        name: _replies(responder_for(kb), [relevance(request, let) for request in asked], qa)
+        name: _replies(responder_for(kb), [with_relevance(request, let) for request in asked], qa)
         for name, let in (("answered", True), ("refused", False))
     }
     outcomes = [
@@ -362,8 +364,8 @@ def threshold_scan(kb, qa: list[dict]) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     for threshold, row in table.items():
-        cells = [row.get(key, 0.0) for key in GROUPS[:2]]
-        held = [row.get(key, 0.0) for key in GROUPS[2:6]]
+        cells = [row.get(key, 0.0) for key in GROUPS[:2]]  # dev
+        held = [row.get(key, 0.0) for key in GROUPS[2:6]]  # the held-out halves, as HELD_OUT
         mark = " (chosen)" if threshold == chosen else ""
         mark += " (setting)" if threshold == setting else ""
         out.append(
@@ -426,7 +428,7 @@ def injection(kb) -> tuple[dict, list[str]]:
     for attack in attacks:
         request = request_for(kb, attack["text"], [])
         found = list(request.passages)
-        reply = asyncio.run(responder.answer(request))
+        reply = asyncio.run(responder.respond_to(request))
         total[attack["kind"]] += 1
         held[attack["kind"]] += not rules_broken(
             reply.answer, attack["must_not_contain"], found, prompts
@@ -441,11 +443,11 @@ async def overhead(kb, qa: list[dict]) -> tuple[dict, list[str]]:
     asked = retrieved(kb, qa)
     offline = Responder(InstitutionSettings())
     for request in asked[:20]:  # warm-up
-        await offline.answer(request)
+        await offline.respond_to(request)
     in_process = []
     for request in asked:
         began = time.perf_counter()
-        await offline.answer(request)
+        await offline.respond_to(request)
         in_process.append((time.perf_counter() - began) * 1000)
 
     server, port, _ = await start_server("127.0.0.1:0", register(offline), [SERVICE_NAME])
@@ -464,7 +466,7 @@ async def overhead(kb, qa: list[dict]) -> tuple[dict, list[str]]:
     groq_overhead = []
     for request in asked:
         began = time.perf_counter()
-        reply = await with_groq.answer(request)
+        reply = await with_groq.respond_to(request)
         groq_overhead.append((time.perf_counter() - began - reply.groq_seconds) * 1000)
     standin.close()
 

@@ -92,7 +92,7 @@ def qa_set(k: int, work: Path, name: str = "qa.jsonl") -> tuple[dict, dict]:
 
 
 def blind_set(k: int, work: Path) -> tuple[dict, dict]:
-    """Questions over data/ by someone who had read only data/ (the README: evaluation sets)."""
+    """Questions over data/ written by someone who had read only data/."""
     return qa_set(k, work, "blind_qa.jsonl")
 
 

@@ -109,7 +109,8 @@ _ENDED = re.compile(r"[.!?:;)\]]$")  # a line that ends a sentence, a field or a
 _GOES_ON = re.compile(r"[a-z\d]")  # a line that carries on the one before, unless ...
 _LIST_MARK = re.compile(r"(\d+\.(\d+\.?)*|[a-z]\))\s")  # ... it starts an item: "2. ", "b) "
 _CAPITALS = re.compile(r"\b[A-Z]{2,}\b")
-_NO_VOWEL = re.compile(r"[b-df-hj-np-tv-z]{3,}$")  # "mbps"; two letters are SMS Hinglish ("kb")
+# "mbps"; shorter ones are often SMS Hinglish with its vowels dropped ("kb", "bht", "hrs").
+_NO_VOWEL = re.compile(r"[b-df-hj-np-tv-z]{4,}$")
 _GREETING = re.compile(r"\bgood (morning|afternoon|evening|night|day)\b")
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 # What a question asks for, in English or Hinglish, and how a sentence that gives it looks.
@@ -138,7 +139,8 @@ ASKED_FOR = [
     ),
     (  # what follows from doing something: a consequence or a penalty ("... toh?")
         re.compile(
-            r"\b(what (happens|will happen)|kya hoga|consequences?|penalty|punishment)\b|\btoh\?*$"
+            r"\b(what (happens|will happen)|kya hoga|consequences?|penalty|punishment)\b|\btoh\?*$",
+            re.M,
         ),
         re.compile(
             r"\b(leads? to|results? in|fined?|penalty|suspen(ded|sion)|detained|debar(red|s)?|"
@@ -320,12 +322,21 @@ def answered(question: str, passages: list[Passage]) -> tuple[bool, list[str]]:
     if not in_hinglish(question):  # then an unknown word is a name: "gst", "helipad", "rahul"
         rare += [w for w in missing if w not in ranks]
     else:  # Hindi has vowels: an unknown word in capitals or without one is a name ("GST", "mbps")
-        capitals = {w.lower() for w in _CAPITALS.findall(question)}
-        rare += [w for w in missing if w not in ranks and (w in capitals or _NO_VOWEL.match(w))]
+        rare += [w for w in missing if w not in ranks and _names_a_thing(w, question)]
     # A confident retrieval may lack one word: the student's own ("seniors" for "continuing
     # students").
     one_word_off = len(missing) == 1 and passages[0].score >= CONFIDENT_FROM
     return (not rare or one_word_off) and len(english_missing) < 2, missing
+
+
+def _names_a_thing(word: str, question: str) -> bool:
+    """Whether an unknown word of a Hinglish question is a name rather than Hindi: romanised Hindi
+    has vowels and is not written in capitals ("GST", "NAAC", "mbps"); a question typed all in
+    capitals says nothing by its capitals."""
+    letters = [c for c in question if c.isalpha()]
+    shouted = sum(c.isupper() for c in letters) > 0.5 * len(letters)
+    capitals = set() if shouted else {w.lower() for w in _CAPITALS.findall(question)}
+    return word in capitals or bool(_NO_VOWEL.match(word))
 
 
 def in_hinglish(text: str) -> bool:
@@ -393,7 +404,8 @@ def doubtful(question: str, passages: list[Passage], history: Sequence[Turn] = (
 def asked_for(question: str, history: Sequence[Turn] = ()) -> list[re.Pattern[str]]:
     """How a sentence that gives what the question asks for looks (a follow-up such as "and
     civil?" asks for what the previous question did)."""
-    text = " ".join([fold(question).lower()] + [fold(t.question).lower() for t in history[-1:]])
+    # One line each, so that "... toh?" is read at the end of either question.
+    text = "\n".join([fold(question).lower()] + [fold(t.question).lower() for t in history[-1:]])
     return [looks for asks, looks in ASKED_FOR if asks.search(text)]
 
 

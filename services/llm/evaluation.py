@@ -51,10 +51,10 @@ THRESHOLDS = [round(0.20 + 0.01 * i, 2) for i in range(21)]  # RELEVANCE_THRESHO
 def threshold_choice(outcomes: list[dict], thresholds: list[float] = THRESHOLDS) -> tuple:
     """The "nothing relevant" threshold, chosen for the answers it leads to: the highest of
     `thresholds` whose dev fact accuracy plus dev abstention accuracy is the best. Each outcome
-    holds a line's "split" ("dev" or "holdout"), whether it is "unanswerable", its retrieval
-    "confidence", and whether the reply is right when retrieval lets it through ("answered") and
-    when it refuses it ("refused"). Returns the threshold and, per threshold, the accuracies by
-    (split, unanswerable)."""
+    holds a line's "split" ("dev", or the name of a held-out part), whether it is
+    "unanswerable", its retrieval "confidence", and whether the reply is right when retrieval
+    lets it through ("answered") and when it refuses it ("refused"). Returns the threshold and,
+    per threshold, the accuracies by (split, unanswerable)."""
     table = {}
     for threshold in thresholds:
         groups: dict[tuple[str, bool], list[bool]] = {}
@@ -115,7 +115,8 @@ def responder_for(kb: KnowledgeBase) -> Responder:
 
 
 def request_for(kb: KnowledgeBase, question: str, history: list[str]) -> llm_pb2.RespondRequest:
-    """The Respond request the gateway sends llm for `question`: rag's reply, passed on."""
+    """The Respond request the gateway would send llm for `question`: rag's reply, passed on
+    (the eval sets hold earlier questions only, so the turns carry no answers)."""
     found = kb.retriever.retrieve(question, kb.default_k, history=history)
     return llm_pb2.RespondRequest(
         question=question,
@@ -126,6 +127,7 @@ def request_for(kb: KnowledgeBase, question: str, history: list[str]) -> llm_pb2
 
 
 def passages(kb: KnowledgeBase, question: str, history: list[str]) -> tuple[list[Passage], bool]:
+    """rag's passages for `question` and whether it found something relevant."""
     request = request_for(kb, question, history)
     return list(request.passages), request.relevant
 
@@ -137,7 +139,7 @@ async def evaluate(kb: KnowledgeBase, responder: Responder, qa: list[dict]) -> d
     abstentions: list[bool] = []
     for line in qa:
         history = line.get("history", [])
-        reply = await responder.answer(request_for(kb, line["question"], history))
+        reply = await responder.respond_to(request_for(kb, line["question"], history))
         scores = abstentions if line.get("unanswerable") else facts
         scores.append(right(line, reply.answer, reply.abstained))
         results.append(

@@ -87,7 +87,7 @@ class Responder:
         self.groq = groq
         self.refine_labels = refine_labels
 
-    async def answer(self, request: llm_pb2.RespondRequest) -> Reply:
+    async def respond_to(self, request: llm_pb2.RespondRequest) -> Reply:
         """The reply to a Respond request (rag's passages for the question, as the gateway sends
         them)."""
         return await self.respond(

@@ -37,7 +37,7 @@ class LlmServicer(llm_pb2_grpc.LlmServicer):
 
     async def Respond(self, request: llm_pb2.RespondRequest, context) -> llm_pb2.RespondResponse:
         start = time.perf_counter()
-        reply = await self.responder.answer(request)
+        reply = await self.responder.respond_to(request)
         elapsed = time.perf_counter() - start
         RESPOND_SECONDS.labels(reply.generator).observe(elapsed)
         OVERHEAD_SECONDS.observe(max(0.0, elapsed - reply.groq_seconds))

@@ -89,6 +89,11 @@ def test_an_unknown_word_in_an_english_question_names_something_the_passages_lac
     for question in ("hostel fee pe GST lagta hai kya", "hostel wifi kitne mbps hai"):
         assert compose(question, [hostel], relevant=True).abstained, question
     assert not compose("hostel fee kab bharna hai", [hostel], relevant=True).abstained
+    assert compose("hostel NAAC accredited hai kya", [hostel], relevant=True).abstained
+    # A question typed all in capitals says nothing by them; SMS drops Hindi's vowels in short
+    # words ("hrs", "bht"), so only four consonants or more make a name.
+    assert not compose("HOSTEL KA WIFI CHALTA HAI KYA", [hostel], relevant=True).abstained
+    assert not compose("hostel wifi kitne hrs chalta hai", [hostel], relevant=True).abstained
 
 
 def test_a_four_letter_typo_of_a_passage_word_is_read_as_that_word() -> None:
@@ -126,6 +131,12 @@ def test_greetings_and_politeness_are_not_what_a_question_asks_about() -> None:
         relevant=True,
     )
     assert not answer.abstained and "Rs. 100 per day" in answer.text
+    # Nor are pronouns: "him" is the senior or the fresher, not a thing the passages must name.
+    assert answerer.asked_words("can a senior make him pay for snacks") == {
+        "senior",
+        "pay",
+        "snacks",
+    }
 
 
 def test_a_confident_passage_may_lack_one_word_of_the_question() -> None:
@@ -329,6 +340,11 @@ def test_a_question_about_what_happens_gets_the_consequence() -> None:
     ):
         assert answerer.ranked(question, [rules])[0][-1].endswith("for 7 days."), question
     assert not answerer.ranked("is vpn allowed", [rules])[0][-1].endswith("for 7 days.")
+    # "... toh?" ends the follow-up, not the question before it.
+    follow_up = answerer.ranked(
+        "hostel wifi pe vpn toh?", [rules], [Turn(question="is vpn allowed")]
+    )
+    assert follow_up[0][-1].endswith("for 7 days.")
 
 
 def test_a_number_is_found_in_a_line_that_gives_a_mobile() -> None:
