@@ -409,14 +409,14 @@ def asked_for(question: str, history: Sequence[Turn] = ()) -> list[re.Pattern[st
     return [looks for asks, looks in ASKED_FOR if asks.search(text)]
 
 
-def similarities(passage: Passage) -> dict[str, float]:
-    """Each of the passage's sentences (as `sentences` cuts them) and its similarity to the
-    question, from the sentence embeddings retrieval compared (empty when it sent none). A piece
+def similarities(passage: Passage, cut: Sequence[str]) -> dict[str, float]:
+    """Each of the passage's sentences (`cut`, as `sentences` cuts them) and its similarity to
+    the question, from the sentence embeddings retrieval compared (empty when it sent none). A piece
     of a flattened list, or of a one-sentence chunk, takes the similarity of the line it is in; a
     line too short for retrieval to embed ("Rs. 500") has none."""
     scored = [(s.text.strip(), s.similarity) for s in passage.sentences if s.text.strip()]
     out: dict[str, float] = {}
-    for sentence in sentences(passage.text):
+    for sentence in cut:
         holding = [sim for text, sim in scored if sentence in text or text in sentence]
         if holding:
             out[sentence] = max(holding)
@@ -460,8 +460,9 @@ def ranked(
     scored = []
     for rank, passage in enumerate(considered):
         heading_terms = terms(passage.section)
-        similar = similarities(passage)
-        for i, sentence in enumerate(sentences(passage.text)):
+        cut = sentences(passage.text)
+        similar = similarities(passage, cut)
+        for i, sentence in enumerate(cut):
             have = terms(sentence) | heading_terms
             # A follow-up asks about its own words ("and mtech?"): the earlier question only
             # helps choose among the sentences that hold one of them.
