@@ -477,6 +477,14 @@ def ranked(
     return sorted(_once_each(scored), key=lambda s: -s[0])
 
 
+def nearest(passages: Sequence[Passage], relevant: bool) -> Passage | None:
+    """The passage to point a student to when the answer is "I don't know": the best one, when
+    retrieval found something relevant and its score is not weak (UNSURE_BELOW)."""
+    if relevant and passages and passages[0].score >= UNSURE_BELOW:
+        return passages[0]
+    return None
+
+
 def compose(
     question: str, passages: list[Passage], relevant: bool, history: Sequence[Turn] = ()
 ) -> Answer:

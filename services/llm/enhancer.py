@@ -97,12 +97,13 @@ def remove_echo(text: str, protected: str, allowed: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept_lines)).strip()
 
 
+def label(passage: Passage) -> str:
+    """Where a passage is: its file, and its page in a PDF."""
+    return passage.source + (f" p. {passage.page}" if passage.page else "")
+
+
 def sources_line(used: list[Passage]) -> str:
-    names = []
-    for p in used:
-        label = p.source + (f" p. {p.page}" if p.page else "")
-        if label not in names:
-            names.append(label)
+    names = list(dict.fromkeys(label(p) for p in used))
     return f"_Source: {', '.join(names)}_" if names else ""
 
 

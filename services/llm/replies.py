@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collegebot.settings import InstitutionSettings
+from collegebot.v1.common_pb2 import Passage
+from services.llm.enhancer import label
 
 DONT_KNOW = "I don't know that from the college's documents"
+NAMED_UP_TO = 80  # characters of a section's name quoted when pointing to it
 
 EMERGENCY_OPENING = {
     "self_harm": "I'm really sorry you're going through this. You don't have to face it alone. "
@@ -24,9 +27,18 @@ class Replies:
     def __init__(self, institution: InstitutionSettings) -> None:
         self.institution = institution
 
-    def dont_know(self, intent: str) -> str:
+    def dont_know(self, intent: str, nearest: Passage | None = None) -> str:
+        """ "I don't know" and the office to ask; with `nearest`, the part of the documents
+        closest to the question too, so a student whose wording the answerer missed still finds
+        the page (the claim stays "I don't know": nothing from it is said as an answer)."""
         i = self.institution
-        return f"{DONT_KNOW}. Please contact {i.office_for(intent)} ({i.college_office_hours})."
+        closest = ""
+        if nearest is not None:
+            where = (nearest.section.strip() or nearest.title.strip())[:NAMED_UP_TO]
+            named = f'"{where}" in {label(nearest)}' if where else label(nearest)
+            closest = f" The closest I have is {named}; it may help."
+        office = f"{i.office_for(intent)} ({i.college_office_hours})"
+        return f"{DONT_KNOW}.{closest} Please contact {office}."
 
     def greeting(self) -> str:
         return (

@@ -116,7 +116,8 @@ class Responder:
 
         offline = answerer.compose(question, passages, relevant, history)
         if offline.abstained:
-            return self._reply(self.replies.dont_know(labels.intent), [], labels, True, 0.0)
+            text = self.replies.dont_know(labels.intent, answerer.nearest(passages, relevant))
+            return self._reply(text, [], labels, True, 0.0)
         text = to_whatsapp(offline.text)
         return self._reply(text, offline.used, labels, False, offline.confidence)
 
@@ -149,7 +150,8 @@ class Responder:
             return None
         if _ABSTAINS.search(text) or DONT_KNOW.lower() in text.lower():
             # Our own wording, so the student always gets the right office's contact.
-            text, used, abstained = self.replies.dont_know(labels.intent), [], True
+            nearest = answerer.nearest(passages, True)  # Groq is only asked when relevant
+            text, used, abstained = self.replies.dont_know(labels.intent, nearest), [], True
         else:
             abstained = False
         confidence = float(passages[0].score) if passages and not abstained else 0.0

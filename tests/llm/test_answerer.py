@@ -2,12 +2,14 @@
 
 import grpc
 
+from collegebot.settings import InstitutionSettings
 from collegebot.v1 import llm_pb2, llm_pb2_grpc
 from collegebot.v1.common_pb2 import Passage, Sentence, Turn
-from services.llm import answerer
+from services.llm import answerer, replies
 from services.llm.answerer import MAX_CHARS, compose, coverage, sentences, similarities
 from services.llm.evaluation import passages
-from services.llm.replies import DONT_KNOW
+from services.llm.replies import DONT_KNOW, Replies
+from services.llm.responder import Responder
 from services.rag.chunking import MIN_SENTENCE_CHARS
 
 FEES = Passage(
@@ -367,3 +369,28 @@ def test_milne_asks_about_meeting_not_a_word_the_passages_lack() -> None:
         score=0.4,
     )
     assert answerer.missing_words("parents hostel me milne kab", [visits]) == []
+
+
+async def test_an_i_dont_know_points_to_the_closest_section_only_when_retrieval_was_sure() -> None:
+    # "hostel" is in neither passage: the answerer abstains. A strong best passage is named, as
+    # a place to look, not an answer; a weak one (below UNSURE_BELOW) or a "nothing relevant"
+    # from retrieval is not.
+    responder = Responder(InstitutionSettings(), None)
+    question = "hostel curfew for first years"
+    strong = await responder.respond(question, [FEES, LIBRARY], True, [])
+    assert strong.abstained and strong.sources == []
+    assert strong.answer.startswith(DONT_KNOW)
+    assert '"Fees > Deadlines" in fees.md' in strong.answer
+    weak = Passage(text=FEES.text, source="fees.md", section="Fees > Deadlines", score=0.3)
+    assert weak.score < answerer.UNSURE_BELOW
+    for found, relevant in (([weak, LIBRARY], True), ([FEES, LIBRARY], False)):
+        reply = await responder.respond(question, found, relevant, [])
+        assert reply.abstained and "fees.md" not in reply.answer and "closest" not in reply.answer
+
+
+def test_a_pdf_passage_is_pointed_to_by_its_page_and_a_long_heading_is_cut() -> None:
+    heading = "Regulations > " + "Assessment " * 20
+    page = Passage(text="x", source="marp.pdf", page=7, section=heading, score=0.8)
+    text = Replies(InstitutionSettings()).dont_know("other", page)
+    assert "marp.pdf p. 7" in text
+    assert heading[: replies.NAMED_UP_TO] in text and heading not in text

@@ -196,3 +196,13 @@ def test_retry_after_is_read_as_seconds_or_as_a_date_and_backoff_is_jittered() -
 class _State:
     def __init__(self, attempt: int) -> None:
         self.attempt_number = attempt
+
+
+async def test_when_groq_does_not_know_the_student_is_pointed_to_the_closest_section(
+    standin,
+) -> None:
+    server = standin(Scripted(content="I don't know; the passages do not say."))
+    reply = await responder(server.url).respond("is there a fee waiver", PASSAGES, True, [])
+    assert reply.abstained and reply.generator == "groq" and reply.sources == []
+    assert '"Fees > Last dates" in fees_and_deadlines.md' in reply.answer
+    assert "accounts@" in reply.answer  # the office for a fees question
