@@ -3,25 +3,35 @@
     .venv/bin/python bench/answers.py [--json FILE]
     .venv/bin/python bench/answers.py --grid    # only the dev grid of the answerer's cuts
 
-- Answers: tests/eval/qa.jsonl and unanswerable.jsonl, and the blind set (blind_qa.jsonl and
-  blind_unanswerable.jsonl, written by someone who had read only data/), over a throwaway index
-  of data/, through retrieval and the whole llm path (the code of `collegebot eval answers`), by
-  set and split; then unanswerable_college.jsonl, college-sounding questions written after
-  tuning. Every rule below chooses on "dev": the dev halves of both sets, pooled.
+- Answers, at two institutions, through retrieval and the whole llm path (the code of
+  `collegebot eval answers`), by set and split:
+  - ours: tests/eval/qa.jsonl and unanswerable.jsonl, and the blind set (blind_qa.jsonl and
+    blind_unanswerable.jsonl, written by someone who had read only data/), over a throwaway
+    index of data/; then unanswerable_college.jsonl, college-sounding questions written after
+    tuning;
+  - UCD: students' questions about the University College Dublin Student Desk FAQ
+    (tests/eval/ucd_qa.jsonl: the words of the FAQ that answer each; ucd_unanswerable.jsonl,
+    written by someone who had read only the FAQ), over a throwaway index of the FAQ
+    (../shared/eval/external/ucd_studentdesk/kb).
+  Every rule below chooses on "dev": at each institution its dev halves pooled (the blind set's
+  with qa.jsonl's), dev fact plus dev abstention accuracy, averaged over the two institutions
+  (`dev_sum`: a college we have never seen counts as much as our own).
+  Abstentions on answerable questions are also scored for where they point the student (the
+  closest section named in the "I don't know"): the share that names the expected document.
 - Classification: per-label precision and recall on tests/eval/classification.jsonl, by split.
 - Injection: tests/eval/injection.jsonl through the llm path; an attack is held when the reply
   repeats no instruction, says nothing the attack demanded and invents no contact.
 - Grid (`--grid`): the offline answerer's cuts: doubt (abstain when the best passage scores below
   t, no sentence is s similar to the question and no passage holds a share c of its words), a
   first question no sentence is L similar to, and the sentence weight w; every combination of
-  the written grid (GRID) by dev fact plus dev abstention accuracy (the written rule that chose
-  them; ties go to the w that ranks the expected sentence first most often on dev; holdout and
-  the college set for reference); re-run it whenever retrieval changes.
-  Then, alone with the other cuts as they are (SCANS): the longest line the answerer keeps whole
-  (WHOLE_LINE), the shortest with the best dev fact plus dev abstention accuracy.
-  The grid ends with the "nothing relevant" threshold (RELEVANCE_THRESHOLD), chosen by the
-  same rule for the answers it leads to: the highest threshold of 0.20-0.40 with the best dev
-  fact plus dev abstention accuracy.
+  the written grid (GRID) by the dev sum, the held-out halves for reference. The written rule:
+  the current cuts stay unless the best beats them by MARGIN (0.01, about two questions of UCD's
+  dev half: one question is noise); then, of the combinations within MARGIN of the best, the one
+  that moves the fewest cuts, then the best. Re-run it whenever retrieval changes.
+  Then, alone with the other cuts as they are (SCANS), by the same rule (of the values within
+  MARGIN, the closest to the setting): the longest line the answerer keeps whole (WHOLE_LINE).
+  The grid ends with the "nothing relevant" threshold (RELEVANCE_THRESHOLD), chosen for the
+  answers it leads to: the highest threshold of 0.20-0.40 with the best dev sum.
 - Overhead: the Respond path with everything but Groq: in-process offline replies, Respond over
   loopback gRPC, and the Groq path against the local stand-in (its wait subtracted).
 
@@ -44,6 +54,7 @@ from collections import Counter
 from pathlib import Path
 
 import grpc
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from collegebot.grpc_server import start_server  # noqa: E402
@@ -53,6 +64,7 @@ from collegebot.v1.llm_pb2 import RespondRequest  # noqa: E402
 from services.llm import answerer  # noqa: E402
 from services.llm.classify import classify  # noqa: E402
 from services.llm.evaluation import (  # noqa: E402
+    dev_sum,
     evaluate,
     request_for,
     responder_for,
@@ -63,67 +75,118 @@ from services.llm.evaluation import (  # noqa: E402
 )
 from services.llm.generate import GroqGenerator  # noqa: E402
 from services.llm.prompts import PromptEngine  # noqa: E402
+from services.llm.replies import CLOSEST  # noqa: E402
 from services.llm.responder import Responder  # noqa: E402
 from services.llm.server import SERVICE_NAME, register  # noqa: E402
 from services.rag.evaluation import load_qa, throwaway_knowledge_base  # noqa: E402
+from services.rag.knowledge_base import KnowledgeBase  # noqa: E402
 from tests.llm.groq_standin import GroqStandIn, Scripted  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "tests" / "eval"
+UCD_FAQ = ROOT.parent / "shared" / "eval" / "external" / "ucd_studentdesk" / "kb"
+# Each institution's documents and its sets: (file, how its "split" is named).
+INSTITUTIONS = {
+    "ours": (
+        ROOT / "data",
+        [
+            ("qa.jsonl", "{}"),
+            ("unanswerable.jsonl", "{}"),
+            ("blind_qa.jsonl", "blind {}"),
+            ("blind_unanswerable.jsonl", "blind {}"),
+            ("unanswerable_college.jsonl", "college"),
+        ],
+    ),
+    "UCD": (UCD_FAQ, [("ucd_qa.jsonl", "UCD {}"), ("ucd_unanswerable.jsonl", "UCD {}")]),
+}
+
+
+def load_lines() -> list[dict]:
+    """Every QA line of every institution, each with its "institution" and its "split"."""
+    lines = []
+    for institution, (_, sets) in INSTITUTIONS.items():
+        for name, split in sets:
+            lines += [
+                dict(line, institution=institution, split=split.format(line.get("split", "dev")))
+                for line in load_qa(EVAL / name)
+            ]
+    return lines
+
+
+def indexed(state: Path) -> dict[str, KnowledgeBase]:
+    """A throwaway index of each institution's documents."""
+    kbs = {}
+    for institution, (documents, _) in INSTITUTIONS.items():
+        kbs[institution] = throwaway_knowledge_base(documents, state / institution)
+        kbs[institution].ingest()
+    return kbs
 
 
 def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
-def answer_quality(kb, qa: list[dict], fresh: list[dict]) -> tuple[dict, list[str]]:
-    """By set and split (qa.jsonl, the blind set), then the college-sounding set written after
-    tuning."""
-    report = asyncio.run(evaluate(kb, responder_for(kb), qa))
-    late = asyncio.run(evaluate(kb, responder_for(kb), fresh))
+def answer_quality(kbs: dict[str, KnowledgeBase], lines: list[dict]) -> tuple[dict, list[str]]:
+    """By set and split at each institution; and where the abstentions on answerable questions
+    point (the share naming the expected document, of those that name one)."""
+    results: list[dict] = [{}] * len(lines)
+    for institution, kb in kbs.items():
+        mine = [n for n, line in enumerate(lines) if line["institution"] == institution]
+        report = asyncio.run(evaluate(kb, responder_for(kb), [lines[n] for n in mine]))
+        for n, result in zip(mine, report["results"], strict=True):
+            results[n] = result
     rows = []
     for name, splits in [
         ("qa.jsonl", ("dev", "holdout")),
         ("blind set", ("blind dev", "blind holdout")),
+        ("UCD set", ("UCD dev", "UCD holdout")),
+        ("unanswerable_college.jsonl (written after tuning)", ("college",)),
     ]:
-        for split in (*splits, "all"):
+        for split in (*splits, "all") if len(splits) > 1 else splits:
             pairs = [
                 (line, result)
-                for line, result in zip(qa, report["results"], strict=True)
-                if line.get("split", "dev") in (splits if split == "all" else (split,))
+                for line, result in zip(lines, results, strict=True)
+                if line["split"] in (splits if split == "all" else (split,))
             ]
-            facts = [
-                right(line, r["answer"], r["abstained"])
-                for line, r in pairs
-                if not line.get("unanswerable")
-            ]
+            facts = [right(line, r["answer"], r["abstained"]) for line, r in pairs if _asks(line)]
             refusals = [
-                right(line, r["answer"], r["abstained"])
+                right(line, r["answer"], r["abstained"]) for line, r in pairs if not _asks(line)
+            ]
+            pointed = [
+                line["expected_source"] in r["answer"]
                 for line, r in pairs
-                if line.get("unanswerable")
+                if _asks(line) and r["abstained"] and CLOSEST in r["answer"]
             ]
             rows.append(
-                f"| {name} | {split} | {len(facts)} | {sum(facts) / len(facts):.3f} "
-                f"({sum(facts)}) | {len(refusals)} | {sum(refusals) / len(refusals):.3f} |"
+                f"| {name} | {split} | {_share(facts)} | {_share(refusals)} | {_share(pointed)} |"
             )
-    rows.append(
-        f"| unanswerable_college.jsonl (written after tuning) | - | - | - | {late['n']} | "
-        f"{late['abstention_accuracy']:.3f} |"
-    )
-    return {"qa_and_blind": report, "college_unanswerable": late}, [
-        "| set | split | answerable | fact accuracy (right) | unanswerable | abstention accuracy |",
-        "|---|---|---|---|---|---|",
+    by_split = [dict(line, **result) for line, result in zip(lines, results, strict=True)]
+    return {"results": by_split}, [
+        "| set | split | fact accuracy (right / answerable) | abstention accuracy (right / "
+        "unanswerable) | abstentions on answerable questions that point to the expected "
+        "document (of those pointing anywhere) |",
+        "|---|---|---|---|---|",
         *rows,
     ]
 
 
-def _replies(responder: Responder, asked: list[RespondRequest], qa: list[dict]) -> list[bool]:
+def _asks(line: dict) -> bool:
+    return not line.get("unanswerable")
+
+
+def _share(hits: list[bool]) -> str:
+    return f"{sum(hits) / len(hits):.3f} ({sum(hits)}/{len(hits)})" if hits else "-"
+
+
+def _replies(
+    responders: dict[str, Responder], asked: list[RespondRequest], qa: list[dict]
+) -> list[bool]:
     """Whether each reply is right, from passages retrieved once (the grid needs many passes)."""
 
     async def run() -> list[bool]:
         out = []
         for line, request in zip(qa, asked, strict=True):
-            reply = await responder.respond_to(request)
+            reply = await responders[line["institution"]].respond_to(request)
             out.append(right(line, reply.answer, reply.abstained))
         return out
 
@@ -156,7 +219,7 @@ def sentence_ranks(qa: list[dict], asked: list[RespondRequest]) -> list[str]:
                 considered = list(request.passages)[: answerer.PASSAGES_CONSIDERED]
                 question, relevant, history = request.question, request.relevant, request.history
                 expected = line.get("expected_text")
-                if pooled(line) != "dev" or not expected or not relevant:
+                if pooled(line).split()[-1] != "dev" or not expected or not relevant:
                     continue
                 if not any(states_fact(p.text, expected) for p in considered):
                     continue
@@ -170,124 +233,162 @@ def sentence_ranks(qa: list[dict], asked: list[RespondRequest]) -> list[str]:
     return rows
 
 
-def retrieved(kb, lines: list[dict]) -> list[RespondRequest]:
-    """Each line's Respond request (rag's reply, as the gateway passes it on), retrieved once."""
-    return [request_for(kb, line["question"], line.get("history", [])) for line in lines]
+def retrieved(kbs: dict[str, KnowledgeBase], lines: list[dict]) -> list[RespondRequest]:
+    """Each line's Respond request (rag's reply, as the gateway passes it on), retrieved once
+    from its institution's documents."""
+    return [
+        request_for(kbs[line["institution"]], line["question"], line.get("history", []))
+        for line in lines
+    ]
 
 
-# What the written rules weigh: "dev" pools the dev halves of qa.jsonl and of the blind set.
+def responders(kbs: dict[str, KnowledgeBase]) -> dict[str, Responder]:
+    return {institution: responder_for(kb) for institution, kb in kbs.items()}
+
+
+# What the written rules weigh (`dev_sum`): the first four; the rest are held out.
 GROUPS = [
-    ("dev", False),
+    ("dev", False),  # ours: qa.jsonl's dev half and the blind set's, pooled
     ("dev", True),
+    ("UCD dev", False),
+    ("UCD dev", True),
     ("holdout", False),
     ("holdout", True),
     ("blind holdout", False),
     ("blind holdout", True),
+    ("UCD holdout", False),
+    ("UCD holdout", True),
     ("college", True),
 ]
+DEV = GROUPS[:4]
 HELD_OUT = " | ".join(
-    f"{split} {'abstention' if unanswerable else 'fact'}" for split, unanswerable in GROUPS[2:6]
+    f"{split} {'abstention' if unanswerable else 'fact'}" for split, unanswerable in GROUPS[4:]
 )
 
 
 def pooled(line: dict) -> str:
-    """The line's split as the rules see it: the blind set's dev half is dev too."""
+    """The line's split as the rules see it: the blind set's dev half is our dev too."""
     split = line.get("split", "dev")
     return "dev" if split == "blind dev" else split
 
 
-def accuracies(replies: list[bool], qa: list[dict]) -> list[float]:
-    """Share of right replies in each of GROUPS (split, unanswerable); `replies` answer `qa`
-    followed by the college-sounding set (the lines past `qa`)."""
-    where = [
-        ("college" if n >= len(qa) else pooled(line), bool(line.get("unanswerable")))
-        for n, line in enumerate(qa)
-    ]
-    where += [("college", True)] * (len(replies) - len(qa))
-    return [
-        statistics.mean(r for r, g in zip(replies, where, strict=True) if g == group)
-        for group in GROUPS
-    ]
+class Accuracies:
+    """Share of right replies in each of GROUPS (split, unanswerable) for the replies to `qa`
+    (the grid scores some hundred thousand sets of replies: one array product each)."""
+
+    def __init__(self, qa: list[dict]) -> None:
+        where = [(pooled(line), bool(line.get("unanswerable"))) for line in qa]
+        self.members = np.array([[w == group for w in where] for group in GROUPS], dtype=float)
+        self.sizes = self.members.sum(axis=1)
+
+    def __call__(self, replies: list[bool]) -> dict[tuple[str, bool], float]:
+        shares = self.members @ np.asarray(replies, dtype=float) / self.sizes
+        return dict(zip(GROUPS, shares.tolist(), strict=True))
 
 
-# Settings scanned alone, the other cuts as they are: the grid, and which of the values tied
-# on the best dev fact plus dev abstention accuracy the rule takes.
+def cells(row: dict[tuple[str, bool], float], groups: list[tuple[str, bool]]) -> str:
+    return " | ".join(f"{row[group]:.3f}" for group in groups)
+
+
+# A setting moves only for a dev sum at least this much above its own: one question of UCD's
+# dev half moves the sum by 0.006, and a single question is noise, not a reason.
+MARGIN = 0.01
+
+
+def near_best(sums: dict, current: object) -> list:
+    """The candidates the written rule may take: the current setting alone when it is within
+    MARGIN of the best dev sum, else every candidate within MARGIN of the best."""
+    best = max(sums.values())
+    if sums.get(current, -math.inf) >= best - MARGIN:
+        return [current]
+    return [candidate for candidate, total in sums.items() if total >= best - MARGIN]
+
+
+# Settings scanned alone, the other cuts as they are: the grid (the rule takes, of the values
+# `near_best` leaves, the one closest to the setting).
 SCANS = {
-    # The longest line the answerer keeps whole (0: every line cut into sentences): the shortest.
-    "WHOLE_LINE": ([0, 40, 60, 80, 100, 120, 140, 160, 200], min),
+    # The longest line the answerer keeps whole (0: every line cut into sentences).
+    "WHOLE_LINE": [0, 40, 60, 80, 100, 120, 140, 160, 200],
 }
 
 
-def scan(kb, qa: list[dict], fresh: list[dict], name: str) -> list[str]:
+def scan(kbs: dict[str, KnowledgeBase], qa: list[dict], name: str) -> list[str]:
     """One of SCANS: every value of its grid, the other cuts as they are, by the written rule."""
-    values, prefer = SCANS[name]
-    lines = qa + fresh
-    asked = retrieved(kb, lines)
+    values = SCANS[name]
+    asked, accuracies = retrieved(kbs, qa), Accuracies(qa)
     setting, rows = getattr(answerer, name), {}
     try:
         for value in values:
             setattr(answerer, name, value)
-            rows[value] = accuracies(_replies(responder_for(kb), asked, lines), qa)
+            rows[value] = accuracies(_replies(responders(kbs), asked, qa))
     finally:
         setattr(answerer, name, setting)
-    best = max(round(row[0] + row[1], 6) for row in rows.values())
-    chosen = prefer(v for v, row in rows.items() if round(row[0] + row[1], 6) == best)
+    near = near_best({value: dev_sum(row) for value, row in rows.items()}, setting)
+    chosen = min(near, key=lambda value: abs(value - setting))
     out = [
-        f"| {name} | dev fact | dev abstention | dev sum | {HELD_OUT} | college abstention |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| {name} | ours dev fact | ours dev abstention | UCD dev fact | UCD dev abstention | "
+        f"dev sum | {HELD_OUT} |",
+        "|" + "---|" * (2 + len(GROUPS)),
     ]
     for value, row in rows.items():
         mark = " (chosen)" if value == chosen else ""
         mark += " (setting)" if value == setting else ""
         out.append(
-            f"| {value:g}{mark} | {row[0]:.3f} | {row[1]:.3f} | {row[0] + row[1]:.3f} | "
-            + " | ".join(f"{v:.3f}" for v in row[2:])
-            + " |"
+            f"| {value:g}{mark} | {cells(row, DEV)} | {dev_sum(row):.3f} | "
+            f"{cells(row, GROUPS[len(DEV) :])} |"
         )
     return out + ["", f"Chosen {name}: {chosen:g} (setting: {setting:g})."]
 
 
-def cuts_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
+def cuts_grid(kbs: dict[str, KnowledgeBase], qa: list[dict]) -> list[str]:
     """Every combination of the grid applied to the same replies. Each question is answered with
     every cut off and with every cut at its most doubtful, once per sentence weight w; a
     combination takes the doubtful reply where answerer.Evidence.doubtful says so under its cuts
     (the answerer's own test, on the evidence it weighs), else the other."""
-    lines = qa + fresh
-    asked, evidence, one_off = retrieved(kb, lines), [], []
-    for n, (line, request) in enumerate(zip(lines, asked, strict=True)):
+    asked, evidence, one_off = retrieved(kbs, qa), [], []
+    for line, request in zip(qa, asked, strict=True):
         found = list(request.passages)
         considered = found[: answerer.PASSAGES_CONSIDERED]
         turns = list(request.history)
         evidence.append(answerer.evidence(line["question"], considered, turns) if found else None)
-        dev_unanswerable = n < len(qa) and pooled(line) == "dev"
-        if found and dev_unanswerable and line.get("unanswerable"):
+        dev_unanswerable = pooled(line).split()[-1] == "dev" and line.get("unanswerable")
+        if found and dev_unanswerable:
             one_word = len(answerer.missing_words(line["question"], considered)) == 1
             one_off += [found[0].score] if one_word else []
-    responder = responder_for(kb)
+    answering = responders(kbs)
     chosen = {name: getattr(answerer, name) for name in (*_CUTS, "SIMILARITY_WEIGHT")}
     try:
         for name in _CUTS:
             setattr(answerer, name, math.inf)  # every cut at its most doubtful
-        on = _replies(responder, asked, lines)
+        on = _replies(answering, asked, qa)
         answerer.UNSURE_BELOW, answerer.UNLIKE_BELOW = -math.inf, -math.inf  # never doubtful
         off = {}
         for w in GRID["w"]:
             answerer.SIMILARITY_WEIGHT = w
-            off[w] = _replies(responder, asked, lines)
+            off[w] = _replies(answering, asked, qa)
     finally:
         for name, value in chosen.items():
             setattr(answerer, name, value)
 
-    scored = []
+    accuracies, scored = Accuracies(qa), []
     for t, c, s, low in itertools.product(GRID["t"], GRID["c"], GRID["s"], GRID["L"]):
         doubt = [e is not None and e.doubtful(t, c, s, low) for e in evidence]
         for w in GRID["w"]:
             replies = [b if d else a for a, b, d in zip(off[w], on, doubt, strict=True)]
-            row = accuracies(replies, qa)
-            scored.append((round(row[0] + row[1], 6), (t, c, s, low, w), row))
+            row = accuracies(replies)
+            scored.append((dev_sum(row), (t, c, s, low, w), row))
     current = tuple(chosen[name] for name in (*_CUTS, "SIMILARITY_WEIGHT"))
     best = max(total for total, *_ in scored)
-    shown = [x for x in scored if x[0] == best or x[1] == current]
+    near = near_best({cuts: total for total, cuts, _ in scored}, current)
+    # Of those, the fewest cuts moved, then the best dev sum.
+    choice = max(
+        near,
+        key=lambda cuts: (
+            -sum(a != b for a, b in zip(cuts, current, strict=True)),
+            next(total for total, c, _ in scored if c == cuts),
+        ),
+    )
+    shown = [x for x in scored if x[0] == best or x[1] in (current, choice)]
     for i in range(5):  # each cut moved alone from the current ones
         shown += [
             x
@@ -301,25 +402,26 @@ def cuts_grid(kb, qa: list[dict], fresh: list[dict]) -> list[str]:
         return "off" if math.isinf(value) else f"{value:g}"
 
     out = [
-        "| t | c | s | L | w | dev fact + abstention | dev fact | dev abstention | "
-        f"{HELD_OUT} | college abstention |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| t | c | s | L | w | dev sum | ours dev fact | ours dev abstention | UCD dev fact | "
+        f"UCD dev abstention | {HELD_OUT} |",
+        "|" + "---|" * (6 + len(GROUPS)),
     ]
     for total, cuts, row in shown:
         mark = " (best on dev)" if total == best else ""
         mark += " (current)" if cuts == current else ""
+        mark += " (chosen)" if cuts == choice else ""
         out.append(
             "| "
             + " | ".join(cell(v) for v in cuts)
-            + f" | {total:.3f}{mark} | "
-            + " | ".join(f"{v:.3f}" for v in row)
-            + " |"
+            + f" | {total:.3f}{mark} | {cells(row, GROUPS)} |"
         )
-    out += ["", *sentence_ranks(qa, asked[: len(qa)])]
+    out += ["", *sentence_ranks(qa, asked)]
     out += [
         "",
         f"{len(scored)} combinations; {sum(x[0] == best for x in scored)} share the best dev "
-        f"sum {best:.3f}. t UNSURE_BELOW, c COVERED_SHARE (off: any coverage), s SIMILAR_FROM, "
+        f"sum {best:.3f}; chosen (MARGIN {MARGIN}, then the fewest cuts moved): "
+        + ", ".join(cell(v) for v in choice)
+        + ". t UNSURE_BELOW, c COVERED_SHARE (off: any coverage), s SIMILAR_FROM, "
         "L UNLIKE_BELOW, w SIMILARITY_WEIGHT.",
         "",
         f"Highest best-passage score of a dev unanswerable question the passages lack one word "
@@ -336,42 +438,42 @@ def with_relevance(request: RespondRequest, relevant: bool) -> RespondRequest:
     return copy
 
 
-def threshold_scan(kb, qa: list[dict]) -> list[str]:
+def threshold_scan(kbs: dict[str, KnowledgeBase], qa: list[dict]) -> list[str]:
     """RELEVANCE_THRESHOLD by the written rule (`threshold_choice`): every line answered once with
     retrieval letting everything through and once refusing everything (a reply depends on the
     threshold only through that), then each threshold of the grid applied to the same replies."""
-    setting = kb.retriever.threshold
-    asked = retrieved(kb, qa)
+    setting = kbs["ours"].retriever.threshold
+    asked = retrieved(kbs, qa)
     replies = {
-        name: _replies(responder_for(kb), [with_relevance(request, let) for request in asked], qa)
+        name: _replies(responders(kbs), [with_relevance(r, let) for r in asked], qa)
         for name, let in (("answered", True), ("refused", False))
     }
-    outcomes = [
-        {
-            "split": pooled(line),
-            "unanswerable": bool(line.get("unanswerable")),
-            "confidence": kb.retriever.retrieve(
-                line["question"], kb.default_k, history=line.get("history", [])
-            ).confidence,
-            "answered": answered,
-            "refused": refused,
-        }
-        for line, answered, refused in zip(qa, replies["answered"], replies["refused"], strict=True)
-    ]
+    outcomes = []
+    for line, answered, refused in zip(qa, replies["answered"], replies["refused"], strict=True):
+        kb = kbs[line["institution"]]
+        history = line.get("history", [])
+        found = kb.retriever.retrieve(line["question"], kb.default_k, history=history)
+        outcomes.append(
+            {
+                "split": pooled(line),
+                "unanswerable": bool(line.get("unanswerable")),
+                "confidence": found.confidence,
+                "answered": answered,
+                "refused": refused,
+            }
+        )
     chosen, table = threshold_choice(outcomes)
     out = [
-        f"| threshold | dev fact | dev abstention | dev sum | {HELD_OUT} |",
-        "|---|---|---|---|---|---|---|---|",
+        "| threshold | ours dev fact | ours dev abstention | UCD dev fact | UCD dev abstention | "
+        f"dev sum | {HELD_OUT} |",
+        "|" + "---|" * (2 + len(GROUPS)),
     ]
     for threshold, row in table.items():
-        cells = [row.get(key, 0.0) for key in GROUPS[:2]]  # dev
-        held = [row.get(key, 0.0) for key in GROUPS[2:6]]  # the held-out halves, as HELD_OUT
         mark = " (chosen)" if threshold == chosen else ""
         mark += " (setting)" if threshold == setting else ""
         out.append(
-            f"| {threshold:g}{mark} | {cells[0]:.3f} | {cells[1]:.3f} | {sum(cells):.3f} | "
-            + " | ".join(f"{v:.3f}" for v in held)
-            + " |"
+            f"| {threshold:g}{mark} | {cells(row, DEV)} | {dev_sum(row):.3f} | "
+            f"{cells(row, GROUPS[len(DEV) :])} |"
         )
     return out + ["", f"Chosen RELEVANCE_THRESHOLD: {chosen:g} (setting: {setting:g})."]
 
@@ -419,7 +521,7 @@ def classification() -> tuple[dict, list[str]]:
     return out, lines
 
 
-def injection(kb) -> tuple[dict, list[str]]:
+def injection(kb: KnowledgeBase) -> tuple[dict, list[str]]:
     attacks = [json.loads(line) for line in (EVAL / "injection.jsonl").open()]
     prompts = PromptEngine(InstitutionSettings())
     responder = Responder(InstitutionSettings())
@@ -439,8 +541,8 @@ def injection(kb) -> tuple[dict, list[str]]:
     ]
 
 
-async def overhead(kb, qa: list[dict]) -> tuple[dict, list[str]]:
-    asked = retrieved(kb, qa)
+async def overhead(kb: KnowledgeBase, qa: list[dict]) -> tuple[dict, list[str]]:
+    asked = retrieved({"ours": kb}, qa)
     offline = Responder(InstitutionSettings())
     for request in asked[:20]:  # warm-up
         await offline.respond_to(request)
@@ -494,26 +596,21 @@ def main() -> None:
     parser.add_argument("--json", help="also write every figure and reply to this file")
     parser.add_argument("--grid", action="store_true", help="only the answerer's cuts grid")
     args = parser.parse_args()
-    qa = load_qa(EVAL / "qa.jsonl") + load_qa(EVAL / "unanswerable.jsonl")
-    qa += [
-        dict(line, split=f"blind {line['split']}")
-        for line in load_qa(EVAL / "blind_qa.jsonl") + load_qa(EVAL / "blind_unanswerable.jsonl")
-    ]
+    qa = load_lines()
     print(f"Machine: {platform.machine()}, {platform.python_version()}, {platform.platform()}\n")
     with tempfile.TemporaryDirectory(prefix="collegebot-bench-") as state:
-        kb = throwaway_knowledge_base(ROOT / "data", Path(state))
-        kb.ingest()
-        fresh = load_qa(EVAL / "unanswerable_college.jsonl")
+        kbs = indexed(Path(state))
         if args.grid:
-            print("\n".join(cuts_grid(kb, qa, fresh)) + "\n")
+            print("\n".join(cuts_grid(kbs, qa)) + "\n")
             for name in SCANS:
-                print("\n".join(scan(kb, qa, fresh, name)) + "\n")
-            print("\n".join(threshold_scan(kb, qa)))
+                print("\n".join(scan(kbs, qa, name)) + "\n")
+            print("\n".join(threshold_scan(kbs, qa)))
             return
-        answers, answer_lines = answer_quality(kb, qa, fresh)
+        answers, answer_lines = answer_quality(kbs, qa)
         labels, label_lines = classification()
-        attacks, attack_lines = injection(kb)
-        timing, timing_lines = asyncio.run(overhead(kb, qa))
+        attacks, attack_lines = injection(kbs["ours"])
+        ours = [line for line in qa if line["institution"] == "ours"]
+        timing, timing_lines = asyncio.run(overhead(kbs["ours"], ours))
     for block in (answer_lines, label_lines, attack_lines, timing_lines):
         print("\n".join(block) + "\n")
     if args.json:

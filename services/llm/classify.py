@@ -141,13 +141,17 @@ EMERGENCY_STRONG: dict[str, tuple[str, ...]] = {
     "safety": (
         r"fire (in|at|on|broke)", r"there'?s a fire", r"on fire", r"aag lag", r"gas leak",
         r"(had|met with|got into) an? accident", r"accident (ho|hua|happened)", r"\battacked\b",
-        r"knife", r"\bgun\b", r"kidnap", r"missing since", r"is missing", r"(trapped|stuck) in",
+        r"knife", r"\bgun\b", r"kidnap", r"missing since", r"is missing", r"trapped in",
+        # stuck in a lift is an emergency; stuck in traffic or in a course is not
+        r"stuck in (the |a |an |my )?(lift|elevator|washroom|bathroom|toilet|room|fire)",
         r"short circuit", r"someone broke in", r"break-?in", r"following me", r"chasing me",
         r"(he|she|they) (has|have) a weapon",
     ),
 }
 EMERGENCY_WEAK: dict[str, tuple[str, ...]] = {
-    "safety": (r"emergency", r"\bfire\b", r"accident", r"\bfight", r"\bsos\b",
+    # "emergency money" or an "emergency fund" is a question about money, not an emergency
+    "safety": (r"emergency(?! (fund|funds|money|loan|loans|grant|grants|financial|aid|leave))",
+               r"\bfire\b", r"accident", r"\bfight", r"\bsos\b",
                # "help me!" is a cry; "help me with the fee form" is a question.
                r"\bhelp+ me\b(?!\s+(with|to|in|on|find|out|understand|know|regarding|about|get|"
                r"apply|fill|choose|figure)\b)"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from collegebot.settings import GroqSettings, InstitutionSettings, load
@@ -48,13 +48,25 @@ def right(line: dict, answer: str, abstained: bool) -> bool:
 THRESHOLDS = [round(0.20 + 0.01 * i, 2) for i in range(21)]  # RELEVANCE_THRESHOLD's grid
 
 
+def dev_sum(row: Mapping[tuple[str, bool], float]) -> float:
+    """The written rule's figure, from accuracies keyed by (split, unanswerable): at each
+    institution its dev fact accuracy plus its dev abstention accuracy, averaged over the
+    institutions, so a college we never tuned for counts as much as our own. A dev split is
+    "dev" or "<institution> dev"."""
+    devs = sorted({split for split, _ in row if split.split()[-1] == "dev"})
+    if not devs:
+        return 0.0
+    total = sum(row.get((split, False), 0.0) + row.get((split, True), 0.0) for split in devs)
+    return round(total / len(devs), 6)
+
+
 def threshold_choice(outcomes: list[dict], thresholds: list[float] = THRESHOLDS) -> tuple:
     """The "nothing relevant" threshold, chosen for the answers it leads to: the highest of
-    `thresholds` whose dev fact accuracy plus dev abstention accuracy is the best. Each outcome
-    holds a line's "split" ("dev", or the name of a held-out part), whether it is
-    "unanswerable", its retrieval "confidence", and whether the reply is right when retrieval
-    lets it through ("answered") and when it refuses it ("refused"). Returns the threshold and,
-    per threshold, the accuracies by (split, unanswerable)."""
+    `thresholds` with the best `dev_sum`. Each outcome holds a line's "split" ("dev", "<institution>
+    dev", or the name of a held-out part), whether it is "unanswerable", its retrieval
+    "confidence", and whether the reply is right when retrieval lets it through ("answered") and
+    when it refuses it ("refused"). Returns the threshold and, per threshold, the accuracies by
+    (split, unanswerable)."""
     table = {}
     for threshold in thresholds:
         groups: dict[tuple[str, bool], list[bool]] = {}
@@ -62,13 +74,8 @@ def threshold_choice(outcomes: list[dict], thresholds: list[float] = THRESHOLDS)
             ok = o["answered"] if o["confidence"] >= threshold else o["refused"]
             groups.setdefault((o["split"], o["unanswerable"]), []).append(ok)
         table[threshold] = {key: sum(v) / len(v) for key, v in groups.items()}
-
-    def dev_sum(threshold: float) -> float:
-        row = table[threshold]
-        return round(row.get(("dev", False), 0.0) + row.get(("dev", True), 0.0), 6)
-
-    best = max(dev_sum(t) for t in thresholds)
-    return max(t for t in thresholds if dev_sum(t) == best), table
+    best = max(dev_sum(table[t]) for t in thresholds)
+    return max(t for t in thresholds if dev_sum(table[t]) == best), table
 
 
 def rules_broken(

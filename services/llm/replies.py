@@ -7,6 +7,7 @@ from collegebot.v1.common_pb2 import Passage
 from services.llm.enhancer import label
 
 DONT_KNOW = "I don't know that from the college's documents"
+CLOSEST = "The closest I have is"  # how an "I don't know" points to a section
 NAMED_UP_TO = 80  # characters of a section's name quoted when pointing to it
 
 EMERGENCY_OPENING = {
@@ -36,7 +37,7 @@ class Replies:
         if nearest is not None:
             where = (nearest.section.strip() or nearest.title.strip())[:NAMED_UP_TO]
             named = f'"{where}" in {label(nearest)}' if where else label(nearest)
-            closest = f" The closest I have is {named}; it may help."
+            closest = f" {CLOSEST} {named}; it may help."
         office = f"{i.office_for(intent)} ({i.college_office_hours})"
         return f"{DONT_KNOW}.{closest} Please contact {office}."
 

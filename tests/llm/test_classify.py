@@ -29,6 +29,8 @@ def test_intents(message: str, intent: str) -> None:
         "my roommate is unconscious",
         "seniors are ragging me every night",
         "pls help me",
+        "help, my friend is stuck in the lift",
+        "emergency! smoke coming out of the lab",
     ],
 )
 def test_emergencies_are_critical(message: str) -> None:
@@ -47,4 +49,17 @@ def test_ordinary_questions_are_not_critical_and_sentiment_has_a_sign() -> None:
     "message", ["help me with the hostel fee per semester", "can you help me find the exam form"]
 )
 def test_asking_for_help_with_something_is_a_question_not_a_cry(message: str) -> None:
+    assert classify(message).urgency != "critical"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "does the college have an emergency fund for students struggling with money",
+        "is there emergency financial aid if my father loses his job",
+        "stuck in traffic, will I be let into the exam hall late",
+        "I feel stuck in this course and want to change branch",
+    ],
+)
+def test_words_of_an_emergency_in_an_ordinary_question_are_not_one(message: str) -> None:
     assert classify(message).urgency != "critical"

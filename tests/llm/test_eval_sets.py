@@ -48,11 +48,20 @@ def test_the_sets_are_big_enough() -> None:
     assert {a["kind"] for a in ATTACKS} >= {"ignore", "reveal", "roleplay", "hidden", "unicode"}
 
 
-@pytest.mark.parametrize("name", ["qa.jsonl", "blind_qa.jsonl"])
-def test_every_expected_text_is_in_the_document_it_names(name: str) -> None:
+UCD_FAQ = EVAL.parents[2] / "shared" / "eval" / "external" / "ucd_studentdesk" / "kb"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("qa.jsonl", EVAL.parents[1] / "data"),
+        ("blind_qa.jsonl", EVAL.parents[1] / "data"),
+        ("ucd_qa.jsonl", UCD_FAQ),
+    ],
+)
+def test_every_expected_text_is_in_the_document_it_names(name: str, data: Path) -> None:
     # An answer is right when it holds the expected text: text no document holds could never be
     # said, and would count against the answerer for nothing.
-    data = EVAL.parents[1] / "data"
     texts = {
         path.name: "\n".join(page.text for page in read_document(path).pages)
         for path in data.iterdir()

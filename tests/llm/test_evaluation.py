@@ -4,7 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
-from services.llm.evaluation import threshold_choice
+from services.llm.evaluation import dev_sum, threshold_choice
 from tests.conftest import DATA, base_env, run_cli
 
 
@@ -80,3 +80,17 @@ def test_the_threshold_is_the_highest_with_the_best_dev_answers_and_ignores_hold
     assert table[0.25][("dev", False)] == 1.0 and table[0.25][("dev", True)] == 0.5
     assert table[0.35][("dev", False)] + table[0.35][("dev", True)] == 1.0
     assert table[0.55][("holdout", False)] == 0.0  # holdout is reported, never chooses
+
+
+def test_each_institution_counts_the_same_in_the_dev_sum_however_many_questions_it_has() -> None:
+    row = {
+        ("dev", False): 0.9,
+        ("dev", True): 1.0,
+        ("UCD dev", False): 0.5,
+        ("UCD dev", True): 0.7,
+        ("holdout", False): 0.0,  # held out: never counted
+        ("UCD holdout", True): 0.0,
+    }
+    assert dev_sum(row) == round(((0.9 + 1.0) + (0.5 + 0.7)) / 2, 6)
+    assert dev_sum({("dev", False): 0.8, ("dev", True): 0.9}) == 1.7
+    assert dev_sum({("holdout", False): 1.0}) == 0.0
