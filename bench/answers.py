@@ -13,6 +13,8 @@
     (tests/eval/ucd_qa.jsonl: the words of the FAQ that answer each; ucd_unanswerable.jsonl,
     written by someone who had read only the FAQ), over a throwaway index of the FAQ
     (../shared/eval/external/ucd_studentdesk/kb).
+  For reference only, a third: Assumption University's bot answers and their example questions
+  (as `bench/retrieval.py --sets assumption` indexes them; no unanswerable set).
   Every rule below chooses on "dev": at each institution its dev halves pooled (the blind set's
   with qa.jsonl's), dev fact plus dev abstention accuracy, averaged over the two institutions
   (`dev_sum`: a college we have never seen counts as much as our own).
@@ -57,6 +59,7 @@ import grpc
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.retrieval import assumption_corpus  # noqa: E402
 from collegebot.grpc_server import start_server  # noqa: E402
 from collegebot.settings import GroqSettings, InstitutionSettings  # noqa: E402
 from collegebot.v1 import llm_pb2_grpc  # noqa: E402
@@ -168,6 +171,26 @@ def answer_quality(kbs: dict[str, KnowledgeBase], lines: list[dict]) -> tuple[di
         "|---|---|---|---|---|",
         *rows,
     ]
+
+
+def assumption(state: Path) -> tuple[dict, list[str]]:
+    """A third institution, for reference only (no unanswerable set, and many of its intents
+    answer a specific question with a general reply): Assumption University's bot answers,
+    indexed as `bench/retrieval.py` indexes them, and its example questions."""
+    kb_dir, qa = assumption_corpus(state)
+    kb = throwaway_knowledge_base(kb_dir, state / "index")
+    kb.ingest()
+    report = asyncio.run(evaluate(kb, responder_for(kb), qa))
+    rows = []
+    for split in ("dev", "holdout"):
+        pairs = [(q, r) for q, r in zip(qa, report["results"], strict=True) if q["split"] == split]
+        facts = [right(q, r["answer"], r["abstained"]) for q, r in pairs]
+        abstained = [r["abstained"] for _, r in pairs]
+        rows.append(
+            f"| Assumption University (reference, not in the rule) | {split} | "
+            f"{_share(facts)} | - | abstained on {sum(abstained)} of {len(abstained)} |"
+        )
+    return report, rows
 
 
 def _asks(line: dict) -> bool:
@@ -607,6 +630,9 @@ def main() -> None:
             print("\n".join(threshold_scan(kbs, qa)))
             return
         answers, answer_lines = answer_quality(kbs, qa)
+        (Path(state) / "assumption").mkdir()
+        answers["assumption"], reference = assumption(Path(state) / "assumption")
+        answer_lines += reference
         labels, label_lines = classification()
         attacks, attack_lines = injection(kbs["ours"])
         ours = [line for line in qa if line["institution"] == "ours"]

@@ -122,9 +122,10 @@ def ucd_mix_set(k: int, work: Path) -> tuple[dict, dict]:
     return evaluate(kb, _ucd_questions(), k, list(MODES)), ingest
 
 
-def assumption_set(k: int, work: Path) -> tuple[dict, dict]:
+def assumption_corpus(work: Path) -> tuple[Path, list[dict]]:
     """Answers from domain.yml one per file (named by number, so the intent's name gives no
-    hint); questions are nlu.md's examples of every intent that has its own `utter_<intent>`."""
+    hint) in `work`/kb; questions are nlu.md's examples of every intent that has its own
+    `utter_<intent>`, each expecting the start of that answer, every other one held out."""
     import yaml  # chromadb depends on PyYAML
 
     folder = EXTERNAL / "assumption_univ"
@@ -147,6 +148,11 @@ def assumption_set(k: int, work: Path) -> tuple[dict, dict]:
             split = "dev" if asked % 2 == 0 else "holdout"  # every other example of each intent
             qa.append({"question": line[2:].strip(), "expected_text": expected, "split": split})
             asked += 1
+    return kb_dir, qa
+
+
+def assumption_set(k: int, work: Path) -> tuple[dict, dict]:
+    kb_dir, qa = assumption_corpus(work)
     kb, ingest = ingest_timed(kb_dir, work / "state")
     return evaluate(kb, qa, k, list(MODES)), ingest
 
