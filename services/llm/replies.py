@@ -5,6 +5,7 @@ from __future__ import annotations
 from collegebot.settings import InstitutionSettings
 from collegebot.v1.common_pb2 import Passage
 from services.llm.enhancer import label
+from services.llm.sanitise import strip_invisible
 
 DONT_KNOW = "I don't know that from the college's documents"
 CLOSEST = "The closest I have is"  # how an "I don't know" points to a section
@@ -35,7 +36,9 @@ class Replies:
         i = self.institution
         closest = ""
         if nearest is not None:
-            where = (nearest.section.strip() or nearest.title.strip())[:NAMED_UP_TO]
+            # A document's heading, said on one line without invisible characters.
+            where = " ".join(strip_invisible(nearest.section or nearest.title).split())
+            where = where[:NAMED_UP_TO]
             named = f'"{where}" in {label(nearest)}' if where else label(nearest)
             closest = f" {CLOSEST} {named}; it may help."
         office = f"{i.office_for(intent)} ({i.college_office_hours})"
