@@ -163,8 +163,8 @@ def answer_quality(kbs: dict[str, KnowledgeBase], lines: list[dict]) -> tuple[di
             rows.append(
                 f"| {name} | {split} | {_share(facts)} | {_share(refusals)} | {_share(pointed)} |"
             )
-    by_split = [dict(line, **result) for line, result in zip(lines, results, strict=True)]
-    return {"results": by_split}, [
+    merged = [dict(line, **result) for line, result in zip(lines, results, strict=True)]
+    return {"results": merged}, [
         "| set | split | fact accuracy (right / answerable) | abstention accuracy (right / "
         "unanswerable) | abstentions on answerable questions that point to the expected "
         "document (of those pointing anywhere) |",
@@ -348,6 +348,13 @@ def scan(kbs: dict[str, KnowledgeBase], qa: list[dict], name: str) -> list[str]:
         setattr(answerer, name, setting)
     near = near_best({value: dev_sum(row) for value, row in rows.items()}, setting)
     chosen = min(near, key=lambda value: abs(value - setting))
+    return choice_table(name, rows, chosen, setting)
+
+
+def choice_table(
+    name: str, rows: dict[float, dict[tuple[str, bool], float]], chosen: float, setting: float
+) -> list[str]:
+    """One setting's values by their accuracies, the chosen one and the current one marked."""
     out = [
         f"| {name} | ours dev fact | ours dev abstention | UCD dev fact | UCD dev abstention | "
         f"dev sum | {HELD_OUT} |",
@@ -486,19 +493,7 @@ def threshold_scan(kbs: dict[str, KnowledgeBase], qa: list[dict]) -> list[str]:
             }
         )
     chosen, table = threshold_choice(outcomes)
-    out = [
-        "| threshold | ours dev fact | ours dev abstention | UCD dev fact | UCD dev abstention | "
-        f"dev sum | {HELD_OUT} |",
-        "|" + "---|" * (2 + len(GROUPS)),
-    ]
-    for threshold, row in table.items():
-        mark = " (chosen)" if threshold == chosen else ""
-        mark += " (setting)" if threshold == setting else ""
-        out.append(
-            f"| {threshold:g}{mark} | {cells(row, DEV)} | {dev_sum(row):.3f} | "
-            f"{cells(row, GROUPS[len(DEV) :])} |"
-        )
-    return out + ["", f"Chosen RELEVANCE_THRESHOLD: {chosen:g} (setting: {setting:g})."]
+    return choice_table("RELEVANCE_THRESHOLD", table, chosen, setting)
 
 
 def classification() -> tuple[dict, list[str]]:
