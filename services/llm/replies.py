@@ -36,9 +36,9 @@ class Replies:
         i = self.institution
         closest = ""
         if nearest is not None:
-            # A document's heading, said on one line without invisible characters.
-            where = " ".join(strip_invisible(nearest.section or nearest.title).split())
-            where = where[:NAMED_UP_TO]
+            # A document's heading (or its title), on one line without invisible characters.
+            names = (" ".join(strip_invisible(n).split()) for n in (nearest.section, nearest.title))
+            where = next((n for n in names if n), "")[:NAMED_UP_TO]
             named = f'"{where}" in {label(nearest)}' if where else label(nearest)
             closest = f" {CLOSEST} {named}; it may help."
         office = f"{i.office_for(intent)} ({i.college_office_hours})"
