@@ -396,3 +396,5 @@ def test_a_pdf_passage_is_pointed_to_by_its_page_and_a_long_heading_is_cut() -> 
     assert heading[: replies.NAMED_UP_TO] in text and heading not in text
     odd = Passage(text="x", source="h.md", section="Hostel\u200b >\nFees", score=0.8)
     assert '"Hostel > Fees" in h.md' in Replies(InstitutionSettings()).dont_know("other", odd)
+    untitled = Passage(text="x", source="r.md", section=" \u200b ", title="Hostel Rules", score=0.8)
+    assert '"Hostel Rules" in r.md' in Replies(InstitutionSettings()).dont_know("other", untitled)
