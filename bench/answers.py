@@ -173,6 +173,44 @@ def answer_quality(kbs: dict[str, KnowledgeBase], lines: list[dict]) -> tuple[di
     ]
 
 
+def losses(kbs: dict[str, KnowledgeBase], lines: list[dict], results: list[dict]) -> list[str]:
+    """Where the answerable questions' answers are lost: an abstention although the passages the
+    answerer read hold the expected text, an answer from other sentences of them, or retrieval
+    that never brought it; and the ceiling, the share the answerer's sentences would state were
+    every call to abstain right (`answerer.extract` wherever retrieval found something)."""
+    out = [
+        "| split | answerable | right | abstained, passages hold it | abstained, passages "
+        "lack it | answered from other sentences | retrieval missed it | ceiling (every "
+        "abstention call right) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    asked = [(line, result) for line, result in zip(lines, results, strict=True) if _asks(line)]
+    requests = retrieved(kbs, [line for line, _ in asked])
+    tallies: dict[str, Counter[str]] = {}
+    for (line, result), request in zip(asked, requests, strict=True):
+        expected = line["expected_text"]
+        considered = list(request.passages)[: answerer.PASSAGES_CONSIDERED]
+        held = any(states_fact(p.text, expected) for p in considered)
+        if right(line, result["answer"], result["abstained"]):
+            outcome = "right"
+        elif result["abstained"]:
+            outcome = "abstained, held" if held else "abstained"
+        else:
+            outcome = "other sentences" if held else "missed"
+        ceiling = bool(request.relevant and considered) and states_fact(
+            answerer.extract(request.question, considered, list(request.history)).text, expected
+        )
+        tallies.setdefault(line["split"], Counter()).update([outcome] + ["ceiling"] * ceiling)
+    for split in ("dev", "holdout", "blind dev", "blind holdout", "UCD dev", "UCD holdout"):
+        tally = tallies[split]
+        counts = [tally[k] for k in ("right", "abstained, held", "abstained", "other sentences")]
+        counts += [tally["missed"]]
+        name = f"qa.jsonl {split}" if split in ("dev", "holdout") else split
+        out.append(f"| {name} | {sum(counts)} | " + " | ".join(map(str, counts)))
+        out[-1] += f" | {tally['ceiling']} ({tally['ceiling'] / sum(counts):.3f}) |"
+    return out
+
+
 def assumption(state: Path) -> tuple[dict, list[str]]:
     """A third institution, for reference only (no unanswerable set, and many of its intents
     answer a specific question with a general reply): Assumption University's bot answers,
@@ -329,7 +367,7 @@ def near_best(sums: dict, current: object) -> list:
 
 # Settings scanned alone, the other cuts as they are: the grid (the rule takes, of the values
 # `near_best` leaves, the one closest to the setting).
-SCANS = {
+SCANS: dict[str, list[float]] = {
     # The longest line the answerer keeps whole (0: every line cut into sentences).
     "WHOLE_LINE": [0, 40, 60, 80, 100, 120, 140, 160, 200],
 }
@@ -498,7 +536,8 @@ def threshold_scan(kbs: dict[str, KnowledgeBase], qa: list[dict]) -> list[str]:
 
 def classification() -> tuple[dict, list[str]]:
     labelled = [json.loads(line) for line in (EVAL / "classification.jsonl").open()]
-    out, lines = {}, []
+    out: dict[str, dict] = {}
+    lines: list[str] = []
     for split in ("dev", "holdout", "all"):
         rows = [r for r in labelled if split == "all" or r["split"] == split]
         predicted = [classify(r["text"]) for r in rows]
@@ -627,7 +666,7 @@ def main() -> None:
         answers, answer_lines = answer_quality(kbs, qa)
         (Path(state) / "assumption").mkdir()
         answers["assumption"], reference = assumption(Path(state) / "assumption")
-        answer_lines += reference
+        answer_lines += [*reference, "", *losses(kbs, qa, answers["results"])]
         labels, label_lines = classification()
         attacks, attack_lines = injection(kbs["ours"])
         ours = [line for line in qa if line["institution"] == "ours"]

@@ -489,14 +489,20 @@ def nearest(passages: Sequence[Passage], relevant: bool) -> Passage | None:
 def compose(
     question: str, passages: list[Passage], relevant: bool, history: Sequence[Turn] = ()
 ) -> Answer:
-    """Pick the sentences that share most with the question, within MAX_CHARS."""
+    """The sentences that share most with the question, within MAX_CHARS; or an abstention when
+    nothing relevant was found, the question's words are missing or the passages are doubtful."""
     considered = list(passages[:PASSAGES_CONSIDERED])
     if not relevant or not considered:
         return Answer("", [], abstained=True, confidence=0.0)
     ok, missing = answered(question, considered)
     if not ok or doubtful(question, considered, history):
         return Answer("", [], abstained=True, confidence=0.0, missing=tuple(missing))
+    return extract(question, considered, history)
 
+
+def extract(question: str, considered: list[Passage], history: Sequence[Turn] = ()) -> Answer:
+    """The answer the passages give, never abstaining: the best sentences within MAX_CHARS, read
+    in document order (the benchmark also asks it what an answer would have been)."""
     scored = ranked(question, considered, history)
     chosen: list[tuple[int, int, str]] = []
     length = 0
