@@ -26,7 +26,7 @@ class Asker:
     signed_url: str
     token: str | None
     sender: str
-    store_url: str
+    store: StoreSettings
 
     @classmethod
     def from_settings(cls, gateway: str | None, sender: str) -> Asker:
@@ -34,7 +34,7 @@ class Asker:
         base = (gateway or f"http://127.0.0.1:{addresses.gateway_port}").rstrip("/")
         signed = twilio.webhook_url() if twilio.public_base_url else base + WEBHOOK_PATH
         token = twilio.twilio_auth_token.get_secret_value() if twilio.twilio_auth_token else None
-        return cls(base + WEBHOOK_PATH, signed, token, sender, load(StoreSettings).url)
+        return cls(base + WEBHOOK_PATH, signed, token, sender, load(StoreSettings))
 
     def form(self, body: str) -> dict[str, str]:
         sid = "SM" + secrets.token_hex(16)
@@ -88,7 +88,7 @@ class Asker:
         from collegebot.store import sync_engine
         from collegebot.store.models import Conversation, PerformanceMetric
 
-        engine = sync_engine(self.store_url)
+        engine = sync_engine(self.store.url, self.store.database_statement_cache)
         deadline = time.monotonic() + wait_s
         try:
             with Session(engine) as session:

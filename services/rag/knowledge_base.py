@@ -25,7 +25,7 @@ class KnowledgeBase:
         threadpool_limits(1, user_api="blas")
         self.model = MiniLM()
         self.index = open_index(index, MiniLMEmbeddingFunction(self.model))
-        self.engine = sync_engine(store.url)
+        self.engine = sync_engine(store.url, store.database_statement_cache)
         self.ingestor = Ingestor(self.index, self.model, self.engine, data_dir)
         self.retriever = Retriever(
             self.index,

@@ -154,3 +154,41 @@ async def test_through_a_transaction_mode_pooler_only_without_the_statement_cach
         for store in stores:
             await store.close()
         pooler.close()
+
+
+@pytest.mark.parametrize("statement_cache", [True, False])
+def test_rag_ingests_through_the_pooler_only_without_the_statement_cache(
+    supabase, tmp_path, statement_cache
+) -> None:
+    """rag records each document it ingests in a transaction of its own: the same INSERT, which
+    psycopg prepares after a few runs. When the pooler hands the next transaction to another
+    server connection (here: another client took the first one meanwhile), the prepared statement
+    is not there, unless DATABASE_STATEMENT_CACHE=false kept psycopg from preparing."""
+    from collegebot.settings import IndexSettings, StoreSettings
+    from services.rag.knowledge_base import KnowledgeBase
+
+    for n in range(8):
+        (tmp_path / f"notice-{statement_cache}-{n}.md").write_text(
+            f"# Notice {n}\n\nOpen at {n}.\n"
+        )
+    pooler = PgBouncer(supabase, ["bot"])
+    url = pooler.url("supabase_like", "bot")
+    store = StoreSettings(database_url=url, database_statement_cache=statement_cache)
+    kb = KnowledgeBase(IndexSettings(collegebot_state_dir=tmp_path / "index"), store, tmp_path)
+    try:
+        with contextlib.ExitStack() as busy:
+
+            def another_client_meanwhile(line: str) -> None:
+                if line.startswith("[6/"):  # takes the server connection rag used
+                    busy.enter_context(psycopg.connect(url)).execute("SELECT 1")
+
+            if statement_cache:
+                with pytest.raises(DBAPIError, match="prepared statement"):
+                    kb.ingest(progress=another_client_meanwhile)
+            else:
+                outcomes = kb.ingest(progress=another_client_meanwhile)
+                # (and the first run's records, whose files are elsewhere, removed)
+                assert [o.status for o in outcomes].count("added") == 8
+    finally:
+        kb.engine.dispose()
+        pooler.close()
