@@ -314,8 +314,8 @@ def _fill(outcome: Outcome, message: InboundMessage, question: str, answer: _Ans
     degraded = bool(answer.unavailable)
     if degraded:
         outcome.event = ("dependency_unavailable", answer.unavailable)
-    if reply.escalate:
-        outcome.escalation = "urgent"
+    if reply.escalate:  # a critical message, or a person asked for in words
+        outcome.escalation = "urgent" if reply.urgency == "critical" else "requested"
     outcome.turn = TurnRecord(
         message_sid=message.sid,
         sender_hash=outcome.sender_hash,

@@ -40,6 +40,21 @@ def test_asking_for_a_human_records_an_escalation_staff_can_list(gateway, env) -
     assert STUDENT not in listed[0].sender_hash
 
 
+def test_a_person_asked_for_in_words_is_requested_and_only_an_emergency_is_urgent(
+    gateway, env
+) -> None:
+    # Not the command but a sentence: the llm service reads it as a request for a person.
+    client = gateway()
+    say(client, "can I talk to a real person please", sender="+919833300003")
+    say(client, "I am being ragged by seniors in the hostel", sender="+919833300004")
+    settle(client)
+    listed = escalations(sync_engine(f"sqlite:///{env / 'collegebot.db'}"))
+    assert sorted((e.sender_masked, e.reason) for e in listed) == [
+        ("+91•••••0003", "requested"),
+        ("+91•••••0004", "urgent"),
+    ]
+
+
 def test_delete_my_data_asks_to_confirm_then_erases_every_record_of_that_sender(
     gateway, env
 ) -> None:
