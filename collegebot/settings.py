@@ -76,8 +76,6 @@ class GatewaySettings(_Settings):
     reply_budget_s: float = Field(12.0, gt=0, lt=15)
     # Records waiting while the store is unreachable; beyond this the oldest are dropped (counted).
     record_queue_size: int = Field(10_000, ge=1)
-    # What `human`/`agent` tells the student, with COLLEGE_HELPDESK.
-    office_hours: str = "Monday to Friday, 9:00 to 17:00 IST"
 
     @field_validator("rate_limit_per_sender", "rate_limit_global")
     @classmethod
@@ -237,6 +235,14 @@ class InstitutionSettings(_Settings):
 
     def office_for(self, intent: str) -> str:
         return self.college_offices.get(intent, self.college_helpdesk)
+
+    def handoff(self) -> str:
+        """What a student who asks for a person is told, by the `human` command (gateway) or in
+        their own words (llm): the same hours and desk either way."""
+        return (
+            "I've asked a member of staff to pick up this conversation. You can also reach "
+            f"{self.college_helpdesk}, {self.college_office_hours}."
+        )
 
 
 class PrivacySettings(_Settings):

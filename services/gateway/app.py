@@ -106,7 +106,7 @@ def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], Awaitable[webho
             pseudonyms=Pseudonymiser(hash_key),
             institution=institution,
             settings=gateway,
-            replies=Replies.for_college(institution, gateway),
+            replies=Replies.for_college(institution),
             rest=rest,
         )
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from collegebot.settings import GatewaySettings, InstitutionSettings
+from collegebot.settings import InstitutionSettings
 
 # How long a "delete my data" waits for its confirmation.
 CONFIRM_WINDOW = timedelta(minutes=10)
@@ -56,7 +56,7 @@ class Replies:
     type_a_question: str
 
     @classmethod
-    def for_college(cls, institution: InstitutionSettings, gateway: GatewaySettings) -> Replies:
+    def for_college(cls, institution: InstitutionSettings) -> Replies:
         minutes = int(CONFIRM_WINDOW.total_seconds() // 60)
         return cls(
             help=(
@@ -67,11 +67,7 @@ class Replies:
                 "*delete my data*: erase everything I keep about you\n"
                 "*stop*: end the conversation"
             ),
-            human=(
-                "I've asked the student-services team to get back to you. "
-                f"Office hours: {gateway.office_hours}. "
-                f"You can also reach {institution.college_helpdesk}."
-            ),
+            human=institution.handoff(),
             delete_request=(
                 "This erases every message of yours that I keep. To go ahead, reply "
                 f"*confirm delete* within {minutes} minutes."

@@ -55,11 +55,7 @@ class Replies:
         return "You're welcome! Ask me anything else about the college."
 
     def human(self) -> str:
-        i = self.institution
-        return (
-            "I've asked a member of staff to pick up this conversation. You can also reach "
-            f"{i.college_helpdesk}, {i.college_office_hours}."
-        )
+        return self.institution.handoff()
 
     def emergency(self, kind: str, contacts: list[str]) -> str:
         if not contacts:  # the knowledge base has none: the help desk from settings

@@ -29,7 +29,7 @@ def test_help_and_stop_are_answered_without_rag_or_llm(gateway, counted) -> None
 
 
 def test_asking_for_a_human_records_an_escalation_staff_can_list(gateway, env) -> None:
-    client = gateway(OFFICE_HOURS="Mon-Sat 10:00-16:00", COLLEGE_HELPDESK="the desk (0123)")
+    client = gateway(COLLEGE_OFFICE_HOURS="Mon-Sat 10:00-16:00", COLLEGE_HELPDESK="the desk (0123)")
     reply = say(client, "agent")
     assert "Mon-Sat 10:00-16:00" in reply and "the desk (0123)" in reply
     settle(client)
@@ -45,13 +45,15 @@ def test_a_person_asked_for_in_words_is_requested_and_only_an_emergency_is_urgen
 ) -> None:
     # Not the command but a sentence: the llm service reads it as a request for a person.
     client = gateway()
-    say(client, "can I talk to a real person please", sender="+919833300003")
+    asked = say(client, "can I talk to a real person please", sender="+919833300003")
+    assert asked == say(client, "human", sender="+919833300005")  # the command's hand-off
     say(client, "I am being ragged by seniors in the hostel", sender="+919833300004")
     settle(client)
     listed = escalations(sync_engine(f"sqlite:///{env / 'collegebot.db'}"))
     assert sorted((e.sender_masked, e.reason) for e in listed) == [
         ("+91•••••0003", "requested"),
         ("+91•••••0004", "urgent"),
+        ("+91•••••0005", "requested"),
     ]
 
 
