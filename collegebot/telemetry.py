@@ -56,7 +56,9 @@ def _scrub(value: Any) -> Any:
 
 
 def scrub_event(event: Any, _hint: Any = None) -> Any:
-    """Sentry `before_send`: drop request bodies, user data and local variables."""
+    """Sentry `before_send` and `before_send_transaction`: drop request bodies, user data, local
+    variables and exception messages (an exception's message can hold whatever the code was
+    handling, a student's number or words; its type and stack say where it failed)."""
     event.pop("user", None)
     request = event.get("request")
     if isinstance(request, dict):
@@ -65,6 +67,8 @@ def scrub_event(event: Any, _hint: Any = None) -> Any:
         if "headers" in request:
             request["headers"] = _scrub(request["headers"])
     for exc in (event.get("exception") or {}).get("values", []):
+        if exc.get("value"):
+            exc["value"] = "[scrubbed]"
         for frame in (exc.get("stacktrace") or {}).get("frames", []):
             frame.pop("vars", None)
     if "extra" in event:
@@ -82,10 +86,11 @@ def setup_sentry(service: str, sentry: SentrySettings) -> bool:
         dsn=sentry.sentry_dsn.get_secret_value(),
         environment=sentry.sentry_environment,
         traces_sample_rate=sentry.sentry_traces_sample_rate,
-        send_default_pii=False,
+        # No send_default_pii: off by default, and deprecated since 2.75 even when False.
         include_local_variables=False,
         max_request_body_size="never",
         before_send=scrub_event,
+        before_send_transaction=scrub_event,
         server_name=service,
     )
     sentry_sdk.set_tag("service", service)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import gzip
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -190,6 +192,48 @@ class TwilioMessagesStandIn:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+class SentryStandIn:
+    """Sentry's envelope endpoint as sentry_sdk sends to it (`POST /api/<project>/envelope/`,
+    gzip or plain): keeps every envelope's raw text, so a test can look for what must not be
+    there, and its items, so it can tell an error event from a transaction."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[str] = []
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    raw = gzip.decompress(raw)
+                known = re.fullmatch(r"/api/\d+/envelope/", self.path) is not None
+                if known:
+                    standin.envelopes.append(raw.decode())
+                self.send_response(200 if known else 404)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.dsn = f"http://public@127.0.0.1:{self.server.server_address[1]}/1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def items(self) -> list[dict]:
+        """Every item of every envelope: its header's type beside its payload, parsed."""
+        out = []
+        for envelope in self.envelopes:
+            lines = envelope.split("\n")[1:]  # after the envelope's own header
+            for header, payload in zip(lines[::2], lines[1::2], strict=False):
+                out.append({"type": json.loads(header).get("type"), **json.loads(payload)})
+        return out
 
     def close(self) -> None:
         self.server.shutdown()

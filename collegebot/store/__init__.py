@@ -106,6 +106,7 @@ def sync_engine(url: str, statement_cache: bool = True) -> Engine:
             _with_driver(url, use_async=False),
             pool_pre_ping=not url.startswith("sqlite"),
             connect_args=_connect_args(url, False, statement_cache),
+            hide_parameters=True,  # an error's text never carries a student's words
         )
     )
 
@@ -120,6 +121,7 @@ def async_engine(url: str, statement_cache: bool = True) -> AsyncEngine:
         # rolls it back); the pool's own rollback after that costs aiosqlite a thread hop.
         pool_reset_on_return=None if sqlite else "rollback",
         connect_args=_connect_args(url, True, statement_cache),
+        hide_parameters=True,
     )
     _tuned(engine.sync_engine)
     return engine
