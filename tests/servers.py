@@ -130,7 +130,49 @@ class Redis:
         self.process.wait(10)
 
 
-class TwilioMessagesStandIn:
+class HttpStandIn:
+    """A quiet HTTP server on a loopback port, in a thread: a stand-in of a vendor's API. A
+    subclass answers each POST in `post`, with `reply` for a JSON body."""
+
+    def __init__(self) -> None:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                standin.post(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def post(self, request: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def reply(
+        request: BaseHTTPRequestHandler, status: int, body: dict, headers: dict | None = None
+    ) -> None:
+        data = json.dumps(body).encode()
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", "application/json")
+            request.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                request.send_header(name, value)
+            request.end_headers()
+            request.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
+            pass
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class TwilioMessagesStandIn(HttpStandIn):
     """Twilio's Messages resource as the REST client sees it: checks what Twilio checks (the
     path, HTTP basic auth with the account SID and token, the form fields) and answers 201 JSON.
     `fail_first` answers that many requests with 500 first, as a Twilio hiccup would."""
@@ -139,92 +181,64 @@ class TwilioMessagesStandIn:
         self.sent: list[dict[str, str]] = []
         self.refused: list[str] = []
         self.fail_first = fail_first
-        standin = self
-        path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
-        auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+        self.account_sid = account_sid
+        self.path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self.auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def _answer(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-                fields = {k: v[0] for k, v in parse_qs(raw).items()}
-                if self.headers.get("Authorization") != auth:
-                    standin.refused.append("auth")
-                    return self._answer(401, {"code": 20003, "message": "Authenticate"})
-                if self.path != path:
-                    standin.refused.append(self.path)
-                    return self._answer(404, {"code": 20404, "message": "Not found"})
-                if not {"To", "From", "Body"} <= fields.keys() or not fields["To"].startswith(
-                    "whatsapp:+"
-                ):
-                    standin.refused.append("fields")
-                    return self._answer(400, {"code": 21604, "message": "'To' is required"})
-                if standin.fail_first > 0:
-                    standin.fail_first -= 1
-                    return self._answer(500, {"code": 20500, "message": "Internal error"})
-                standin.sent.append(fields)
-                self._answer(
-                    201,
-                    {
-                        "sid": f"SM{len(standin.sent):032d}",
-                        "account_sid": account_sid,
-                        "to": fields["To"],
-                        "from": fields["From"],
-                        "body": fields["Body"],
-                        "status": "queued",
-                        "num_segments": "1",
-                        "direction": "outbound-api",
-                        "api_version": "2010-04-01",
-                        "uri": f"{path[:-5]}/SM{len(standin.sent):032d}.json",
-                    },
-                )
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
+    def post(self, request: BaseHTTPRequestHandler) -> None:
+        raw = request.rfile.read(int(request.headers.get("Content-Length", 0))).decode()
+        fields = {k: v[0] for k, v in parse_qs(raw).items()}
+        if request.headers.get("Authorization") != self.auth:
+            self.refused.append("auth")
+            return self.reply(request, 401, {"code": 20003, "message": "Authenticate"})
+        if request.path != self.path:
+            self.refused.append(request.path)
+            return self.reply(request, 404, {"code": 20404, "message": "Not found"})
+        if not {"To", "From", "Body"} <= fields.keys() or not fields["To"].startswith("whatsapp:+"):
+            self.refused.append("fields")
+            return self.reply(request, 400, {"code": 21604, "message": "'To' is required"})
+        if self.fail_first > 0:
+            self.fail_first -= 1
+            return self.reply(request, 500, {"code": 20500, "message": "Internal error"})
+        self.sent.append(fields)
+        sid = f"SM{len(self.sent):032d}"
+        self.reply(
+            request,
+            201,
+            {
+                "sid": sid,
+                "account_sid": self.account_sid,
+                "to": fields["To"],
+                "from": fields["From"],
+                "body": fields["Body"],
+                "status": "queued",
+                "num_segments": "1",
+                "direction": "outbound-api",
+                "api_version": "2010-04-01",
+                "uri": f"{self.path[:-5]}/{sid}.json",
+            },
+        )
 
 
-class SentryStandIn:
+class SentryStandIn(HttpStandIn):
     """Sentry's envelope endpoint as sentry_sdk sends to it (`POST /api/<project>/envelope/`,
     gzip or plain): keeps every envelope's raw text, so a test can look for what must not be
     there, and its items, so it can tell an error event from a transaction."""
 
     def __init__(self) -> None:
         self.envelopes: list[str] = []
-        standin = self
+        super().__init__()
+        self.dsn = self.url.replace("http://", "http://public@") + "/1"
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    raw = gzip.decompress(raw)
-                known = re.fullmatch(r"/api/\d+/envelope/", self.path) is not None
-                if known:
-                    standin.envelopes.append(raw.decode())
-                self.send_response(200 if known else 404)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.dsn = f"http://public@127.0.0.1:{self.server.server_address[1]}/1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def post(self, request: BaseHTTPRequestHandler) -> None:
+        raw = request.rfile.read(int(request.headers.get("Content-Length", 0)))
+        if request.headers.get("Content-Encoding") == "gzip":
+            raw = gzip.decompress(raw)
+        known = re.fullmatch(r"/api/\d+/envelope/", request.path) is not None
+        if known:
+            self.envelopes.append(raw.decode())
+        self.reply(request, 200 if known else 404, {})
 
     def items(self) -> list[dict]:
         """Every item of every envelope: its header's type beside its payload, parsed."""
@@ -234,9 +248,6 @@ class SentryStandIn:
             for header, payload in zip(lines[::2], lines[1::2], strict=False):
                 out.append({"type": json.loads(header).get("type"), **json.loads(payload)})
         return out
-
-    def close(self) -> None:
-        self.server.shutdown()
 
 
 class CallCounter(grpc.aio.ServerInterceptor):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.servers import HttpStandIn
 
 PATH = "/openai/v1/chat/completions"
 
@@ -39,51 +40,27 @@ def completion(content: str, model: str) -> dict:
     }
 
 
-class GroqStandIn:
+class GroqStandIn(HttpStandIn):
     """Answers each request with the next scripted response (the last one repeats)."""
 
     def __init__(self, script: list[Scripted]) -> None:
         self.script = script
         self.requests: list[dict] = []
-        standin = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                standin.requests.append(
-                    {"path": self.path, "body": body, "auth": self.headers.get("Authorization", "")}
-                )
-                step = standin.script[min(len(standin.requests), len(standin.script)) - 1]
-                time.sleep(step.delay_s)
-                if self.path != PATH:
-                    step = Scripted(404, headers={})
-                wants_json = "response_format" in body and step.json_content
-                payload = (
-                    completion(
-                        step.json_content if wants_json else step.content, body.get("model", "")
-                    )
-                    if step.status == 200
-                    else {"error": {"message": "scripted failure", "type": "api_error"}}
-                )
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(step.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    for k, v in step.headers.items():
-                        self.send_header(k, v)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
-                    pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def post(self, request: BaseHTTPRequestHandler) -> None:
+        body = json.loads(request.rfile.read(int(request.headers["Content-Length"])))
+        self.requests.append(
+            {"path": request.path, "body": body, "auth": request.headers.get("Authorization", "")}
+        )
+        step = self.script[min(len(self.requests), len(self.script)) - 1]
+        time.sleep(step.delay_s)
+        if request.path != PATH:
+            step = Scripted(404, headers={})
+        wants_json = "response_format" in body and step.json_content
+        payload = (
+            completion(step.json_content if wants_json else step.content, body.get("model", ""))
+            if step.status == 200
+            else {"error": {"message": "scripted failure", "type": "api_error"}}
+        )
+        self.reply(request, step.status, payload, step.headers)
