@@ -34,7 +34,6 @@ class InboundMessage:
     sender: str  # E.164, without the "whatsapp:" prefix
     body: str
     num_media: int
-    profile_name: str
 
 
 def parse_form(raw: bytes, content_type: str) -> dict[str, str]:
@@ -60,9 +59,8 @@ def parse_message(form: dict[str, str]) -> InboundMessage:
         raise BadRequest("NumMedia is not a number") from None
     if not 0 <= num_media <= 10:
         raise BadRequest("NumMedia is out of range")
-    return InboundMessage(
-        sid, sender, form.get("Body", ""), num_media, form.get("ProfileName", "")[:128]
-    )
+    # ProfileName (the student's WhatsApp display name) is personal data nothing needs: not read.
+    return InboundMessage(sid, sender, form.get("Body", ""), num_media)
 
 
 class SignatureCheck:
