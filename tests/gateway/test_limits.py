@@ -43,6 +43,8 @@ def test_in_memory_limits_are_per_replica(gateway) -> None:
     one, two = gateway(RATE_LIMIT_PER_SENDER="2/minute"), gateway(RATE_LIMIT_PER_SENDER="2/minute")
     sender = "+919822200002"
     assert all("try again" not in r for r in replies(one, sender, 2) + replies(two, sender, 2))
+    # Each replica still limits on its own: a third message to either is one too many.
+    assert WHEN.search(reply_text(send(one, form("one more", sender=sender)).text))
 
 
 async def test_in_memory_limits_sweep_expired_entries_once_a_second(monkeypatch) -> None:
