@@ -128,7 +128,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from services.rag.knowledge_base import KnowledgeBase
 
     kb = KnowledgeBase.from_settings()
-    result = kb.retriever.retrieve(args.question, args.k)
+    result = kb.retriever.retrieve(args.question, args.k or kb.default_k)
     if args.json:
         print(
             json.dumps(
@@ -250,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="show the passages retrieved for a question")
     p.add_argument("question")
-    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--k", type=int, help="how many passages (default: RETRIEVE_K, as the bot)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
