@@ -271,16 +271,6 @@ class Store:
                 ],
             )
 
-    async def record_turn(self, turn: TurnRecord) -> bool:
-        """Write the turn and its stage timings; False if this MessageSid was already recorded."""
-        async with self._writing, self.engine.connect() as connection:
-            try:
-                await _insert_turns(connection, [turn])
-                await connection.commit()
-            except IntegrityError:
-                return False
-        return True
-
     async def recent_turns(self, sender_hash: str, n: int) -> list[tuple[str, str]]:
         """The sender's last `n` (question, answer) pairs, oldest first."""
         if n <= 0:
@@ -335,11 +325,6 @@ class Store:
         async with self._writing, self.sessions() as session, session.begin():
             results: list[CursorResult] = [await session.execute(s) for s in statements]  # type: ignore[misc]
             return sum(r.rowcount for r in results)
-
-    async def log(self, service: str, level: str, event: str, detail: str = "") -> None:
-        async with self._writing, self.sessions() as session:
-            session.add(SystemLog(service=service, level=level, event=event, detail=detail))
-            await session.commit()
 
     async def close(self) -> None:
         await self.engine.dispose()

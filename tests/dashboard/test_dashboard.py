@@ -22,7 +22,8 @@ def dashboard(env, monkeypatch):
     async def seed() -> None:
         store = Store(url)
         for i in range(4):
-            await store.record_turn(TurnRecord(f"SM{i:032d}", f"h{i}", "+91•••••0000", "q", "a"))
+            turn = TurnRecord(f"SM{i:032d}", f"h{i}", "+91•••••0000", "q", "a")
+            await store.record(Outcome(turn.message_sid, f"h{i}", "question", "replied", [], turn))
         # Two students waiting for a person: one asked, one was flagged urgent.
         await store.record(
             Outcome(

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from collegebot.privacy import Pseudonymiser
-from collegebot.store import Store, TurnRecord, migrate, sync_engine
+from collegebot.store import Outcome, Store, TurnRecord, migrate, sync_engine
 from collegebot.store.models import Base
 
 
@@ -42,8 +42,9 @@ async def test_a_turn_is_recorded_once_with_its_stage_timings(tmp_path: Path) ->
         sources=[{"source": "a.md"}],
         stages_ms={"retrieve": 5.0, "respond": 2.0, "total": 9.0},
     )
-    assert await store.record_turn(turn) is True
-    assert await store.record_turn(turn) is False  # the same MessageSid again
+    outcome = Outcome(turn.message_sid, "h1", "question", "replied", ["Rs. 1"], turn)
+    await store.record(outcome)
+    await store.record(outcome)  # the same MessageSid again: a retry after an outage
     with sync_engine(_url(tmp_path)).connect() as c:
         rows = c.exec_driver_sql("SELECT question, total_ms, sources FROM conversations").all()
         stages = dict(c.exec_driver_sql("SELECT stage, duration_ms FROM performance_metrics").all())
@@ -57,7 +58,8 @@ async def test_recent_turns_are_this_senders_latest_oldest_first(tmp_path: Path)
     migrate(_url(tmp_path))
     store = Store(_url(tmp_path))
     for i, sender in enumerate(["a", "b", "a", "a", "a"]):
-        await store.record_turn(TurnRecord(f"SM{i:032d}", sender, "", f"q{i}", f"a{i}"))
+        turn = TurnRecord(f"SM{i:032d}", sender, "", f"q{i}", f"a{i}")
+        await store.record(Outcome(turn.message_sid, sender, "question", "replied", [], turn))
     assert await store.recent_turns("a", 2) == [("q3", "a3"), ("q4", "a4")]
     assert await store.recent_turns("a", 0) == []
     await store.close()

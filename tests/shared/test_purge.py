@@ -1,4 +1,4 @@
-"""Privacy: old records are purged by one command; no number or message text reaches the logs."""
+"""Old records are purged by one command (what reaches the logs: tests/gateway/test_logs.py)."""
 
 import sqlite3
 
@@ -12,8 +12,10 @@ async def test_purge_deletes_records_older_than_the_given_days(tmp_path) -> None
     store = Store(url)
     for sid in ("SMold0000000000", "SMnew0000000000"):
         turn = TurnRecord(sid, "h", "+91•••••0001", "q", "a", stages_ms={"total": 1.0})
-        await store.record(Outcome(sid, "h", "question", "replied", ["a"], turn, "requested"))
-    await store.log("gateway", "warning", "dependency_unavailable", "UNAVAILABLE")
+        outcome = Outcome(sid, "h", "question", "replied", ["a"], turn, "requested")
+        if "old" in sid:
+            outcome.event = ("dependency_unavailable", "UNAVAILABLE")  # a system log line
+        await store.record(outcome)
     await store.close()
     tables = ("conversations", "performance_metrics", "deliveries", "escalations", "system_logs")
     new = "message_sid = 'SMnew0000000000'"
