@@ -58,8 +58,8 @@ saza=punishment jurmana=fine bhaga=ran
 """
 
 # Texting English and student short forms: contractions typed without the apostrophe, and
-# abbreviations used in colleges everywhere (a word that begins a knowledge-base word, such as
-# "mech" or "sem", is expanded in services/rag/lexical.py and needs no entry here).
+# abbreviations used in colleges everywhere (a word that only begins a knowledge-base word, such
+# as "univ", is expanded in services/rag/lexical.py and needs no entry here).
 _SHORT_FORMS = """
 cant=cannot dont=do_not doesnt=does_not didnt=did_not isnt=is_not wont=will_not im=i_am
 ive=i_have u=you ur=your r=are thx=thanks yr=year yrs=years clg=college dept=department

@@ -90,7 +90,7 @@ class GatewaySettings(_Settings):
 
 
 class TwilioSettings(_Settings):
-    """The webhook's signature check and, later, REST replies."""
+    """The webhook's signature check, and the REST API that sends the replies too late for it."""
 
     twilio_auth_token: SecretStr | None = None
     twilio_account_sid: str | None = None

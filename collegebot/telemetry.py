@@ -16,8 +16,6 @@ from prometheus_client import start_http_server
 
 from collegebot.settings import RuntimeSettings, SentrySettings
 
-log = logging.getLogger("collegebot")
-
 # Request fields that may carry a student's words or number, or a credential.
 _PRIVATE_KEYS = {
     "body",

@@ -164,7 +164,3 @@ class GroqGenerator:
     def _fall_back(self, reason: str) -> None:
         log.warning("groq unavailable (%s): answering offline", reason)
         GROQ_FALLBACKS.labels(reason).inc()
-        return None
-
-    async def close(self) -> None:
-        await self.client.close()

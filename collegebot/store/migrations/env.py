@@ -4,13 +4,7 @@ from alembic import context
 
 from collegebot.store.models import Base
 
-engine = context.config.attributes.get("engine")
-if engine is None:  # run through the alembic CLI: use the same settings as the services
-    from collegebot.settings import StoreSettings, load
-    from collegebot.store import sync_engine
-
-    settings = load(StoreSettings)
-    engine = sync_engine(settings.url, settings.database_statement_cache)
+engine = context.config.attributes["engine"]  # `collegebot migrate` runs it, never the alembic CLI
 
 with engine.connect() as connection:
     context.configure(
