@@ -32,7 +32,8 @@ class Asker:
     def from_settings(cls, gateway: str | None, sender: str) -> Asker:
         twilio, addresses = load(TwilioSettings), load(ServiceAddresses)
         base = (gateway or f"http://127.0.0.1:{addresses.gateway_port}").rstrip("/")
-        signed = twilio.webhook_url() if twilio.public_base_url else base + WEBHOOK_PATH
+        public = str(twilio.public_base_url or base).rstrip("/")
+        signed = public + WEBHOOK_PATH  # the URL Twilio would have called, which it signs
         token = twilio.twilio_auth_token.get_secret_value() if twilio.twilio_auth_token else None
         return cls(base + WEBHOOK_PATH, signed, token, sender, load(StoreSettings))
 

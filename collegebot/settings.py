@@ -54,9 +54,16 @@ class ServiceAddresses(_Settings):
     llm_port: int = 50052
     rag_metrics_port: int = 9091
     llm_metrics_port: int = 9092
-    rag_address: str = "127.0.0.1:50051"
-    llm_address: str = "127.0.0.1:50052"
+    # Where the others are dialled; unset, on this machine at their ports (RAG_PORT, LLM_PORT).
+    rag_address: str = ""
+    llm_address: str = ""
     bind_host: str = "127.0.0.1"
+
+    @model_validator(mode="after")
+    def _here_by_default(self) -> ServiceAddresses:
+        self.rag_address = self.rag_address or f"127.0.0.1:{self.rag_port}"
+        self.llm_address = self.llm_address or f"127.0.0.1:{self.llm_port}"
+        return self
 
 
 class GatewaySettings(_Settings):
@@ -142,10 +149,6 @@ class TwilioSettings(_Settings):
                     "PUBLIC_BASE_URL is required in production (the URL Twilio calls), "
                     "unless TRUSTED_PROXIES names the proxies whose X-Forwarded-Host to believe"
                 )
-
-    def webhook_url(self, path: str = WEBHOOK_PATH) -> str:
-        base = str(self.public_base_url or "http://127.0.0.1:8000").rstrip("/")
-        return base + path
 
 
 class GroqSettings(_Settings):

@@ -24,6 +24,15 @@ def test_bad_rate_limit_names_the_variable(env, monkeypatch) -> None:
     assert "RATE_LIMIT_PER_SENDER" in caught.value.message
 
 
+def test_services_are_dialled_at_their_own_ports_unless_an_address_is_given(
+    env, monkeypatch
+) -> None:
+    monkeypatch.setenv("RAG_PORT", "6051")
+    monkeypatch.setenv("LLM_ADDRESS", "llm.bot.svc:50052")
+    addresses = load(ServiceAddresses)
+    assert (addresses.rag_address, addresses.llm_address) == ("127.0.0.1:6051", "llm.bot.svc:50052")
+
+
 def start_gateway(env: dict[str, str]) -> subprocess.CompletedProcess:
     """Run the gateway's entry point; each test arranges for it to stop by itself."""
     return subprocess.run(
