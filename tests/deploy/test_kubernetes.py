@@ -127,6 +127,8 @@ def test_every_service_scales_and_survives_drains(overlay, manifests) -> None:
         assert fronting, f"{overlay}: no Service for {name}"
         for port in fronting[0]["spec"]["ports"]:
             assert port["targetPort"] in port_names, (name, port)
+        if "grpc" in port_names:  # the gateway balances over the replicas itself
+            assert fronting[0]["spec"]["clusterIP"] == "None", name
 
 
 def environment(overlay_docs: list[dict]) -> Iterator[tuple[str, str]]:
