@@ -215,6 +215,17 @@ def test_alert_rules_pass_promtool(manifests, tmp_path: Path) -> None:
     assert "SUCCESS" in done.stdout
 
 
+def test_monitoring_objects_match_the_operators_schema(manifests) -> None:
+    # kubernetes-validate skips custom resources; the operator's own models check them.
+    from cloudcoil.models.prometheus_operator.v1 import PrometheusRule, ServiceMonitor
+
+    models = {"ServiceMonitor": ServiceMonitor, "PrometheusRule": PrometheusRule}
+    custom = [d for d in monitored(manifests) if d["kind"] in models]
+    assert len(custom) == 4
+    for doc in custom:
+        models[doc["kind"]].model_validate(doc)
+
+
 def test_service_monitors_scrape_real_ports(manifests) -> None:
     docs = monitored(manifests)
     services = [d for d in docs if d["kind"] == "Service"]
