@@ -5,6 +5,7 @@ that the code reads, images the Dockerfile builds, alerts on metrics the code ex
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -213,6 +214,10 @@ def test_alert_rules_pass_promtool(manifests, tmp_path: Path) -> None:
     done = run(tool("promtool"), "check", "rules", str(rules))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS" in done.stdout
+    # Each alert fires on trouble and stays quiet on a healthy service (alerts_test.yaml).
+    shutil.copy(Path(__file__).with_name("alerts_test.yaml"), tmp_path)
+    done = run(tool("promtool"), "test", "rules", "alerts_test.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_monitoring_objects_match_the_operators_schema(manifests) -> None:
