@@ -14,6 +14,13 @@ from grpc_reflection.v1alpha import reflection
 
 log = logging.getLogger("collegebot.grpc")
 
+# Clients reconnect, and so look the name up again, at least every few minutes: replicas added
+# since (scaling out) then get their share of calls. In-flight calls get a grace period.
+SERVER_OPTIONS = [
+    ("grpc.max_connection_age_ms", 5 * 60 * 1000),
+    ("grpc.max_connection_age_grace_ms", 30 * 1000),
+]
+
 
 async def start_server(
     address: str,
@@ -25,7 +32,7 @@ async def start_server(
 
     Returns the server, the bound port and the health servicer (SERVING for every service).
     """
-    server = grpc.aio.server(interceptors=interceptors)
+    server = grpc.aio.server(interceptors=interceptors, options=SERVER_OPTIONS)
     register(server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -33,7 +33,11 @@ class Env(StrEnum):
 
 
 class _Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    # env_ignore_empty: `TWILIO_AUTH_TOKEN=` (as .env.example, compose and Kubernetes secrets
+    # write an unset value) means unset, so an empty secret cannot pass a production check.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
 
 class RuntimeSettings(_Settings):

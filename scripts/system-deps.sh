@@ -5,6 +5,7 @@ declare -A need=()   # command to check -> Debian package
 need[redis-server]=redis-server
 need[/usr/lib/postgresql/15/bin/initdb]=postgresql
 need[/usr/sbin/pgbouncer]=pgbouncer   # a transaction-mode pooler, as Supabase's
+need[promtool]=prometheus              # checks the alert rules in k8s/ (tests/deploy)
 
 missing=()
 for cmd in "${!need[@]}"; do
@@ -21,3 +22,4 @@ $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 $sudo service redis-server stop >/dev/null 2>&1 || true
 $sudo service postgresql stop >/dev/null 2>&1 || true
 $sudo service pgbouncer stop >/dev/null 2>&1 || true
+$sudo service prometheus stop >/dev/null 2>&1 || true

@@ -35,9 +35,13 @@ from services.gateway.twilio_io import RestSender, SignatureCheck
 log = logging.getLogger("collegebot.gateway")
 
 # Calls that fail before reaching rag or llm (a restarting pod) are tried again by gRPC itself,
-# within each call's deadline.
+# within each call's deadline. Round robin over every address the name resolves to: behind a
+# headless Kubernetes Service that is every ready replica (one long-lived HTTP/2 connection
+# through a ClusterIP would pin this gateway to one of them, and scaling rag or llm out would
+# not spread the load).
 SERVICE_CONFIG = json.dumps(
     {
+        "loadBalancingConfig": [{"round_robin": {}}],
         "methodConfig": [
             {
                 "name": [{"service": "collegebot.v1.Rag"}, {"service": "collegebot.v1.Llm"}],
@@ -49,7 +53,7 @@ SERVICE_CONFIG = json.dumps(
                     "retryableStatusCodes": ["UNAVAILABLE"],
                 },
             }
-        ]
+        ],
     }
 )
 

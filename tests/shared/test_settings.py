@@ -5,7 +5,15 @@ import sys
 
 import pytest
 
-from collegebot.settings import ConfigurationError, GatewaySettings, ServiceAddresses, load
+from collegebot.settings import (
+    ConfigurationError,
+    DashboardSettings,
+    GatewaySettings,
+    PrivacySettings,
+    ServiceAddresses,
+    TwilioSettings,
+    load,
+)
 from tests.conftest import ROOT, base_env
 
 
@@ -60,6 +68,21 @@ def test_gateway_refuses_to_start_in_production_without(missing, tmp_path) -> No
     assert done.returncode == 2
     assert missing in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("blank", ["TWILIO_AUTH_TOKEN", "SENDER_HASH_KEY", "DASHBOARD_PASSWORD"])
+def test_an_empty_secret_is_a_missing_one_in_production(blank, monkeypatch) -> None:
+    # .env.example, compose's env files and optional Kubernetes secret keys all write "VAR=".
+    monkeypatch.setenv("COLLEGEBOT_ENV", "production")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://bot.example.edu")
+    for name in ("TWILIO_AUTH_TOKEN", "SENDER_HASH_KEY", "DASHBOARD_PASSWORD"):
+        monkeypatch.setenv(name, "" if name == blank else "s" * 32)
+    monkeypatch.setenv("DASHBOARD_SECRET_KEY", "s" * 32)
+    with pytest.raises(ConfigurationError) as caught:
+        load(TwilioSettings).require_for_gateway()
+        load(PrivacySettings)
+        load(DashboardSettings)
+    assert blank in caught.value.message
 
 
 def test_development_without_token_says_so_loudly(tmp_path) -> None:
