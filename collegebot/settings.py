@@ -40,11 +40,21 @@ class _Settings(BaseSettings):
     )
 
 
-class RuntimeSettings(_Settings):
-    """Where the bot keeps its state and which mode it runs in."""
+class _Moded(_Settings):
+    """Settings whose rules are stricter in production (the default mode)."""
 
     collegebot_env: Env = Env.production
+
+
+class _Stateful(_Settings):
+    """Settings that keep something under the state directory."""
+
     collegebot_state_dir: Path = Path("var")
+
+
+class RuntimeSettings(_Moded, _Stateful):
+    """Where the bot keeps its state and which mode it runs in."""
+
     collegebot_data_dir: Path = Path("data")
     log_level: str = "INFO"
 
@@ -100,7 +110,7 @@ class GatewaySettings(_Settings):
         return value
 
 
-class TwilioSettings(_Settings):
+class TwilioSettings(_Moded):
     """The webhook's signature check, and the REST API that sends the replies too late for it."""
 
     twilio_auth_token: SecretStr | None = None
@@ -112,7 +122,6 @@ class TwilioSettings(_Settings):
     trusted_proxies: str = ""
     # Where the REST API is; tests point it at a local stand-in.
     twilio_api_base_url: str = "https://api.twilio.com"
-    collegebot_env: Env = Env.production
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -173,14 +182,13 @@ class GroqSettings(_Settings):
     groq_refine_labels: bool = True
 
 
-class StoreSettings(_Settings):
+class StoreSettings(_Stateful):
     """The relational store. SQLite under the state directory unless DATABASE_URL is set."""
 
     database_url: SecretStr | None = None
     # false behind a transaction-mode pooler (Supabase's on port 6543, PgBouncer): it cannot keep
     # prepared statements between transactions.
     database_statement_cache: bool = True
-    collegebot_state_dir: Path = Path("var")
 
     @property
     def url(self) -> str:
@@ -189,13 +197,12 @@ class StoreSettings(_Settings):
         return f"sqlite:///{(self.collegebot_state_dir / 'collegebot.db').resolve()}"
 
 
-class IndexSettings(_Settings):
+class IndexSettings(_Stateful):
     """The vector index: embedded Chroma under the state directory, or a Chroma server."""
 
     chroma_host: str | None = None
     chroma_port: int = 8000
     chroma_collection: str = "knowledge_base"
-    collegebot_state_dir: Path = Path("var")
     retrieve_k: int = Field(5, ge=1, le=50)
     retrieval_mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
     # Below this dense similarity nothing retrieved is taken to answer the question.
@@ -252,11 +259,10 @@ class InstitutionSettings(_Settings):
         )
 
 
-class PrivacySettings(_Settings):
+class PrivacySettings(_Moded):
     """The key that turns a phone number into the pseudonym the store keeps."""
 
     sender_hash_key: SecretStr | None = None
-    collegebot_env: Env = Env.production
 
     @model_validator(mode="after")
     def _production_needs_a_key(self) -> PrivacySettings:
@@ -267,19 +273,18 @@ class PrivacySettings(_Settings):
         return self
 
 
-class SentrySettings(_Settings):
+class SentrySettings(_Moded):
     sentry_dsn: SecretStr | None = None
-    sentry_environment: str = "production"
+    sentry_environment: str | None = None  # unset: COLLEGEBOT_ENV, so events say the mode
     sentry_traces_sample_rate: float = Field(0.0, ge=0, le=1)
 
 
-class DashboardSettings(_Settings):
+class DashboardSettings(_Moded):
     """Staff login for the dashboard."""
 
     dashboard_username: str = "staff"
     dashboard_password: SecretStr | None = None
     dashboard_secret_key: SecretStr | None = None
-    collegebot_env: Env = Env.production
 
     @model_validator(mode="after")
     def _production_needs_credentials(self) -> DashboardSettings:

@@ -82,7 +82,7 @@ def setup_sentry(service: str, sentry: SentrySettings) -> bool:
         return False
     sentry_sdk.init(
         dsn=sentry.sentry_dsn.get_secret_value(),
-        environment=sentry.sentry_environment,
+        environment=sentry.sentry_environment or sentry.collegebot_env.value,
         traces_sample_rate=sentry.sentry_traces_sample_rate,
         # No send_default_pii: off by default, and deprecated since 2.75 even when False.
         include_local_variables=False,

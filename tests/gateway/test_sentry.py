@@ -40,6 +40,7 @@ def test_an_error_reaches_sentry_without_the_students_number_text_or_secrets(
     sentry_sdk.flush(timeout=10)
 
     items = sentry.items()
+    assert {i["environment"] for i in items if "environment" in i} == {"development"}  # the mode
     errors = [i["exception"]["values"][-1] for i in items if "exception" in i]
     assert [(e["type"], e["stacktrace"]["frames"][-1]["function"]) for e in errors] == [
         ("RuntimeError", "broken")  # what failed and where, for whoever fixes it
