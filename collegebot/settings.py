@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The fixed interface Twilio posts to (DESIGN.md); the gateway serves it, `ask` signs it.
 WEBHOOK_PATH = "/webhook/whatsapp"
@@ -119,28 +120,22 @@ class TwilioSettings(_Moded):
     public_base_url: AnyHttpUrl | None = None
     # Comma-separated addresses or networks of proxies whose X-Forwarded-Proto/Host are believed
     # when PUBLIC_BASE_URL is not set (several public hostnames). Empty: no proxy is trusted.
-    trusted_proxies: str = ""
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = []
     # Where the REST API is; tests point it at a local stand-in.
     twilio_api_base_url: str = "https://api.twilio.com"
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", mode="before")
     @classmethod
-    def _networks(cls, value: str) -> str:
-        import ipaddress
-
+    def _networks(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        networks = []
         for item in filter(None, (v.strip() for v in value.split(","))):
             try:
-                ipaddress.ip_network(item, strict=False)
+                networks.append(ip_network(item, strict=False))
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address or network") from None
-        return value
-
-    @property
-    def trusted_networks(self) -> list:
-        import ipaddress
-
-        items = filter(None, (v.strip() for v in self.trusted_proxies.split(",")))
-        return [ipaddress.ip_network(item, strict=False) for item in items]
+        return networks
 
     @property
     def rest_configured(self) -> bool:

@@ -71,7 +71,7 @@ def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], Awaitable[webho
     store_settings, institution = load(StoreSettings), load(InstitutionSettings)
     token = twilio.twilio_auth_token.get_secret_value() if twilio.twilio_auth_token else None
     public = str(twilio.public_base_url) if twilio.public_base_url else None
-    signature = SignatureCheck(token, public, twilio.trusted_networks)
+    signature = SignatureCheck(token, public, twilio.trusted_proxies)
     if not signature.enforced:
         log.warning(
             "DEVELOPMENT MODE: no TWILIO_AUTH_TOKEN, webhook signatures are NOT checked. "
