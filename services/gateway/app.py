@@ -26,7 +26,7 @@ from collegebot.settings import (
 from collegebot.store import Store
 from collegebot.v1 import llm_pb2_grpc, rag_pb2_grpc
 from services.gateway import webhook
-from services.gateway.commands import Replies
+from services.gateway.commands import GatewayReplies
 from services.gateway.once import Once
 from services.gateway.records import RecordWriter
 from services.gateway.throttle import Throttle
@@ -110,7 +110,7 @@ def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], Awaitable[webho
             pseudonyms=Pseudonymiser(hash_key),
             institution=institution,
             settings=gateway,
-            replies=Replies.for_college(institution),
+            replies=GatewayReplies.for_college(institution),
             rest=rest,
         )
 

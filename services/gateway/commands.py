@@ -8,6 +8,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from collegebot.settings import InstitutionSettings
+from services.gateway.twilio_io import MAX_BODY_CHARS
 
 # How long a "delete my data" waits for its confirmation.
 CONFIRM_WINDOW = timedelta(minutes=10)
@@ -42,8 +43,9 @@ def parse_command(text: str) -> Command | None:
 
 
 @dataclass(frozen=True)
-class Replies:
-    """What the bot says for each command and for messages it will not answer with the AI."""
+class GatewayReplies:
+    """What the gateway says on its own: each command's reply, and the replies to messages it
+    will not or cannot pass to the AI (too long, not text, rag or llm unreachable)."""
 
     help: str
     human: str
@@ -54,9 +56,11 @@ class Replies:
     stop: str
     text_only: str
     type_a_question: str
+    too_long: str
+    unreachable: str
 
     @classmethod
-    def for_college(cls, institution: InstitutionSettings) -> Replies:
+    def for_college(cls, institution: InstitutionSettings) -> GatewayReplies:
         minutes = int(CONFIRM_WINDOW.total_seconds() // 60)
         return cls(
             help=(
@@ -80,6 +84,10 @@ class Replies:
             stop=("OK, I won't send you anything more. Message me any time you need help again."),
             text_only="I can only read text messages for now. Please type your question.",
             type_a_question="Please type your question.",
+            too_long=f"That message is too long for me. Please ask in under {MAX_BODY_CHARS:,} "
+            "characters.",
+            unreachable="Sorry, I can't reach the college handbook right now. Please try again "
+            f"in a few minutes or contact {institution.college_helpdesk}.",
         )
 
     def for_command(self, command: Command) -> str:

@@ -19,7 +19,7 @@ from collegebot.privacy import Pseudonymiser
 from collegebot.settings import WEBHOOK_PATH, GatewaySettings, InstitutionSettings
 from collegebot.store import Outcome, Store, TurnRecord
 from collegebot.v1 import common_pb2, llm_pb2, llm_pb2_grpc, rag_pb2, rag_pb2_grpc
-from services.gateway.commands import CONFIRM_WINDOW, Command, Replies, parse_command
+from services.gateway.commands import CONFIRM_WINDOW, Command, GatewayReplies, parse_command
 from services.gateway.once import Once
 from services.gateway.records import RecordWriter
 from services.gateway.throttle import Throttle
@@ -64,15 +64,9 @@ class Gateway:
     pseudonyms: Pseudonymiser
     institution: InstitutionSettings
     settings: GatewaySettings
-    replies: Replies
+    replies: GatewayReplies
     rest: RestSender | None  # None: late answers cannot be sent, so the webhook waits for them
     tasks: set[asyncio.Task] = field(default_factory=set)
-
-    def unreachable(self) -> str:
-        return (
-            "Sorry, I can't reach the college handbook right now. "
-            f"Please try again in a few minutes or contact {self.institution.college_helpdesk}."
-        )
 
     def spawn(self, coroutine: Coroutine) -> None:
         """Run beside the request, kept referenced until done (app shutdown waits for them)."""
@@ -183,7 +177,7 @@ async def whatsapp_webhook(request: Request) -> Response:
     except Exception as e:  # a bug must cost neither the student their reply nor Twilio a 500
         sentry_sdk.capture_exception(e)
         log.error("message %s failed: %s", message.sid, type(e).__name__)
-        parts, label = [gw.unreachable()], "error"
+        parts, label = [gw.replies.unreachable], "error"
         outcome.event = ("gateway_error", type(e).__name__)
     finally:
         gw.once.done(message.sid, parts)
@@ -208,9 +202,7 @@ async def _answer(
         return [gw.replies.text_only if message.num_media else gw.replies.type_a_question], "empty"
     if len(question) > MAX_BODY_CHARS:
         outcome.kind = "too_long"
-        return [
-            f"That message is too long for me. Please ask in under {MAX_BODY_CHARS:,} characters."
-        ], "too_long"
+        return [gw.replies.too_long], "too_long"
 
     # 3. Limit: per sender and for everyone; a throttled student is told once when to come back.
     verdict = await gw.throttle.check(outcome.sender_hash)
@@ -300,7 +292,7 @@ async def _ask(
         unavailable = e.code().name
         log.warning("rag or llm unavailable: %s", unavailable)
         reply = llm_pb2.RespondResponse(
-            answer=gw.unreachable(), parts=[gw.unreachable()], generator="unavailable"
+            answer=gw.replies.unreachable, parts=[gw.replies.unreachable], generator="unavailable"
         )
     stages["total"] = (time.perf_counter() - started) * 1000
     for stage, ms in stages.items():

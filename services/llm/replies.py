@@ -1,4 +1,5 @@
-"""What the bot says on its own, without passages or a model: every fixed reply in one place."""
+"""What the llm service says on its own, without passages or a model (the gateway's own replies
+are services/gateway/commands.py's GatewayReplies)."""
 
 from __future__ import annotations
 

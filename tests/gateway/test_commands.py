@@ -68,7 +68,7 @@ def test_delete_my_data_asks_to_confirm_then_erases_every_record_of_that_sender(
     assert "*confirm delete*" in say(client, "Delete my data")
     settle(client)
     assert count(db, "conversations") == 2 and count(db, "escalations") == 1
-    assert say(client, "confirm delete") == "Done: every record of your messages has been erased."
+    assert "erased" in say(client, "confirm delete")
     settle(client)
     with sqlite3.connect(db) as connection:
         hashes = {h for (h,) in connection.execute("SELECT sender_hash FROM deliveries")}
@@ -83,5 +83,5 @@ def test_delete_my_data_asks_to_confirm_then_erases_every_record_of_that_sender(
 def test_media_only_messages_get_a_polite_text_only_reply(gateway, counted) -> None:
     client = gateway()
     reply = say(client, "", NumMedia="2", MediaContentType0="image/jpeg")
-    assert reply == "I can only read text messages for now. Please type your question."
+    assert "only read text" in reply and "type your question" in reply
     assert counted["llm"].calls["Respond"] == 0
