@@ -62,6 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.retrieval import assumption_corpus  # noqa: E402
 from collegebot.grpc_server import start_server  # noqa: E402
 from collegebot.settings import GroqSettings, InstitutionSettings  # noqa: E402
+from collegebot.text import states_fact  # noqa: E402
 from collegebot.v1 import llm_pb2_grpc  # noqa: E402
 from collegebot.v1.llm_pb2 import RespondRequest  # noqa: E402
 from services.llm import answerer  # noqa: E402
@@ -73,7 +74,6 @@ from services.llm.evaluation import (  # noqa: E402
     responder_for,
     right,
     rules_broken,
-    states_fact,
     threshold_choice,
 )
 from services.llm.generate import GroqGenerator  # noqa: E402

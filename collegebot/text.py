@@ -1,6 +1,6 @@
-"""Sentence splitting that knows handbook abbreviations (Rs. 500, Dr. Rao, B.Tech. students).
-
-Used wherever text is cut: chunking in rag, answer composition and message splitting in llm.
+"""Sentence splitting that knows handbook abbreviations (Rs. 500, Dr. Rao, B.Tech. students),
+used wherever text is cut: chunking in rag, answer composition and message splitting in llm; and
+the one check both evaluations make of a text (a passage, an answer) against an expected fact.
 """
 
 from __future__ import annotations
@@ -51,3 +51,12 @@ def split_sentences(text: str) -> list[str]:
         else:
             sentences.append(tail)
     return sentences
+
+
+def _as_checked(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[*_~•]", "", text.lower())).strip()
+
+
+def states_fact(text: str, expected_text: str) -> bool:
+    """Whether `text` says `expected_text`, whatever its case, spacing or WhatsApp emphasis."""
+    return _as_checked(expected_text) in _as_checked(text)

@@ -70,8 +70,14 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", fold(text).lower())
 
 
-def _plain(text: str) -> str:
+def plain_words(text: str) -> str:
+    """The text's words, lower-cased and folded, one space apart: what echo checks compare."""
     return " ".join(_words(text))
+
+
+def has_contact(text: str) -> bool:
+    """Whether the text gives an e-mail address or a phone number."""
+    return bool(_EMAIL.search(text) or _PHONE.search(text))
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
@@ -84,10 +90,10 @@ def remove_echo(text: str, protected: str, allowed: str) -> str:
     `allowed`, which holds what may be repeated: passages, names, contacts)."""
     secret = _shingles(protected) - _shingles(allowed)
     # Short lines of the prompt ("Rules you always follow:") are too short for a shingle.
-    secret_lines = {_plain(line) for line in protected.splitlines()} - {""}
+    secret_lines = {plain_words(line) for line in protected.splitlines()} - {""}
 
     def echoes(sentence: str) -> bool:
-        return bool(_shingles(sentence) & secret) or _plain(sentence) in secret_lines
+        return bool(_shingles(sentence) & secret) or plain_words(sentence) in secret_lines
 
     kept_lines = []
     for line in text.splitlines():

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from collegebot.settings import IndexSettings, StoreSettings
 from collegebot.store import migrate
+from collegebot.text import states_fact
 from services.rag.knowledge_base import KnowledgeBase
 from services.rag.retriever import MODES, Passage
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.lower()).strip()
 
 
 def load_qa(path: Path) -> list[dict]:
@@ -37,11 +33,9 @@ def load_qa(path: Path) -> list[dict]:
 
 def first_hit(passages: Iterable[Passage], expected_text: str) -> int | None:
     """1-based rank of the first passage containing the expected text, or None."""
-    wanted = _norm(expected_text)
-    for rank, passage in enumerate(passages, 1):
-        if wanted in _norm(passage.text):
-            return rank
-    return None
+    return next(
+        (rank for rank, p in enumerate(passages, 1) if states_fact(p.text, expected_text)), None
+    )
 
 
 def throwaway_knowledge_base(kb_dir: Path, state: Path) -> KnowledgeBase:

@@ -10,9 +10,10 @@ import grpc
 import pytest
 
 from collegebot.settings import GroqSettings, InstitutionSettings
+from collegebot.text import states_fact
 from collegebot.v1 import llm_pb2, llm_pb2_grpc
 from services.llm.classify import classify
-from services.llm.evaluation import rules_broken, states_fact
+from services.llm.evaluation import rules_broken
 from services.llm.generate import GroqGenerator
 from services.llm.prompts import PromptEngine
 from services.llm.responder import Responder
