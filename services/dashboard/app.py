@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import plotly.graph_objects as go
@@ -26,10 +27,7 @@ def overview(engine: Engine, now: datetime | None = None) -> dict:
         )
         total = s.scalar(select(func.count()).select_from(Conversation))
         recent = s.scalars(select(Conversation.created_at).where(Conversation.created_at >= since))
-        per_day: dict[str, int] = {}
-        for created in recent:
-            day = created.date().isoformat()
-            per_day[day] = per_day.get(day, 0) + 1
+        per_day = Counter(created.date().isoformat() for created in recent)
         docs = dict(
             s.execute(
                 select(KnowledgeBaseDocument.status, func.count()).group_by(

@@ -7,6 +7,7 @@ be read is recorded as failed with the reason while the others go on.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,8 +154,6 @@ class Ingestor:
 
 
 def summary(outcomes: list[DocumentOutcome], index_chunks: int) -> str:
-    counts: dict[str, int] = {}
-    for o in outcomes:
-        counts[o.status] = counts.get(o.status, 0) + 1
+    counts = Counter(o.status for o in outcomes)
     parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to do"
     return f"done: {parts}; {index_chunks} chunks in the index"
