@@ -24,8 +24,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import URL, CursorResult, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -49,25 +49,27 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # aiosqlite logs every statement with its parameters (students' words) at DEBUG: never that low.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
+# The database in DATABASE_URL -> (sync driver, async driver).
 _DRIVERS = {
-    # scheme in DATABASE_URL -> (sync driver, async driver)
     "sqlite": ("sqlite", "sqlite+aiosqlite"),
     "postgresql": ("postgresql+psycopg", "postgresql+asyncpg"),
     "postgres": ("postgresql+psycopg", "postgresql+asyncpg"),
 }
 
 
-def _with_driver(url: str, use_async: bool) -> str:
-    scheme, sep, rest = url.partition("://")
-    base = scheme.split("+", 1)[0]
-    if base not in _DRIVERS or not sep:
-        raise ValueError(f"DATABASE_URL: unsupported scheme {scheme!r} (use sqlite or postgresql)")
-    return _DRIVERS[base][use_async] + "://" + rest
-
-
-def _ensure_sqlite_dir(url: str) -> None:
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+def _database(url: str) -> tuple[URL, str]:
+    """DATABASE_URL parsed, and which database it names ("sqlite" or "postgresql"); a SQLite
+    file's folder is made on the way."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError("DATABASE_URL: not a database URL") from None
+    backend = parsed.get_backend_name()
+    if backend not in _DRIVERS:
+        raise ValueError(f"DATABASE_URL: unsupported database {backend!r} (sqlite or postgresql)")
+    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return parsed, "postgresql" if backend == "postgres" else backend
 
 
 def _tuned(engine: Engine) -> Engine:
@@ -84,10 +86,10 @@ def _tuned(engine: Engine) -> Engine:
     return engine
 
 
-def _connect_args(url: str, use_async: bool, statement_cache: bool) -> dict[str, Any]:
+def _connect_args(database: str, use_async: bool, statement_cache: bool) -> dict[str, Any]:
     """Driver options. A transaction-mode pooler (Supabase's, PgBouncer) hands each transaction to
     any server connection, so statements prepared on one are missing on the next: no caching."""
-    if statement_cache or not url.startswith("postgres"):
+    if statement_cache or database != "postgresql":
         return {}
     if use_async:
         return {
@@ -100,27 +102,27 @@ def _connect_args(url: str, use_async: bool, statement_cache: bool) -> dict[str,
 
 
 def sync_engine(url: str, statement_cache: bool = True) -> Engine:
-    _ensure_sqlite_dir(url)
+    parsed, database = _database(url)
     return _tuned(
         create_engine(
-            _with_driver(url, use_async=False),
-            pool_pre_ping=not url.startswith("sqlite"),
-            connect_args=_connect_args(url, False, statement_cache),
+            parsed.set(drivername=_DRIVERS[database][0]),
+            pool_pre_ping=database != "sqlite",  # a file cannot drop the connection
+            connect_args=_connect_args(database, False, statement_cache),
             hide_parameters=True,  # an error's text never carries a student's words
         )
     )
 
 
 def async_engine(url: str, statement_cache: bool = True) -> AsyncEngine:
-    _ensure_sqlite_dir(url)
-    sqlite = url.startswith("sqlite")
+    parsed, database = _database(url)
+    sqlite = database == "sqlite"
     engine = create_async_engine(
-        _with_driver(url, use_async=True),
-        pool_pre_ping=not sqlite,  # a file cannot drop the connection
+        parsed.set(drivername=_DRIVERS[database][1]),
+        pool_pre_ping=not sqlite,
         # Every connection goes back with its transaction ended (closing a Connection or Session
         # rolls it back); the pool's own rollback after that costs aiosqlite a thread hop.
         pool_reset_on_return=None if sqlite else "rollback",
-        connect_args=_connect_args(url, True, statement_cache),
+        connect_args=_connect_args(database, True, statement_cache),
         hide_parameters=True,
     )
     _tuned(engine.sync_engine)
@@ -129,7 +131,6 @@ def async_engine(url: str, statement_cache: bool = True) -> AsyncEngine:
 
 def migrate(url: str, revision: str = "head", statement_cache: bool = True) -> None:
     """Bring the schema up to `revision` with Alembic."""
-    _ensure_sqlite_dir(url)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = sync_engine(url, statement_cache)
@@ -184,7 +185,8 @@ class Store:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite lets one writer in at a time and makes the others sleep and poll; queueing our
         # own writes here instead hands the file over the moment the previous write commits.
-        self._writing = asyncio.Lock() if url.startswith("sqlite") else contextlib.nullcontext()
+        sqlite = self.engine.dialect.name == "sqlite"
+        self._writing = asyncio.Lock() if sqlite else contextlib.nullcontext()
 
     async def claim(self, message_sid: str, sender_hash: str, kind: str) -> bool:
         """Mark this MessageSid as being answered; False if it was claimed before."""

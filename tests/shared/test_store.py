@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -72,3 +73,12 @@ def test_pseudonyms_are_keyed_stable_and_masked() -> None:
     assert one.hash(number) != other.hash(number)
     assert number not in one.hash(number) and "9812343210" not in one.hash(number)
     assert Pseudonymiser.mask(number) == "+91•••••3210"
+
+
+def test_an_unsupported_database_url_is_named_without_its_password(tmp_path: Path) -> None:
+    for url, named in (("mysql://bot:s3cret@db/college", "'mysql'"), ("no-url", "not a database")):
+        with pytest.raises(ValueError, match="DATABASE_URL") as caught:
+            Store(url)
+        assert named in str(caught.value) and "s3cret" not in str(caught.value)
+    sync_engine(f"sqlite:///{tmp_path / 'new' / 'folder' / 'bot.db'}").dispose()
+    assert (tmp_path / "new" / "folder").is_dir()  # a SQLite file's folder is made for it
