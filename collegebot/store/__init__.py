@@ -357,8 +357,9 @@ async def _insert_turns(connection: AsyncConnection, turns: list[TurnRecord]) ->
                 "message_sid": t.message_sid,
                 "sender_hash": t.sender_hash,
                 "sender_masked": t.sender_masked,
-                "question": t.question,
-                "answer": t.answer,
+                # PostgreSQL's text cannot hold a NUL, which a phone can send: it goes.
+                "question": t.question.replace("\x00", ""),
+                "answer": t.answer.replace("\x00", ""),
                 "sources": t.sources,
                 "intent": t.intent,
                 "sentiment": t.sentiment,

@@ -28,8 +28,15 @@ RECORD_REFUSED = (
 )
 
 
-def worth_retrying(error: BaseException) -> bool:
-    return not isinstance(error, RECORD_REFUSED)
+# SQLSTATE classes of a refusal: data (a value too long, a NUL in text), integrity, syntax or
+# access. asyncpg's reach us as a bare DBAPIError, its code on `orig`.
+REFUSED_SQLSTATES = ("22", "23", "42")
+
+
+def refused(error: BaseException) -> bool:
+    """Whether the store refused the record itself, so that it will never be written."""
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None) or ""
+    return isinstance(error, RECORD_REFUSED) or sqlstate[:2] in REFUSED_SQLSTATES
 
 
 PENDING = Gauge("collegebot_gateway_records_pending", "Records waiting to be written to the store")
@@ -73,11 +80,12 @@ class RecordWriter:
                 batch.append(self.queue.get_nowait())
             try:
                 await self._write(batch)
-            except RECORD_REFUSED:  # one bad record: write the others one by one, drop only it
+            except Exception:  # a refusal (_write waits out anything else): one bad record,
+                # so write the others one by one and drop only it
                 for outcome in batch:
                     try:
                         await self._write([outcome])
-                    except RECORD_REFUSED as e:
+                    except Exception as e:
                         DROPPED.labels("invalid").inc()
                         log.error(
                             "record of message %s dropped: %s",
@@ -92,7 +100,7 @@ class RecordWriter:
     async def _write(self, batch: list[Outcome]) -> None:
         """Write, waiting out an unavailable store for as long as it takes."""
         async for attempt in AsyncRetrying(
-            retry=retry_if_exception(worth_retrying),
+            retry=retry_if_exception(lambda e: not refused(e)),
             wait=wait_exponential(multiplier=0.1, max=2),
             before_sleep=lambda _: RETRIES.inc(),
         ):
