@@ -24,11 +24,47 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_DAYS = 36_500  # a century: more is a typo (and past what a date can go back)
+
+
 def _days(value: str) -> float:
-    days = float(value)
-    if not days >= 0:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days (0 or more)")
+    try:
+        days = float(value)
+    except ValueError:
+        days = -1.0
+    if not 0 <= days <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days (0 to {MAX_DAYS})")
     return days
+
+
+def _count(value: str) -> int:
+    """--k: a whole number of passages, 1 or more."""
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of passages (1 or more)")
+    return int(value)
+
+
+def _file(value: str) -> Path:
+    if not Path(value).is_file():
+        raise argparse.ArgumentTypeError(f"{value}: no such file")
+    return Path(value)
+
+
+def _qa_file(value: str) -> Path:
+    """--qa: a file of QA lines, each checked before anything is indexed."""
+    from services.rag.evaluation import load_qa
+
+    try:
+        load_qa(_file(value))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return Path(value)
+
+
+def _folder(value: str) -> Path:
+    if not Path(value).is_dir():
+        raise argparse.ArgumentTypeError(f"{value}: no such folder")
+    return Path(value)
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
@@ -250,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="show the passages retrieved for a question")
     p.add_argument("question")
-    p.add_argument("--k", type=int, help="how many passages (default: RETRIEVE_K, as the bot)")
+    p.add_argument("--k", type=_count, help="how many passages (default: RETRIEVE_K, as the bot)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
@@ -258,17 +294,21 @@ def build_parser() -> argparse.ArgumentParser:
         dest="suite", required=True
     )
     p = evaluation.add_parser("retrieval", help="recall@k and MRR over a throwaway index of --kb")
-    p.add_argument("--qa", required=True, help="JSONL of question / expected_text lines")
-    p.add_argument("--kb", required=True, help="folder of documents to index")
-    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--qa", type=_qa_file, required=True, help="JSONL of QA lines")
+    p.add_argument("--kb", type=_folder, required=True, help="folder of documents to index")
+    p.add_argument("--k", type=_count, default=5)
     p.add_argument("--mode", choices=["hybrid", "dense", "lexical", "all"], default="all")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_retrieval)
     p = evaluation.add_parser(
         "answers", help="fact and abstention accuracy of the whole answer path"
     )
-    p.add_argument("--qa", required=True, help="JSONL of expected_text / unanswerable lines")
-    p.add_argument("--kb", help="folder to index in a throwaway location (default: the index)")
+    p.add_argument(
+        "--qa", type=_qa_file, required=True, help="JSONL of expected_text / unanswerable"
+    )
+    p.add_argument(
+        "--kb", type=_folder, help="folder to index in a throwaway place (default: the index)"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_answers)
 

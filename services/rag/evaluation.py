@@ -20,9 +20,14 @@ def load_qa(path: Path) -> list[dict]:
     lines = []
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if raw.strip():
-            line = json.loads(raw)
-            if not line.get("question") or not (
-                line.get("expected_text") or line.get("unanswerable")
+            try:
+                line = json.loads(raw)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}:{number}: not a JSON object ({e.msg})") from None
+            if (
+                not isinstance(line, dict)
+                or not line.get("question")
+                or not (line.get("expected_text") or line.get("unanswerable"))
             ):
                 raise ValueError(
                     f"{path}:{number}: needs 'question' and 'expected_text' (or 'unanswerable')"
