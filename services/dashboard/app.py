@@ -11,10 +11,12 @@ from flask import Flask
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from collegebot.settings import DashboardSettings, InstitutionSettings, StoreSettings, load
+from collegebot.settings import DashboardSettings, Env, InstitutionSettings, StoreSettings, load
 from collegebot.store import escalations, sync_engine
-from collegebot.store.models import Conversation, KnowledgeBaseDocument
+from collegebot.store.models import Conversation, Escalation, KnowledgeBaseDocument
 from services.dashboard.auth import install_login
+
+SESSION_LIFETIME = timedelta(hours=12)  # a working day: a copied cookie is not good for ever
 
 
 def overview(engine: Engine, now: datetime | None = None) -> dict:
@@ -80,6 +82,10 @@ def layout(engine: Engine, college: str):
 
 def escalation_table(engine: Engine) -> html.Section:
     """Students waiting for a person: asked for one, or flagged urgent. Newest first."""
+    with Session(engine) as s:
+        waiting = s.scalar(
+            select(func.count()).select_from(Escalation).where(Escalation.status == "open")
+        )
     rows = [
         html.Tr(
             [
@@ -93,7 +99,7 @@ def escalation_table(engine: Engine) -> html.Section:
     header = html.Tr([html.Th("when (UTC)"), html.Th("student"), html.Th("reason")])
     return html.Section(
         [
-            html.H2(f"Open escalations: {len(rows)}", id="escalations-count"),
+            html.H2(f"Open escalations: {waiting}", id="escalations-count"),
             html.Table([html.Thead(header), html.Tbody(rows)], id="escalations")
             if rows
             else html.P("Nobody is waiting for a person."),
@@ -108,7 +114,13 @@ def create_app() -> Dash:
     server = Flask(__name__)
     assert settings.dashboard_secret_key is not None and settings.dashboard_password is not None
     server.secret_key = settings.dashboard_secret_key.get_secret_value()
-    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Staff reach it over TLS in production; `make up` serves it on plain http://localhost.
+        SESSION_COOKIE_SECURE=settings.collegebot_env is Env.production,
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+    )
     install_login(
         server,
         settings.dashboard_username,

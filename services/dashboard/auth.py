@@ -6,8 +6,14 @@ import hmac
 from html import escape
 
 from flask import Flask, Response, redirect, request, session
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 OPEN_PATHS = {"/login", "/healthz"}
+# Failed sign-ins a client may make in a minute; then even the right password waits, so the
+# password cannot be guessed at speed (per replica: the dashboard runs one or a few).
+LOGIN_ATTEMPTS = 10
 
 LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Sign in · {college}</title>
@@ -25,6 +31,9 @@ label,input,button{{display:block;width:100%;margin:.4rem 0}}input{{padding:.4re
 def install_login(server: Flask, username: str, password: str, college: str) -> None:
     """Require a signed-in session for everything but the login page and the health check."""
 
+    failures = MovingWindowRateLimiter(MemoryStorage())
+    allowed = RateLimitItemPerMinute(LOGIN_ATTEMPTS)
+
     def page(error: str = "") -> str:
         message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
         return LOGIN_PAGE.format(college=escape(college), error=message)
@@ -41,14 +50,19 @@ def install_login(server: Flask, username: str, password: str, college: str) -> 
     def login():
         if request.method == "GET":
             return page()
+        client = request.remote_addr or "unknown"
+        if not failures.test(allowed, client):
+            return page("Too many failed attempts. Please wait a minute and try again."), 429
         given_user = request.form.get("username", "").encode()
         given_password = request.form.get("password", "").encode()
         ok = hmac.compare_digest(given_user, username.encode()) & hmac.compare_digest(
             given_password, password.encode()
         )
         if not ok:
+            failures.hit(allowed, client)
             return page("Wrong username or password."), 401
         session.clear()
+        session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME, even if copied
         session["user"] = username
         return redirect("/")
 

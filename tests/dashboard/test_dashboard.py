@@ -10,6 +10,7 @@ from sqlalchemy import update
 from collegebot.store import Outcome, Store, TurnRecord, migrate, sync_engine
 from collegebot.store.models import Conversation
 from services.dashboard.app import create_app
+from services.dashboard.auth import LOGIN_ATTEMPTS
 
 
 @pytest.fixture
@@ -85,3 +86,42 @@ def test_open_escalations_are_listed_with_masked_numbers(dashboard) -> None:
     assert "Open escalations: 2" in text
     assert "+91•••••3210" in text and "+44•••••7788" in text
     assert '"requested"' in text and '"urgent"' in text
+
+
+def test_failed_sign_ins_are_throttled_then_even_the_right_password_waits(dashboard) -> None:
+    for _ in range(LOGIN_ATTEMPTS):
+        wrong = dashboard.post("/login", data={"username": "warden", "password": "guess"})
+        assert wrong.status_code == 401
+    right = dashboard.post("/login", data={"username": "warden", "password": "correct horse"})
+    assert right.status_code == 429 and b"Too many" in right.data
+    assert dashboard.get("/_dash-layout").status_code == 401
+
+
+@pytest.mark.parametrize("mode", ["production", "development"])
+def test_the_session_cookie_expires_and_is_secure_in_production(
+    dashboard, monkeypatch, mode
+) -> None:
+    monkeypatch.setenv("COLLEGEBOT_ENV", mode)
+    monkeypatch.setenv("DASHBOARD_SECRET_KEY", "a-long-random-secret-for-this-test")
+    client = create_app().server.test_client()
+    login = client.post("/login", data={"username": "warden", "password": "correct horse"})
+    cookie = login.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Expires=" in cookie  # not valid for ever once copied
+    assert ("Secure" in cookie) == (mode == "production")  # plain http on a laptop still works
+
+
+def test_the_count_of_open_escalations_is_all_of_them_not_the_rows_shown(dashboard, env) -> None:
+    async def more() -> None:
+        store = Store(f"sqlite:///{env / 'collegebot.db'}")
+        await store.record(
+            *(
+                Outcome(f"SMx{i:031d}", f"x{i}", "human", "replied", [], None, "requested", "+91")
+                for i in range(120)
+            )
+        )
+        await store.close()
+
+    asyncio.run(more())
+    dashboard.post("/login", data={"username": "warden", "password": "correct horse"})
+    text = json.dumps(dashboard.get("/_dash-layout").get_json(), ensure_ascii=False)
+    assert "Open escalations: 122" in text
