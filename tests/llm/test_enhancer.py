@@ -82,3 +82,22 @@ def test_long_replies_split_at_sentences_and_are_numbered() -> None:
     assert all(p.rsplit(" (", 1)[0].endswith(".") for p in parts)
     rejoined = " ".join(p.rsplit(" (", 1)[0] for p in parts)
     assert rejoined == text
+
+
+def test_a_long_list_is_split_between_lines_and_keeps_them() -> None:
+    bullets = "\n".join(
+        f"• Block {i}: Rs. {40_000 + 500 * i:,} a year, due 31 July; mess extra." for i in range(30)
+    )
+    text = f"*Hostel fees*\n{bullets}\n\nRooms are allotted in June."
+    body, parts = Enhancer("", "", footer="Not official advice.").finish(
+        text, [Passage(source="hostel.md")]
+    )
+    assert len(body) > WHATSAPP_LIMIT and len(parts) == 2
+    assert all(len(p) <= WHATSAPP_LIMIT for p in parts)
+    assert [p[-len(" (1/2)") :] for p in parts] == [" (1/2)", " (2/2)"]
+    bodies = [p[: -len(" (1/2)")] for p in parts]
+    # Every line of the reply, whole and in order, each on its own line of some part.
+    assert [line for b in bodies for line in b.splitlines() if line] == [
+        line for line in body.splitlines() if line
+    ]
+    assert bodies[-1].splitlines()[-3:] == ["_Source: hostel.md_", "", "Not official advice."]
