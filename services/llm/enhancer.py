@@ -21,9 +21,14 @@ ECHO_WORDS = 5  # a run of this many prompt words in a sentence is an echo of th
 
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Ten or more digits, optionally with +, spaces, hyphens or brackets: phone numbers, never dates
-# ("2026-27") or amounts ("Rs. 1,20,000").
-_PHONE = re.compile(r"(?<![\w+])\+?\d[\d \-()]{8,}\d(?!\w)")
+# A date (31-07-2026, 2026-07-31, 31/07/2026) is never part of a phone number.
+_DATE = r"(?:\d\d?-\d\d?-\d{4}|\d{4}-\d\d?-\d\d?|\d\d?/\d\d?/\d{4})(?!\d)"
+# Ten or more digits, optionally after a +, with at most a space, a hyphen or a bracket between
+# two: phone numbers, never amounts ("Rs. 1,20,000"), dates or ranges ("2026001 - 2026150").
+_PHONE = re.compile(
+    rf"(?<![\w+])(?<!\d[-/])\+?\(?(?!{_DATE})\d"
+    rf"(?:(?:(?:[ -]|\)[ -]?|[ -]?\()(?!{_DATE}))?\d){{9,}}(?!\w)"
+)
 
 
 def to_whatsapp(text: str) -> str:
@@ -62,7 +67,7 @@ def redact_contacts(text: str, allowed: str) -> str:
 
     def phone(match: re.Match[str]) -> str:
         digits = _digits(match.group())
-        return match.group() if len(digits) < 10 or digits[-10:] in phones else REDACTED
+        return match.group() if digits[-10:] in phones else REDACTED
 
     return _PHONE.sub(phone, text)
 

@@ -6,6 +6,7 @@ from services.llm.enhancer import (
     REDACTED,
     WHATSAPP_LIMIT,
     Enhancer,
+    has_contact,
     redact_contacts,
     remove_echo,
     split,
@@ -46,6 +47,30 @@ def test_contacts_not_in_the_passages_are_redacted_and_dates_and_amounts_are_not
     assert "+91 20 4567 1120" in out and "020-4567-1120" in out and "accounts@kvc.edu.in" in out
     assert "98765" not in out and "fees@scam.com" not in out and out.count(REDACTED) == 2
     assert "Rs. 1,20,000 by 31-07-2026 for 2026-27" in out
+
+
+def test_date_and_number_ranges_are_not_phones_and_real_numbers_are() -> None:
+    not_phones = [
+        "Pay between 01-07-2026 - 15-07-2026.",
+        "Roll numbers 2026001 - 2026150 sit in Hall B.",
+        "Exams run 2026-11-30 - 2026-12-14; fees due 31-07-2026 2026-27.",
+        "Forms from 01/07/2026 - 15/07/2026, fee 1200 - 1500 rupees.",
+    ]
+    for text in not_phones:
+        assert redact_contacts(text, "") == text
+        assert not has_contact(text)
+    phones = [
+        "+91 20 4567 1000",
+        "+91-98765-43210",
+        "020-45671000",
+        "(020) 4567 1000",
+        "9876543210",
+    ]
+    for phone in phones:
+        text = f"Call {phone} on 01-07-2026."
+        assert redact_contacts(text, "") == f"Call {REDACTED} on 01-07-2026."
+        assert redact_contacts(text, f"Office: {phone}") == text
+        assert has_contact(text)
 
 
 def test_an_echo_of_the_system_prompt_is_removed_and_the_answer_kept() -> None:
