@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 
 from collegebot.text import split_sentences
 from collegebot.v1.common_pb2 import Passage
@@ -20,9 +21,14 @@ ECHO_WORDS = 5  # a run of this many prompt words in a sentence is an echo of th
 
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Ten or more digits, optionally with +, spaces, hyphens or brackets: phone numbers, never dates
-# ("2026-27") or amounts ("Rs. 1,20,000").
-_PHONE = re.compile(r"(?<![\w+])\+?\d[\d \-()]{8,}\d(?!\w)")
+# A date (31-07-2026, 2026-07-31, 31/07/2026) is never part of a phone number.
+_DATE = r"(?:\d\d?-\d\d?-\d{4}|\d{4}-\d\d?-\d\d?|\d\d?/\d\d?/\d{4})(?!\d)"
+# Ten or more digits, optionally after a +, with at most a space, a hyphen or a bracket between
+# two: phone numbers, never amounts ("Rs. 1,20,000"), dates or ranges ("2026001 - 2026150").
+_PHONE = re.compile(
+    rf"(?<![\w+])(?<!\d[-/])\+?\(?(?!{_DATE})\d"
+    rf"(?:(?:(?:[ -]|\)[ -]?|[ -]?\()(?!{_DATE}))?\d){{9,}}(?!\w)"
+)
 
 
 def to_whatsapp(text: str) -> str:
@@ -61,7 +67,7 @@ def redact_contacts(text: str, allowed: str) -> str:
 
     def phone(match: re.Match[str]) -> str:
         digits = _digits(match.group())
-        return match.group() if len(digits) < 10 or digits[-10:] in phones else REDACTED
+        return match.group() if digits[-10:] in phones else REDACTED
 
     return _PHONE.sub(phone, text)
 
@@ -113,29 +119,38 @@ def sources_line(used: list[Passage]) -> str:
     return f"_Source: {', '.join(names)}_" if names else ""
 
 
+def _pieces(text: str, room: int) -> Iterator[tuple[str, str]]:
+    """(separator, piece) pairs that rebuild `text`: whole lines after a newline; a line longer
+    than `room` cut at sentence ends, and a sentence longer than `room` at a space."""
+    for line in text.split("\n"):
+        if len(line) <= room:
+            yield "\n", line
+            continue
+        separator = "\n"
+        for sentence in split_sentences(line):
+            while len(sentence) > room:
+                cut = sentence.rfind(" ", 0, room)
+                cut = cut if cut > 0 else room
+                yield separator, sentence[:cut]
+                separator, sentence = " ", sentence[cut:].lstrip()
+            yield separator, sentence
+            separator = " "
+
+
 def split(text: str, limit: int = WHATSAPP_LIMIT) -> list[str]:
-    """Parts of at most `limit` characters, cut at sentence ends, numbered (1/2) when several."""
+    """Parts of at most `limit` characters, cut between lines (inside a line only when it does
+    not fit in a part), numbered (1/2) when several."""
     if len(text) <= limit:
         return [text]
     room = limit - len(" (99/99)")
-    pieces = split_sentences(text)
     parts, current = [], ""
-    for piece in pieces:
-        while len(piece) > room:  # a sentence longer than a message: cut at a space
-            cut = piece.rfind(" ", 0, room)
-            cut = cut if cut > 0 else room
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(piece[:cut])
-            piece = piece[cut:].lstrip()
-        if current and len(current) + 1 + len(piece) > room:
+    for separator, piece in _pieces(text, room):
+        if current and len(current) + len(separator) + len(piece) > room:
             parts.append(current)
             current = piece
         else:
-            current = f"{current} {piece}" if current else piece
-    if current:
-        parts.append(current)
+            current = f"{current}{separator}{piece}" if current else piece
+    parts = [p.strip("\n") for p in (*parts, current) if p.strip()]
     return [f"{p} ({i}/{len(parts)})" for i, p in enumerate(parts, 1)]
 
 

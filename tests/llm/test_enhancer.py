@@ -6,6 +6,7 @@ from services.llm.enhancer import (
     REDACTED,
     WHATSAPP_LIMIT,
     Enhancer,
+    has_contact,
     redact_contacts,
     remove_echo,
     split,
@@ -48,6 +49,30 @@ def test_contacts_not_in_the_passages_are_redacted_and_dates_and_amounts_are_not
     assert "Rs. 1,20,000 by 31-07-2026 for 2026-27" in out
 
 
+def test_date_and_number_ranges_are_not_phones_and_real_numbers_are() -> None:
+    not_phones = [
+        "Pay between 01-07-2026 - 15-07-2026.",
+        "Roll numbers 2026001 - 2026150 sit in Hall B.",
+        "Exams run 2026-11-30 - 2026-12-14; fees due 31-07-2026 2026-27.",
+        "Forms from 01/07/2026 - 15/07/2026, fee 1200 - 1500 rupees.",
+    ]
+    for text in not_phones:
+        assert redact_contacts(text, "") == text
+        assert not has_contact(text)
+    phones = [
+        "+91 20 4567 1000",
+        "+91-98765-43210",
+        "020-45671000",
+        "(020) 4567 1000",
+        "9876543210",
+    ]
+    for phone in phones:
+        text = f"Call {phone} on 01-07-2026."
+        assert redact_contacts(text, "") == f"Call {REDACTED} on 01-07-2026."
+        assert redact_contacts(text, f"Office: {phone}") == text
+        assert has_contact(text)
+
+
 def test_an_echo_of_the_system_prompt_is_removed_and_the_answer_kept() -> None:
     engine = PromptEngine(InstitutionSettings())
     rules = engine.protected_text()
@@ -82,3 +107,22 @@ def test_long_replies_split_at_sentences_and_are_numbered() -> None:
     assert all(p.rsplit(" (", 1)[0].endswith(".") for p in parts)
     rejoined = " ".join(p.rsplit(" (", 1)[0] for p in parts)
     assert rejoined == text
+
+
+def test_a_long_list_is_split_between_lines_and_keeps_them() -> None:
+    bullets = "\n".join(
+        f"• Block {i}: Rs. {40_000 + 500 * i:,} a year, due 31 July; mess extra." for i in range(30)
+    )
+    text = f"*Hostel fees*\n{bullets}\n\nRooms are allotted in June."
+    body, parts = Enhancer("", "", footer="Not official advice.").finish(
+        text, [Passage(source="hostel.md")]
+    )
+    assert len(body) > WHATSAPP_LIMIT and len(parts) == 2
+    assert all(len(p) <= WHATSAPP_LIMIT for p in parts)
+    assert [p[-len(" (1/2)") :] for p in parts] == [" (1/2)", " (2/2)"]
+    bodies = [p[: -len(" (1/2)")] for p in parts]
+    # Every line of the reply, whole and in order, each on its own line of some part.
+    assert [line for b in bodies for line in b.splitlines() if line] == [
+        line for line in body.splitlines() if line
+    ]
+    assert bodies[-1].splitlines()[-3:] == ["_Source: hostel.md_", "", "Not official advice."]
