@@ -270,6 +270,9 @@ async def _ask(
 ) -> _Answer:
     stages: dict[str, float] = {}
     unavailable = ""
+    # Without the handbook the llm still knows an emergency (with the contacts it remembers), a
+    # greeting or a request for a person: it is asked either way, with no passages.
+    retrieved = rag_pb2.RetrieveResponse(relevant=False)
     t = time.perf_counter()
     try:
         retrieved = await gw.rag.Retrieve(
@@ -277,7 +280,11 @@ async def _ask(
             timeout=gw.settings.rag_deadline_s,
         )
         stages["retrieve"] = (time.perf_counter() - t) * 1000
-        t = time.perf_counter()
+    except grpc.aio.AioRpcError as e:
+        unavailable = _unavailable("rag", e)
+    reply = None
+    t = time.perf_counter()
+    try:
         reply = await gw.llm.Respond(
             llm_pb2.RespondRequest(
                 question=question,
@@ -289,8 +296,9 @@ async def _ask(
         )
         stages["respond"] = (time.perf_counter() - t) * 1000
     except grpc.aio.AioRpcError as e:
-        unavailable = e.code().name
-        log.warning("rag or llm unavailable: %s", unavailable)
+        unavailable = unavailable or _unavailable("llm", e)
+    # "I don't know" because rag was down would mislead: the student should try again later.
+    if reply is None or (unavailable and reply.abstained):
         reply = llm_pb2.RespondResponse(
             answer=gw.replies.unreachable, parts=[gw.replies.unreachable], generator="unavailable"
         )
@@ -298,6 +306,11 @@ async def _ask(
     for stage, ms in stages.items():
         STAGE_SECONDS.labels(stage).observe(ms / 1000)
     return _Answer(reply, stages, unavailable)
+
+
+def _unavailable(service: str, error: grpc.aio.AioRpcError) -> str:
+    log.warning("%s unavailable: %s", service, error.code().name)
+    return error.code().name
 
 
 def _fill(outcome: Outcome, message: InboundMessage, question: str, answer: _Answer) -> list[str]:
