@@ -236,10 +236,11 @@ async def _command(gw: Gateway, command: Command, outcome: Outcome) -> list[str]
         outcome.escalation = "requested"
     elif command is Command.delete_confirm:
         try:
-            if not await gw.store.deletion_requested(outcome.sender_hash, CONFIRM_WINDOW):
+            requested = gw.store.deletion_requested(outcome.sender_hash, CONFIRM_WINDOW)
+            if not await asyncio.wait_for(requested, STORE_WAIT_S):
                 return [gw.replies.delete_not_requested]
-            await gw.store.erase_sender(outcome.sender_hash)
-        except Exception:  # the store is down or failing
+            await asyncio.wait_for(gw.store.erase_sender(outcome.sender_hash), STORE_WAIT_S)
+        except Exception:  # the store is down, failing or hung
             return [gw.replies.delete_unavailable]
         outcome.sender_hash = ""  # this message's own record keeps no trace of the student
     return [gw.replies.for_command(command)]
