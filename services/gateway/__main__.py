@@ -4,7 +4,7 @@ import uvicorn
 
 from collegebot.settings import RuntimeSettings, SentrySettings, ServiceAddresses, load
 from collegebot.telemetry import setup_logging, setup_sentry
-from services.gateway.app import create_app
+from services.gateway.app import REQUESTS_FINISH_S, create_app
 
 
 def main() -> None:
@@ -19,6 +19,7 @@ def main() -> None:
         port=addresses.gateway_port,
         access_log=False,
         log_config=None,
+        timeout_graceful_shutdown=REQUESTS_FINISH_S,
     )
 
 

@@ -127,11 +127,25 @@ async def _serving(channel: grpc.aio.Channel) -> bool:
     return response.status == health_pb2.HealthCheckResponse.SERVING
 
 
+# Shutdown, in order: uvicorn finishes the requests in flight (each answered within Twilio's
+# 15 s), late answers get the llm deadline and a margin to be sent, then queued records get a
+# while to reach the store. k8s/base/gateway.yaml's terminationGracePeriodSeconds covers the sum
+# (tests/deploy checks it).
+REQUESTS_FINISH_S = 15
+LATE_ANSWER_MARGIN_S = 10
+RECORDS_DRAIN_S = 10
+
+
+def shutdown_budget_s(settings: GatewaySettings) -> float:
+    """The longest a gateway takes to stop once asked to."""
+    return REQUESTS_FINISH_S + settings.llm_deadline_s + LATE_ANSWER_MARGIN_S + RECORDS_DRAIN_S
+
+
 async def _shutdown(gw: webhook.Gateway) -> None:
     """Finish late answers and write waiting records before the process goes."""
     if gw.tasks:
-        await asyncio.wait(gw.tasks, timeout=gw.settings.llm_deadline_s + 10)
-    await gw.records.drain(timeout_s=10)
+        await asyncio.wait(gw.tasks, timeout=gw.settings.llm_deadline_s + LATE_ANSWER_MARGIN_S)
+    await gw.records.drain(timeout_s=RECORDS_DRAIN_S)
     if gw.rest is not None:
         await gw.rest.close()
     await gw.store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -22,6 +23,9 @@ class Verdict:
 
 
 ALLOWED = Verdict(True)
+# A hung Redis must not hold the webhook: this runs before the reply budget starts, and Twilio
+# gives up after 15 s. Redis answers in milliseconds; past this the message goes through.
+LIMITER_WAIT_S = 0.5
 SWEEP_EVERY_S = 1.0
 
 
@@ -64,16 +68,20 @@ class Throttle:
     async def check(self, sender_hash: str) -> Verdict:
         """Count this message; a throttled sender is told once per window when to try again."""
         try:
-            for item, key, why in (
-                (self.per_sender, sender_hash, "You're sending messages faster than I can answer."),
-                (self.everyone, "everyone", "Lots of students are messaging me right now."),
-            ):
-                if not await self.limiter.hit(item, "collegebot", key):
-                    return await self._throttled(item, key, sender_hash, why)
-        except Exception as e:  # a broken limiter must not silence students
+            return await asyncio.wait_for(self._count(sender_hash), LIMITER_WAIT_S)
+        except Exception as e:  # a broken or hung limiter must not silence students
             log.warning(
                 "rate limiter unavailable (%s); letting the message through", type(e).__name__
             )
+        return ALLOWED
+
+    async def _count(self, sender_hash: str) -> Verdict:
+        for item, key, why in (
+            (self.per_sender, sender_hash, "You're sending messages faster than I can answer."),
+            (self.everyone, "everyone", "Lots of students are messaging me right now."),
+        ):
+            if not await self.limiter.hit(item, "collegebot", key):
+                return await self._throttled(item, key, sender_hash, why)
         return ALLOWED
 
     async def _throttled(

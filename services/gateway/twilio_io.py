@@ -18,8 +18,12 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-MAX_FORM_BYTES = 64 * 1024  # a 4,096-character body, URL-encoded, plus Twilio's fields fits easily
 MAX_BODY_CHARS = 4096
+# Every text WhatsApp lets a student send is read whole, so a long one gets the polite "too long"
+# reply rather than a 413: up to 65,536 characters of up to 4 UTF-8 bytes, each byte "%XX" in
+# the form, plus room for Twilio's other fields.
+WHATSAPP_MAX_CHARS = 65_536
+MAX_FORM_BYTES = WHATSAPP_MAX_CHARS * 4 * 3 + 64 * 1024
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _SID = re.compile(r"^[A-Z]{2}[0-9a-zA-Z]{8,62}$")
 

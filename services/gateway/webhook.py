@@ -236,10 +236,11 @@ async def _command(gw: Gateway, command: Command, outcome: Outcome) -> list[str]
         outcome.escalation = "requested"
     elif command is Command.delete_confirm:
         try:
-            if not await gw.store.deletion_requested(outcome.sender_hash, CONFIRM_WINDOW):
+            requested = gw.store.deletion_requested(outcome.sender_hash, CONFIRM_WINDOW)
+            if not await asyncio.wait_for(requested, STORE_WAIT_S):
                 return [gw.replies.delete_not_requested]
-            await gw.store.erase_sender(outcome.sender_hash)
-        except Exception:  # the store is down or failing
+            await asyncio.wait_for(gw.store.erase_sender(outcome.sender_hash), STORE_WAIT_S)
+        except Exception:  # the store is down, failing or hung
             return [gw.replies.delete_unavailable]
         outcome.sender_hash = ""  # this message's own record keeps no trace of the student
     return [gw.replies.for_command(command)]
@@ -270,6 +271,9 @@ async def _ask(
 ) -> _Answer:
     stages: dict[str, float] = {}
     unavailable = ""
+    # Without the handbook the llm still knows an emergency (with the contacts it remembers), a
+    # greeting or a request for a person: it is asked either way, with no passages.
+    retrieved = rag_pb2.RetrieveResponse(relevant=False)
     t = time.perf_counter()
     try:
         retrieved = await gw.rag.Retrieve(
@@ -277,7 +281,11 @@ async def _ask(
             timeout=gw.settings.rag_deadline_s,
         )
         stages["retrieve"] = (time.perf_counter() - t) * 1000
-        t = time.perf_counter()
+    except grpc.aio.AioRpcError as e:
+        unavailable = _unavailable("rag", e)
+    reply = None
+    t = time.perf_counter()
+    try:
         reply = await gw.llm.Respond(
             llm_pb2.RespondRequest(
                 question=question,
@@ -289,8 +297,9 @@ async def _ask(
         )
         stages["respond"] = (time.perf_counter() - t) * 1000
     except grpc.aio.AioRpcError as e:
-        unavailable = e.code().name
-        log.warning("rag or llm unavailable: %s", unavailable)
+        unavailable = unavailable or _unavailable("llm", e)
+    # "I don't know" because rag was down would mislead: the student should try again later.
+    if reply is None or (unavailable and reply.abstained):
         reply = llm_pb2.RespondResponse(
             answer=gw.replies.unreachable, parts=[gw.replies.unreachable], generator="unavailable"
         )
@@ -298,6 +307,11 @@ async def _ask(
     for stage, ms in stages.items():
         STAGE_SECONDS.labels(stage).observe(ms / 1000)
     return _Answer(reply, stages, unavailable)
+
+
+def _unavailable(service: str, error: grpc.aio.AioRpcError) -> str:
+    log.warning("%s unavailable: %s", service, error.code().name)
+    return error.code().name
 
 
 def _fill(outcome: Outcome, message: InboundMessage, question: str, answer: _Answer) -> list[str]:

@@ -132,6 +132,33 @@ def test_every_service_scales_and_survives_drains(overlay, manifests) -> None:
             assert fronting[0]["spec"]["clusterIP"] == "None", name
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_gateway_pod_outlives_its_own_shutdown(overlay, manifests) -> None:
+    """Kubernetes kills the pod at terminationGracePeriodSeconds: that must cover the preStop
+    pause (endpoints are removed before uvicorn stops accepting) and every step of the
+    gateway's own shutdown, with the deadlines the overlay configures."""
+    from collegebot.settings import GatewaySettings
+    from services.gateway.app import shutdown_budget_s
+
+    docs = manifests[overlay]
+    (gateway,) = [
+        d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "gateway"
+    ]
+    pod = gateway["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    pause = int(container["lifecycle"]["preStop"]["exec"]["command"][-1])
+    config = {
+        key.lower(): value
+        for doc in docs
+        if doc["kind"] == "ConfigMap"
+        for key, value in doc["data"].items()
+        if key.lower() in GatewaySettings.model_fields
+    }
+    budget = shutdown_budget_s(GatewaySettings(**config))
+    assert pause >= 1
+    assert pod["terminationGracePeriodSeconds"] >= pause + budget, (pause, budget)
+
+
 def environment(overlay_docs: list[dict]) -> Iterator[tuple[str, str]]:
     """(variable, where) for every variable a container gets, directly or from a ConfigMap."""
     for doc in overlay_docs:

@@ -176,7 +176,7 @@ def test_an_oversized_body_over_a_real_socket_gets_its_413(stack) -> None:
     answers without reading the body resets the connection and the sender sees no status."""
     request = urllib.request.Request(
         stack["base"] + "/webhook/whatsapp",
-        data=urlencode({"Body": "a" * 1_000_000, "From": "whatsapp:+919876501234"}).encode(),
+        data=urlencode({"Body": "a" * 2_000_000, "From": "whatsapp:+919876501234"}).encode(),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         method="POST",
     )

@@ -4,7 +4,11 @@ a test needs."""
 from __future__ import annotations
 
 import os
-from contextlib import ExitStack
+import signal
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from urllib.parse import urlencode
 
 import pytest
@@ -52,9 +56,48 @@ def send(client: TestClient, params: dict, headers: dict | None = None, signed: 
     )
 
 
+def answered_within(seconds: float, client: TestClient, params: dict):
+    """`send`, failing the test (not hanging it) if no reply comes in time: for a stuck server."""
+    pool = ThreadPoolExecutor(1)
+    try:
+        return pool.submit(send, client, params).result(timeout=seconds)
+    finally:
+        pool.shutdown(wait=False)  # a stuck request ends once the server is thawed
+
+
+@contextmanager
+def frozen(*pids: int) -> Iterator[None]:
+    """Processes stopped (SIGSTOP): their sockets still accept but nothing ever answers, as a
+    hung or overloaded server; they go on (SIGCONT) when the block ends."""
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+
+
 def settle(client: TestClient) -> None:
     """Wait until the records queued after replying are in the store."""
     client.portal.call(client.app.state.gateway.records.queue.join)
+
+
+@pytest.fixture
+def database():
+    """A PostgreSQL cluster of the test's own: stopping or freezing it disturbs no other test."""
+    from tests.servers import Postgres
+
+    server = Postgres()
+    yield server
+    server.close()
+
+
+def cluster_pids(server) -> list[int]:
+    """The postmaster of a `Postgres` and its backends."""
+    postmaster = (server.data / "postmaster.pid").read_text().split()[0]
+    children = subprocess.run(["pgrep", "-P", postmaster], capture_output=True, text=True)
+    return [int(postmaster), *map(int, children.stdout.split())]
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import sqlite3
 
 from collegebot.asker import reply_text
 from collegebot.store import escalations, sync_engine
-from tests.gateway.conftest import form, send, settle
+from tests.gateway.conftest import answered_within, cluster_pids, form, frozen, send, settle
 
 STUDENT = "+919833300001"
 
@@ -78,6 +78,17 @@ def test_delete_my_data_asks_to_confirm_then_erases_every_record_of_that_sender(
     assert count(db, "conversations") == 1 and count(db, "escalations") == 0
     assert count(db, "performance_metrics") == 3  # the other student's stages only
     assert "first send" in say(client, "confirm delete")  # nothing pending any more
+
+
+def test_confirming_a_delete_while_the_store_hangs_says_it_cannot_erase_now(
+    database, gateway
+) -> None:
+    client = gateway(DATABASE_URL=database.url())
+    assert "*confirm delete*" in say(client, "Delete my data")
+    with frozen(*cluster_pids(database)):
+        # Well inside Twilio's 15 s; before the bound the webhook waited for the store forever.
+        response = answered_within(10, client, form("confirm delete", sender=STUDENT))
+    assert reply_text(response.text) == client.app.state.gateway.replies.delete_unavailable
 
 
 def test_media_only_messages_get_a_polite_text_only_reply(gateway, counted) -> None:

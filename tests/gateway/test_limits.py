@@ -5,7 +5,7 @@ import re
 
 from collegebot.asker import reply_text
 from services.gateway.throttle import SWEEP_EVERY_S, Throttle
-from tests.gateway.conftest import form, send
+from tests.gateway.conftest import answered_within, form, frozen, send
 
 WHEN = re.compile(r"Please try again in about (\d+) seconds?\.")
 
@@ -70,3 +70,11 @@ async def test_in_memory_limits_sweep_expired_entries_once_a_second(monkeypatch)
     assert (await throttle.check("student-0")).allowed  # and the window moved on
     await asyncio.sleep(0.1)  # the sweep this hit started
     assert len(throttle.storage.events) == 2  # student-0's new entry and everyone's
+
+
+def test_a_hung_redis_lets_the_message_through_in_time(gateway, redis_server) -> None:
+    client = gateway(REDIS_URL=redis_server.url)
+    with frozen(redis_server.process.pid):
+        # Well inside Twilio's 15 s; before the bound the webhook waited for Redis forever.
+        response = answered_within(10, client, form("library timings on weekdays"))
+    assert "8:00 am" in reply_text(response.text)

@@ -5,20 +5,12 @@ import logging
 import time
 
 import psycopg
-import pytest
 from prometheus_client import REGISTRY
 
 from collegebot.asker import reply_text
 from tests.gateway.conftest import form, send
 from tests.gateway.test_logs import assert_private
 from tests.servers import Postgres
-
-
-@pytest.fixture
-def database():
-    server = Postgres()  # its own cluster: stopping it must not disturb other tests
-    yield server
-    server.close()
 
 
 def pending() -> float:

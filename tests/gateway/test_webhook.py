@@ -105,8 +105,17 @@ def test_malformed_webhooks_are_400(client, mutate, status) -> None:
 def test_wrong_content_type_and_oversize_bodies_are_refused(client) -> None:
     as_json = client.post(PATH, json={"Body": "hi"}, headers={"X-Twilio-Signature": "x"})
     assert as_json.status_code == 400
-    params = form("a" * 1_000_000)
+    params = form("a" * 2_000_000)  # no WhatsApp text is this long
     assert post(client, params, signed(params)).status_code == 413
+
+
+@pytest.mark.parametrize("body", ["a" * 5000, "क" * 7500, "🎓" * 5600, "🎓" * 65_536])
+def test_a_long_message_in_any_script_gets_the_polite_too_long_reply(client, body) -> None:
+    # Hindi is 3 bytes a character in UTF-8 and an emoji 4, each byte "%XX" in the form.
+    params = form(body)
+    response = post(client, params, signed(params))
+    assert response.status_code == 200, response.status_code
+    assert "too long" in reply_text(response.text)
 
 
 def test_media_only_messages_get_a_text_only_reply(client) -> None:
