@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 
 from prometheus_client import Counter, Gauge
@@ -57,6 +58,7 @@ class RecordWriter:
         self.store = store
         self.queue: asyncio.Queue[Outcome] = asyncio.Queue(capacity)
         self.task: asyncio.Task | None = None
+        self.waiting: collections.Counter[str] = collections.Counter()  # records per sender
 
     def start(self) -> None:
         self.task = asyncio.create_task(self._run())
@@ -65,12 +67,25 @@ class RecordWriter:
         """Queue a record without waiting; when full, the oldest waiting record gives way."""
         if self.queue.full():
             dropped = self.queue.get_nowait()
-            self.queue.task_done()
-            PENDING.dec()
+            self._done(dropped)
             DROPPED.labels("queue_full").inc()
             log.error("record queue full: dropped the record of message %s", dropped.message_sid)
         self.queue.put_nowait(outcome)
+        self.waiting[outcome.sender_hash] += 1
         PENDING.inc()
+
+    def _done(self, outcome: Outcome) -> None:
+        self.queue.task_done()
+        self.waiting[outcome.sender_hash] -= 1
+        if not self.waiting[outcome.sender_hash]:
+            del self.waiting[outcome.sender_hash]
+        PENDING.dec()
+
+    async def written(self, sender_hash: str) -> None:
+        """Return once no record of this sender waits to be written (erasing a student's data
+        must come after their last records, or those would bring it back)."""
+        while sender_hash in self.waiting:
+            await asyncio.sleep(LINGER_S / 5)
 
     async def _run(self) -> None:
         while True:
@@ -93,9 +108,8 @@ class RecordWriter:
                             type(e).__name__,
                         )
             finally:
-                PENDING.dec(len(batch))
-                for _ in batch:
-                    self.queue.task_done()
+                for outcome in batch:
+                    self._done(outcome)
 
     async def _write(self, batch: list[Outcome]) -> None:
         """Write, waiting out an unavailable store for as long as it takes."""

@@ -236,6 +236,8 @@ async def _command(gw: Gateway, command: Command, outcome: Outcome) -> list[str]
         outcome.escalation = "requested"
     elif command is Command.delete_confirm:
         try:
+            # This student's records still queued (their request to delete among them) go first.
+            await asyncio.wait_for(gw.records.written(outcome.sender_hash), STORE_WAIT_S)
             requested = gw.store.deletion_requested(outcome.sender_hash, CONFIRM_WINDOW)
             if not await asyncio.wait_for(requested, STORE_WAIT_S):
                 return [gw.replies.delete_not_requested]

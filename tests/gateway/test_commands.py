@@ -96,3 +96,22 @@ def test_media_only_messages_get_a_polite_text_only_reply(gateway, counted) -> N
     reply = say(client, "", NumMedia="2", MediaContentType0="image/jpeg")
     assert "only read text" in reply and "type your question" in reply
     assert counted["llm"].calls["Respond"] == 0
+
+
+def test_confirming_at_once_erases_what_is_still_waiting_to_be_recorded(gateway, env) -> None:
+    # Records are written just after each reply: the question and the request to delete may not
+    # be in the store yet when the confirmation comes. They are waited for, then erased.
+    client, db = gateway(), env / "collegebot.db"
+    say(client, "library timings on weekdays")
+    say(client, "Delete my data")
+    assert "erased" in say(client, "confirm delete")
+    settle(client)
+    me = client.app.state.gateway.pseudonyms.hash(STUDENT)
+    with sqlite3.connect(db) as connection:
+        left = connection.execute(
+            "SELECT count(*) FROM conversations WHERE sender_hash = ?", (me,)
+        ).fetchone()[0]
+        left += connection.execute(
+            "SELECT count(*) FROM deliveries WHERE sender_hash = ?", (me,)
+        ).fetchone()[0]
+    assert left == 0
