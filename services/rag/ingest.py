@@ -28,6 +28,10 @@ from services.rag.embedder import MiniLM
 from services.rag.index import Index
 
 
+class NothingToIngest(Exception):
+    """A file or folder asked for does not exist; the message names it."""
+
+
 @dataclass
 class DocumentOutcome:
     path: str
@@ -65,6 +69,14 @@ class Ingestor:
     ) -> list[DocumentOutcome]:
         """Ingest `paths` (files or folders; default the whole data folder) and return outcomes."""
         targets = paths or [self.data_dir]
+        # A mistyped COLLEGEBOT_DATA_DIR or an unmounted volume looks like an empty folder, whose
+        # ingestion would forget every document: stop instead.
+        missing = [str(t) for t in targets if not t.exists()]
+        if missing:
+            raise NothingToIngest(
+                f"no such file or folder: {', '.join(missing)}"
+                + ("" if paths else " (COLLEGEBOT_DATA_DIR)")
+            )
         files = find_documents(targets)
         progress(f"ingesting {len(files)} documents from {', '.join(map(str, targets))}")
         outcomes = []
@@ -136,13 +148,18 @@ class Ingestor:
         return DocumentOutcome(key, status, record.pages, record.chunks)
 
     def _remove_missing(self, session, known, targets, files, progress) -> list[DocumentOutcome]:
-        """Forget documents that were under the ingested folders and are gone now."""
+        """Forget the documents under the folders just scanned that were not found there. A file
+        ingested by its path from outside the data folder is kept by the data folder's runs
+        (they cannot see it) until the file itself is gone."""
         present = {self._key(f) for f in files}
-        roots = [self._key(t) for t in targets if t.is_dir() or not t.exists()]
+        folders = [t.resolve() for t in targets if t.is_dir()]
+        whole = self.data_dir in folders
         outcomes = []
-        for key in sorted(known):
-            under = any(r == "." or key == r or key.startswith(r.rstrip("/") + "/") for r in roots)
-            if under and key not in present:
+        for key in sorted(set(known) - present):
+            path = self.data_dir / key  # an outside file's key is its absolute path
+            scanned = any(path.is_relative_to(f) for f in folders)
+            outside = not path.is_relative_to(self.data_dir)
+            if scanned or (whole and outside and not path.exists()):
                 self.index.delete_source(key)
                 session.execute(
                     delete(KnowledgeBaseDocument).where(KnowledgeBaseDocument.path == key)

@@ -11,7 +11,7 @@ import grpc
 from prometheus_client import Counter, Gauge, Histogram
 
 from collegebot.v1 import rag_pb2, rag_pb2_grpc
-from services.rag.ingest import summary
+from services.rag.ingest import NothingToIngest, summary
 from services.rag.knowledge_base import KnowledgeBase
 
 log = logging.getLogger("collegebot.rag")
@@ -53,7 +53,11 @@ class RagServicer(rag_pb2_grpc.RagServicer):
     async def Ingest(self, request: rag_pb2.IngestRequest, context) -> rag_pb2.IngestResponse:
         paths = [Path(p) for p in request.paths] or None
         async with self._ingest_lock:
-            outcomes = await asyncio.to_thread(self.kb.ingest, paths, log.info)
+            try:
+                outcomes = await asyncio.to_thread(self.kb.ingest, paths, log.info)
+            except NothingToIngest as e:
+                REQUESTS.labels("Ingest", "invalid").inc()
+                await context.abort(grpc.StatusCode.NOT_FOUND, str(e))
         chunks = self.kb.chunk_count()
         INDEX_CHUNKS.set(chunks)
         log.info(summary(outcomes, chunks))

@@ -6,6 +6,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from collegebot.v1 import common_pb2, rag_pb2, rag_pb2_grpc
+from tests.conftest import base_env, run_cli
 
 
 @pytest.fixture
@@ -87,3 +88,16 @@ def test_health_and_reflection_are_served(rag) -> None:
     )
     names = {s.name for a in answers for s in a.list_services_response.service}
     assert {"collegebot.v1.Rag", "grpc.health.v1.Health"} <= names
+
+
+def test_ingesting_a_path_that_does_not_exist_is_refused_by_name(rag, rag_server, tmp_path) -> None:
+    stub, _ = rag
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.Ingest(rag_pb2.IngestRequest(paths=["/nowhere/notices"]), timeout=60)
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "/nowhere/notices" in caught.value.details()
+
+    env = base_env(tmp_path) | {"RAG_ADDRESS": rag_server.address}
+    cli = run_cli("ingest", "/nowhere/notices", env=env)
+    assert cli.returncode == 1
+    assert "/nowhere/notices" in cli.stderr and "Traceback" not in cli.stderr
