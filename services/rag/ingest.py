@@ -95,7 +95,10 @@ class Ingestor:
         self, session: Session, record: KnowledgeBaseDocument | None, path: Path
     ) -> DocumentOutcome:
         key = self._key(path)
-        digest = content_hash(path)
+        try:
+            digest, unreadable = content_hash(path), None
+        except UnreadableDocument as e:
+            digest, unreadable = "", e  # recorded as failed below
         if record and record.content_hash == digest and record.status != "failed":
             return DocumentOutcome(key, "unchanged", record.pages, record.chunks)
         if record is None:
@@ -105,6 +108,8 @@ class Ingestor:
         self.index.delete_source(key)
         record.content_hash, record.ingested_at = digest, utcnow()
         try:
+            if unreadable:
+                raise unreadable
             doc = read_document(path)
             chunks = chunk_document(doc, key)
             if not chunks:

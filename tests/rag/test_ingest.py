@@ -151,3 +151,15 @@ def test_a_file_ingested_from_outside_the_data_folder_stays_until_it_is_gone(
     notice.unlink()
     removed = [o.path for o in kb.ingest() if o.status == "removed"]
     assert removed == [str(notice)] and list(_records(kb)) == ["library.md"]
+
+
+def test_a_file_that_cannot_be_read_fails_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    shutil.copy(DATA / "library.md", folder)
+    (folder / "memory.txt").symlink_to("/proc/self/mem")  # reading it fails with EIO
+    kb = _kb_over(tmp_path, folder)
+    outcomes = kb.ingest()  # (a symlink is named by where it leads: /proc/<pid>/mem)
+    assert sorted(o.status for o in outcomes) == ["added", "failed"]
+    failed = next(o for o in outcomes if o.status == "failed")
+    assert "OSError" in failed.error and _records(kb)[failed.path].status == "failed"
