@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from collegebot.store.models import KnowledgeBaseDocument, utcnow
@@ -81,15 +82,29 @@ class Ingestor:
         progress(f"ingesting {len(files)} documents from {', '.join(map(str, targets))}")
         outcomes = []
         with Session(self.engine) as session:
-            known = {d.path: d for d in session.scalars(select(KnowledgeBaseDocument))}
+            known = set(session.scalars(select(KnowledgeBaseDocument.path)))
             for i, path in enumerate(files, 1):
-                outcome = self._ingest_one(session, known.get(self._key(path)), path)
-                session.commit()
+                try:
+                    outcome = self._ingest_committed(session, path)
+                except IntegrityError:  # another replica added this new file since: update it
+                    session.rollback()
+                    outcome = self._ingest_committed(session, path)
                 outcomes.append(outcome)
                 progress(f"[{i}/{len(files)}]" + report_line(outcome))
             outcomes += self._remove_missing(session, known, targets, files, progress)
             session.commit()
         return outcomes
+
+    def _ingest_committed(self, session: Session, path: Path) -> DocumentOutcome:
+        """Ingest one file in a transaction of its own, its record read there: another replica
+        sharing the store may have ingested it since this run began."""
+        key = self._key(path)
+        record = session.scalar(
+            select(KnowledgeBaseDocument).where(KnowledgeBaseDocument.path == key)
+        )
+        outcome = self._ingest_one(session, record, path)
+        session.commit()
+        return outcome
 
     def _ingest_one(
         self, session: Session, record: KnowledgeBaseDocument | None, path: Path

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from collegebot.settings import IndexSettings, StoreSettings
@@ -163,3 +163,34 @@ def test_a_file_that_cannot_be_read_fails_alone(tmp_path: Path) -> None:
     assert sorted(o.status for o in outcomes) == ["added", "failed"]
     failed = next(o for o in outcomes if o.status == "failed")
     assert "OSError" in failed.error and _records(kb)[failed.path].status == "failed"
+
+
+def two_replicas_ingest_at_once(tmp_path: Path, store: StoreSettings) -> None:
+    """Two rag replicas on one index and store ingest the same new files: the second writes a
+    document's record just before the first does (it started later and ran faster)."""
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    for name in ("library.md", "admissions.md"):
+        shutil.copy(DATA / name, folder)
+    first, second = (
+        KnowledgeBase(IndexSettings(collegebot_state_dir=tmp_path), store, folder) for _ in range(2)
+    )
+
+    raced: list[str] = []
+
+    @event.listens_for(first.engine, "before_cursor_execute")
+    def the_other_replica_first(_connection, _cursor, statement: str, *_) -> None:
+        if statement.startswith("INSERT INTO knowledge_base_documents") and not raced:
+            raced.extend(o.status for o in second.ingest())
+
+    outcomes = first.ingest()  # used to raise IntegrityError
+    assert raced == ["added", "added"]
+    assert [o.status for o in outcomes] == ["unchanged", "unchanged"]
+    records = _records(first)
+    assert sorted(records) == ["admissions.md", "library.md"]
+    assert first.chunk_count() == sum(r.chunks for r in records.values())
+
+
+def test_two_replicas_ingesting_at_once_both_succeed(tmp_path: Path) -> None:
+    migrate(StoreSettings(collegebot_state_dir=tmp_path).url)
+    two_replicas_ingest_at_once(tmp_path, StoreSettings(collegebot_state_dir=tmp_path))
