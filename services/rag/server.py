@@ -24,14 +24,23 @@ RETRIEVE_SECONDS = Histogram(
 REQUESTS = Counter(
     "collegebot_rag_requests_total", "gRPC calls by method and outcome", ["method", "outcome"]
 )
-INDEX_CHUNKS = Gauge("collegebot_rag_index_chunks", "Chunks in the index")
+INDEX_CHUNKS = Gauge("collegebot_rag_index_chunks", "Chunks in the index this replica answers from")
 
 
 class RagServicer(rag_pb2_grpc.RagServicer):
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._ingest_lock = asyncio.Lock()  # one writer per index
-        INDEX_CHUNKS.set(kb.chunk_count())
+        # Read at each scrape: the setup Job's `ingest --local` or another replica may have
+        # changed the index since start-up, and this replica follows it.
+        INDEX_CHUNKS.set_function(self._answering_from)
+
+    def _answering_from(self) -> float:
+        try:
+            return len(self.kb.retriever.snapshot().ids)
+        except Exception as e:  # the index unreachable before any snapshot: unknown, not empty
+            log.warning("the index could not be read (%s)", type(e).__name__)
+            return float("nan")
 
     async def Retrieve(self, request: rag_pb2.RetrieveRequest, context) -> rag_pb2.RetrieveResponse:
         if not request.query.strip():
@@ -59,7 +68,6 @@ class RagServicer(rag_pb2_grpc.RagServicer):
                 REQUESTS.labels("Ingest", "invalid").inc()
                 await context.abort(grpc.StatusCode.NOT_FOUND, str(e))
         chunks = self.kb.chunk_count()
-        INDEX_CHUNKS.set(chunks)
         log.info(summary(outcomes, chunks))
         REQUESTS.labels("Ingest", "ok").inc()
         return rag_pb2.IngestResponse(
