@@ -139,7 +139,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         print(f"asking the rag service at {addresses.rag_address} to ingest")
         with grpc.insecure_channel(addresses.rag_address) as channel:
-            response = rag_pb2_grpc.RagStub(channel).Ingest(rag_pb2.IngestRequest(paths=paths))
+            try:
+                request = rag_pb2.IngestRequest(paths=paths)
+                response = rag_pb2_grpc.RagStub(channel).Ingest(request)
+            except grpc.RpcError as e:  # a grpc.Call: its code and the server's message
+                reason = (e.details() or "").partition("\n")[0]  # type: ignore[attr-defined]
+                print(f"error: the rag service did not ingest: {reason}", file=sys.stderr)
+                return 1
         from services.rag.ingest import DocumentOutcome, report_line, summary
 
         outcomes = [
@@ -151,11 +157,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(summary(outcomes, response.index_chunks))
         return 0
 
-    from services.rag.ingest import summary
+    from services.rag.ingest import NothingToIngest, summary
     from services.rag.knowledge_base import KnowledgeBase
 
     kb = KnowledgeBase.from_settings()
-    outcomes = kb.ingest([Path(p) for p in paths] or None, progress=print)
+    try:
+        outcomes = kb.ingest([Path(p) for p in paths] or None, progress=print)
+    except NothingToIngest as e:
+        print(f"error: nothing ingested: {e}", file=sys.stderr)
+        return 1
     print(summary(outcomes, kb.chunk_count()))
     return 0
 

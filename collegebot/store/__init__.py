@@ -86,10 +86,15 @@ def _tuned(engine: Engine) -> Engine:
     return engine
 
 
+# Seconds psycopg may take to open a connection (without it, for ever): a hung database must not
+# hold up rag's questions, which only ask it whether the knowledge base changed.
+CONNECT_TIMEOUT = 5
+
+
 def _connect_args(database: str, use_async: bool, statement_cache: bool) -> dict[str, Any]:
     """Driver options. A transaction-mode pooler (Supabase's, PgBouncer) hands each transaction to
     any server connection, so statements prepared on one are missing on the next: no caching."""
-    if statement_cache or database != "postgresql":
+    if database != "postgresql" or (use_async and statement_cache):
         return {}
     if use_async:
         return {
@@ -98,7 +103,8 @@ def _connect_args(database: str, use_async: bool, statement_cache: bool) -> dict
             # Unnamed statements may still be prepared; unique names never collide across clients.
             "prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__",
         }
-    return {"prepare_threshold": None}  # psycopg: never prepare
+    never_prepare = {} if statement_cache else {"prepare_threshold": None}
+    return {"connect_timeout": CONNECT_TIMEOUT, **never_prepare}  # psycopg
 
 
 def sync_engine(url: str, statement_cache: bool = True) -> Engine:

@@ -43,8 +43,16 @@ def find_documents(paths: list[Path]) -> list[Path]:
     return sorted(found)
 
 
+def unreadable(e: OSError) -> UnreadableDocument:
+    """The reason a file could not be opened or read, without its path or content."""
+    return UnreadableDocument(f"the file cannot be read ({type(e).__name__}: {e.strerror})")
+
+
 def content_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as e:
+        raise unreadable(e) from None
 
 
 def _title_from_text(text: str, fallback: str) -> str:
@@ -64,9 +72,12 @@ def read_document(path: Path) -> Document:
     if doc_type == "pdf":
         return _read_pdf(path, fallback_title)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="latin-1")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            text = path.read_text(encoding="latin-1")
+    except OSError as e:
+        raise unreadable(e) from None
     if not text.strip():
         raise UnreadableDocument("the file is empty")
     return Document(path, doc_type, _title_from_text(text, fallback_title), [Page(0, text)])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from collegebot.store.models import KnowledgeBaseDocument, utcnow
@@ -26,6 +27,10 @@ from services.rag.documents import (
 )
 from services.rag.embedder import MiniLM
 from services.rag.index import Index
+
+
+class NothingToIngest(Exception):
+    """A file or folder asked for does not exist; the message names it."""
 
 
 @dataclass
@@ -65,25 +70,50 @@ class Ingestor:
     ) -> list[DocumentOutcome]:
         """Ingest `paths` (files or folders; default the whole data folder) and return outcomes."""
         targets = paths or [self.data_dir]
+        # A mistyped COLLEGEBOT_DATA_DIR or an unmounted volume looks like an empty folder, whose
+        # ingestion would forget every document: stop instead.
+        missing = [str(t) for t in targets if not t.exists()]
+        if missing:
+            raise NothingToIngest(
+                f"no such file or folder: {', '.join(missing)}"
+                + ("" if paths else " (COLLEGEBOT_DATA_DIR)")
+            )
         files = find_documents(targets)
         progress(f"ingesting {len(files)} documents from {', '.join(map(str, targets))}")
         outcomes = []
         with Session(self.engine) as session:
-            known = {d.path: d for d in session.scalars(select(KnowledgeBaseDocument))}
+            known = set(session.scalars(select(KnowledgeBaseDocument.path)))
             for i, path in enumerate(files, 1):
-                outcome = self._ingest_one(session, known.get(self._key(path)), path)
-                session.commit()
+                try:
+                    outcome = self._ingest_committed(session, path)
+                except IntegrityError:  # another replica added this new file since: update it
+                    session.rollback()
+                    outcome = self._ingest_committed(session, path)
                 outcomes.append(outcome)
                 progress(f"[{i}/{len(files)}]" + report_line(outcome))
             outcomes += self._remove_missing(session, known, targets, files, progress)
             session.commit()
         return outcomes
 
+    def _ingest_committed(self, session: Session, path: Path) -> DocumentOutcome:
+        """Ingest one file in a transaction of its own, its record read there: another replica
+        sharing the store may have ingested it since this run began."""
+        key = self._key(path)
+        record = session.scalar(
+            select(KnowledgeBaseDocument).where(KnowledgeBaseDocument.path == key)
+        )
+        outcome = self._ingest_one(session, record, path)
+        session.commit()
+        return outcome
+
     def _ingest_one(
         self, session: Session, record: KnowledgeBaseDocument | None, path: Path
     ) -> DocumentOutcome:
         key = self._key(path)
-        digest = content_hash(path)
+        try:
+            digest, unreadable = content_hash(path), None
+        except UnreadableDocument as e:
+            digest, unreadable = "", e  # recorded as failed below
         if record and record.content_hash == digest and record.status != "failed":
             return DocumentOutcome(key, "unchanged", record.pages, record.chunks)
         if record is None:
@@ -93,6 +123,8 @@ class Ingestor:
         self.index.delete_source(key)
         record.content_hash, record.ingested_at = digest, utcnow()
         try:
+            if unreadable:
+                raise unreadable
             doc = read_document(path)
             chunks = chunk_document(doc, key)
             if not chunks:
@@ -136,13 +168,18 @@ class Ingestor:
         return DocumentOutcome(key, status, record.pages, record.chunks)
 
     def _remove_missing(self, session, known, targets, files, progress) -> list[DocumentOutcome]:
-        """Forget documents that were under the ingested folders and are gone now."""
+        """Forget the documents under the folders just scanned that were not found there. A file
+        ingested by its path from outside the data folder is kept by the data folder's runs
+        (they cannot see it) until the file itself is gone."""
         present = {self._key(f) for f in files}
-        roots = [self._key(t) for t in targets if t.is_dir() or not t.exists()]
+        folders = [t.resolve() for t in targets if t.is_dir()]
+        whole = self.data_dir in folders
         outcomes = []
-        for key in sorted(known):
-            under = any(r == "." or key == r or key.startswith(r.rstrip("/") + "/") for r in roots)
-            if under and key not in present:
+        for key in sorted(set(known) - present):
+            path = self.data_dir / key  # an outside file's key is its absolute path
+            scanned = any(path.is_relative_to(f) for f in folders)
+            outside = not path.is_relative_to(self.data_dir)
+            if scanned or (whole and outside and not path.exists()):
                 self.index.delete_source(key)
                 session.execute(
                     delete(KnowledgeBaseDocument).where(KnowledgeBaseDocument.path == key)

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from chromadb.api.models.Collection import Collection
+from prometheus_client import Counter
 
 from collegebot.v1 import common_pb2
 from services.rag.embedder import DIMENSIONS, MiniLM
@@ -44,6 +46,14 @@ MODES = ("hybrid", "dense", "lexical")
 DENSE_WEIGHT = 0.7
 PREVIOUS_QUESTION_WEIGHT = 0.7  # chosen on the dev split of tests/eval/qa.jsonl
 CANDIDATES = 40  # drawn from each ranking (dense, headings, BM25) before the lifts and fusion
+# How often a replica asks the store whether the knowledge base changed: a question a second is
+# enough to notice another replica's ingestion, and the store is not queried per question.
+VERSION_CHECK_SECONDS = 1.0
+VERSION_CHECK_FAILURES = Counter(
+    "collegebot_rag_version_check_failures_total",
+    "Times the store could not say which knowledge-base version is current (answers went on "
+    "from the snapshot in memory)",
+)
 
 
 @dataclass(frozen=True)
@@ -184,6 +194,7 @@ class Retriever:
         self._version = version
         self._snapshot: _Snapshot | None = None
         self._snapshot_version: object = None
+        self._checked = -VERSION_CHECK_SECONDS  # time.monotonic() of the last version check
         self._rebuilding = False
         self._lock = threading.Lock()
 
@@ -192,7 +203,13 @@ class Retriever:
         (an ingestion by another replica) is built in the background while questions are answered
         from the one before: on tens of thousands of chunks a build takes seconds, longer than a
         Retrieve's deadline, and every replica would miss it at once after each ingestion."""
-        version = self._version()
+        with self._lock:
+            current = self._snapshot
+            now = time.monotonic()
+            if current is not None and (now - self._checked < VERSION_CHECK_SECONDS):
+                return current
+            self._checked = now  # the other questions meanwhile go on from the current one
+        version = self._current_version(current)
         with self._lock:
             current = self._snapshot
             if current is not None and (version == self._snapshot_version or self._rebuilding):
@@ -206,6 +223,17 @@ class Retriever:
                 version,
             )
             return self._snapshot
+
+    def _current_version(self, current: _Snapshot | None) -> object:
+        """The store's version of the knowledge base; while the store is unreachable, the
+        snapshot's own (Chroma still answers: a store outage must not fail every question)."""
+        try:
+            return self._version()
+        except Exception as e:
+            VERSION_CHECK_FAILURES.inc()
+            # The type only: a driver's message may carry connection details.
+            log.warning("the store did not say the knowledge-base version (%s)", type(e).__name__)
+            return self._snapshot_version if current is not None else None
 
     def refresh(self) -> None:
         """Build the current version's snapshot now: the replica that ingested answers from the

@@ -11,7 +11,7 @@ import grpc
 from prometheus_client import Counter, Gauge, Histogram
 
 from collegebot.v1 import rag_pb2, rag_pb2_grpc
-from services.rag.ingest import summary
+from services.rag.ingest import NothingToIngest, summary
 from services.rag.knowledge_base import KnowledgeBase
 
 log = logging.getLogger("collegebot.rag")
@@ -24,14 +24,23 @@ RETRIEVE_SECONDS = Histogram(
 REQUESTS = Counter(
     "collegebot_rag_requests_total", "gRPC calls by method and outcome", ["method", "outcome"]
 )
-INDEX_CHUNKS = Gauge("collegebot_rag_index_chunks", "Chunks in the index")
+INDEX_CHUNKS = Gauge("collegebot_rag_index_chunks", "Chunks in the index this replica answers from")
 
 
 class RagServicer(rag_pb2_grpc.RagServicer):
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._ingest_lock = asyncio.Lock()  # one writer per index
-        INDEX_CHUNKS.set(kb.chunk_count())
+        # Read at each scrape: the setup Job's `ingest --local` or another replica may have
+        # changed the index since start-up, and this replica follows it.
+        INDEX_CHUNKS.set_function(self._answering_from)
+
+    def _answering_from(self) -> float:
+        try:
+            return len(self.kb.retriever.snapshot().ids)
+        except Exception as e:  # the index unreachable before any snapshot: unknown, not empty
+            log.warning("the index could not be read (%s)", type(e).__name__)
+            return float("nan")
 
     async def Retrieve(self, request: rag_pb2.RetrieveRequest, context) -> rag_pb2.RetrieveResponse:
         if not request.query.strip():
@@ -53,9 +62,12 @@ class RagServicer(rag_pb2_grpc.RagServicer):
     async def Ingest(self, request: rag_pb2.IngestRequest, context) -> rag_pb2.IngestResponse:
         paths = [Path(p) for p in request.paths] or None
         async with self._ingest_lock:
-            outcomes = await asyncio.to_thread(self.kb.ingest, paths, log.info)
+            try:
+                outcomes = await asyncio.to_thread(self.kb.ingest, paths, log.info)
+            except NothingToIngest as e:
+                REQUESTS.labels("Ingest", "invalid").inc()
+                await context.abort(grpc.StatusCode.NOT_FOUND, str(e))
         chunks = self.kb.chunk_count()
-        INDEX_CHUNKS.set(chunks)
         log.info(summary(outcomes, chunks))
         REQUESTS.labels("Ingest", "ok").inc()
         return rag_pb2.IngestResponse(

@@ -4,14 +4,16 @@ import shutil
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from collegebot.settings import IndexSettings, StoreSettings
 from collegebot.store import migrate
 from collegebot.store.models import KnowledgeBaseDocument
+from services.rag.ingest import NothingToIngest
 from services.rag.knowledge_base import KnowledgeBase
-from tests.conftest import DATA
+from tests.conftest import DATA, base_env, run_cli
 
 
 def _records(kb: KnowledgeBase) -> dict[str, KnowledgeBaseDocument]:
@@ -99,3 +101,96 @@ def test_a_replica_sees_what_another_ingested_without_being_told(tmp_path: Path)
             break
         time.sleep(0.05)
     assert found and "Zanzibar" in found[0].text
+
+
+def test_a_missing_data_folder_stops_ingestion_and_forgets_nothing(tmp_path: Path) -> None:
+    """A mistyped COLLEGEBOT_DATA_DIR, `collegebot up` from another folder or an unmounted volume
+    used to look like an emptied folder: every document was removed from the index."""
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    shutil.copy(DATA / "library.md", folder)
+    kb = _kb_over(tmp_path, folder)
+    kb.ingest()
+    chunks = kb.chunk_count()
+
+    typo = KnowledgeBase(
+        IndexSettings(collegebot_state_dir=tmp_path),
+        StoreSettings(collegebot_state_dir=tmp_path),
+        tmp_path / "kb_typo",
+    )
+    with pytest.raises(NothingToIngest, match="kb_typo"):
+        typo.ingest()
+    with pytest.raises(NothingToIngest, match="notices"):
+        kb.ingest([folder / "notices"])
+    assert list(_records(kb)) == ["library.md"] and kb.chunk_count() == chunks
+
+    env = base_env(tmp_path) | {"COLLEGEBOT_DATA_DIR": str(tmp_path / "kb_typo")}
+    cli = run_cli("ingest", "--local", env=env)
+    assert cli.returncode == 1
+    assert "kb_typo" in cli.stderr and "Traceback" not in cli.stderr
+    assert list(_records(kb)) == ["library.md"]
+
+
+def test_a_file_ingested_from_outside_the_data_folder_stays_until_it_is_gone(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    shutil.copy(DATA / "library.md", folder)
+    notice = tmp_path / "elsewhere" / "notice.md"
+    notice.parent.mkdir()
+    notice.write_text("# Notice\n\nThe Zanzibar exchange opens in spring.\n")
+    kb = _kb_over(tmp_path, folder)
+    kb.ingest()
+    assert [o.status for o in kb.ingest([notice])] == ["added"]
+
+    kb.ingest()  # the data folder's run cannot see it: it stays
+    assert str(notice) in _records(kb)
+    assert kb.retriever.retrieve("Zanzibar exchange", 1, "lexical").passages
+
+    notice.unlink()
+    removed = [o.path for o in kb.ingest() if o.status == "removed"]
+    assert removed == [str(notice)] and list(_records(kb)) == ["library.md"]
+
+
+def test_a_file_that_cannot_be_read_fails_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    shutil.copy(DATA / "library.md", folder)
+    (folder / "memory.txt").symlink_to("/proc/self/mem")  # reading it fails with EIO
+    kb = _kb_over(tmp_path, folder)
+    outcomes = kb.ingest()  # (a symlink is named by where it leads: /proc/<pid>/mem)
+    assert sorted(o.status for o in outcomes) == ["added", "failed"]
+    failed = next(o for o in outcomes if o.status == "failed")
+    assert "OSError" in failed.error and _records(kb)[failed.path].status == "failed"
+
+
+def two_replicas_ingest_at_once(tmp_path: Path, store: StoreSettings) -> None:
+    """Two rag replicas on one index and store ingest the same new files: the second writes a
+    document's record just before the first does (it started later and ran faster)."""
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    for name in ("library.md", "admissions.md"):
+        shutil.copy(DATA / name, folder)
+    first, second = (
+        KnowledgeBase(IndexSettings(collegebot_state_dir=tmp_path), store, folder) for _ in range(2)
+    )
+
+    raced: list[str] = []
+
+    @event.listens_for(first.engine, "before_cursor_execute")
+    def the_other_replica_first(_connection, _cursor, statement: str, *_) -> None:
+        if statement.startswith("INSERT INTO knowledge_base_documents") and not raced:
+            raced.extend(o.status for o in second.ingest())
+
+    outcomes = first.ingest()  # used to raise IntegrityError
+    assert raced == ["added", "added"]
+    assert [o.status for o in outcomes] == ["unchanged", "unchanged"]
+    records = _records(first)
+    assert sorted(records) == ["admissions.md", "library.md"]
+    assert first.chunk_count() == sum(r.chunks for r in records.values())
+
+
+def test_two_replicas_ingesting_at_once_both_succeed(tmp_path: Path) -> None:
+    migrate(StoreSettings(collegebot_state_dir=tmp_path).url)
+    two_replicas_ingest_at_once(tmp_path, StoreSettings(collegebot_state_dir=tmp_path))

@@ -118,6 +118,7 @@ def test_a_newer_version_is_built_in_the_background_while_the_old_one_answers(
 
     from services.rag import retriever as module
 
+    monkeypatch.setattr(module, "VERSION_CHECK_SECONDS", 0.0)  # every question asks the store
     version = ["v1"]
     retriever = Retriever(kb.index, kb.model, 0.25, version=lambda: version[0])
     before = retriever.retrieve("library timings", 3)

@@ -1,11 +1,18 @@
 """The rag service over real gRPC on loopback: Retrieve, health and reflection."""
 
+import shutil
+import time
+
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from prometheus_client import REGISTRY
 
 from collegebot.v1 import common_pb2, rag_pb2, rag_pb2_grpc
+from services.rag.server import RagServicer
+from tests.conftest import DATA, base_env, run_cli
+from tests.rag.test_ingest import _kb_over
 
 
 @pytest.fixture
@@ -87,3 +94,35 @@ def test_health_and_reflection_are_served(rag) -> None:
     )
     names = {s.name for a in answers for s in a.list_services_response.service}
     assert {"collegebot.v1.Rag", "grpc.health.v1.Health"} <= names
+
+
+def test_ingesting_a_path_that_does_not_exist_is_refused_by_name(rag, rag_server, tmp_path) -> None:
+    stub, _ = rag
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.Ingest(rag_pb2.IngestRequest(paths=["/nowhere/notices"]), timeout=60)
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "/nowhere/notices" in caught.value.details()
+
+    env = base_env(tmp_path) | {"RAG_ADDRESS": rag_server.address}
+    cli = run_cli("ingest", "/nowhere/notices", env=env)
+    assert cli.returncode == 1
+    assert "/nowhere/notices" in cli.stderr and "Traceback" not in cli.stderr
+
+
+def test_the_chunk_gauge_follows_an_ingestion_by_another_process(tmp_path) -> None:
+    """In Kubernetes the setup Job ingests with --local while the replicas already run: their
+    gauge used to stay at its start-up value (0), a false "knowledge base empty" alert."""
+    (tmp_path / "kb").mkdir()
+    shutil.copy(DATA / "library.md", tmp_path / "kb")
+    RagServicer(_kb_over(tmp_path, tmp_path / "kb"))  # a replica, started before the Job
+
+    def gauge() -> float | None:
+        return REGISTRY.get_sample_value("collegebot_rag_index_chunks")
+
+    assert gauge() == 0
+    job = _kb_over(tmp_path, tmp_path / "kb")
+    job.ingest()
+    deadline = time.monotonic() + 30  # the replica rebuilds its snapshot in the background
+    while gauge() != job.chunk_count() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert gauge() == job.chunk_count() > 0

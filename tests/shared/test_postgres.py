@@ -192,3 +192,12 @@ def test_rag_ingests_through_the_pooler_only_without_the_statement_cache(
     finally:
         kb.engine.dispose()
         pooler.close()
+
+
+def test_two_rag_replicas_ingesting_at_once_both_succeed(postgres, tmp_path) -> None:
+    from collegebot.settings import StoreSettings
+    from tests.rag.test_ingest import two_replicas_ingest_at_once
+
+    url = postgres.new_database("two_replicas")
+    migrate(url)
+    two_replicas_ingest_at_once(tmp_path, StoreSettings(database_url=url))

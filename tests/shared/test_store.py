@@ -1,14 +1,24 @@
 """The schema comes from migrations, matches the models, and records turns once per MessageSid."""
 
+import socket
+import threading
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
+from sqlalchemy.exc import OperationalError
 
 from collegebot.privacy import Pseudonymiser
-from collegebot.store import Outcome, Store, TurnRecord, migrate, sync_engine
+from collegebot.store import (
+    CONNECT_TIMEOUT,
+    Outcome,
+    Store,
+    TurnRecord,
+    migrate,
+    sync_engine,
+)
 from collegebot.store.models import Base
 
 
@@ -82,3 +92,22 @@ def test_an_unsupported_database_url_is_named_without_its_password(tmp_path: Pat
         assert named in str(caught.value) and "s3cret" not in str(caught.value)
     sync_engine(f"sqlite:///{tmp_path / 'new' / 'folder' / 'bot.db'}").dispose()
     assert (tmp_path / "new" / "folder").is_dir()  # a SQLite file's folder is made for it
+
+
+def test_a_hung_postgresql_fails_the_connection_instead_of_holding_it() -> None:
+    """A database that accepts connections and never answers (a hung host, a full pooler): the
+    synchronous engine (rag's) gives up after CONNECT_TIMEOUT instead of waiting for ever."""
+    with socket.create_server(("127.0.0.1", 0)) as hung:  # never accepts: the kernel queues us
+        engine = sync_engine(f"postgresql://u:p@127.0.0.1:{hung.getsockname()[1]}/x")
+        errors: list[str] = []
+
+        def connect() -> None:
+            try:
+                engine.connect().close()
+            except OperationalError as e:
+                errors.append(str(e.orig))
+
+        attempt = threading.Thread(target=connect, daemon=True)
+        attempt.start()
+        attempt.join(CONNECT_TIMEOUT * 10)  # only so a regression fails instead of hanging
+        assert errors and "timeout" in errors[0]
