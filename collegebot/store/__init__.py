@@ -416,3 +416,14 @@ def escalations(engine: Engine, limit: int = 100, status: str = "open") -> list[
             .limit(limit)
         )
         return list(session.scalars(query))
+
+
+def close_escalation(engine: Engine, escalation_id: int) -> bool:
+    """Mark a student as handled by staff; False if no open escalation has that id."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id, Escalation.status == "open")
+            .values(status="closed")
+        )
+        return result.rowcount == 1

@@ -11,7 +11,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.exc import DBAPIError
 
-from collegebot.store import Outcome, Store, TurnRecord, escalations, migrate, sync_engine
+from collegebot.store import (
+    Outcome,
+    Store,
+    TurnRecord,
+    close_escalation,
+    escalations,
+    migrate,
+    sync_engine,
+)
 from collegebot.store.models import Base
 from tests.servers import PgBouncer
 
@@ -110,6 +118,39 @@ async def test_the_dashboard_reads_what_it_shows_and_nothing_else(supabase) -> N
             dash.execute("DELETE FROM conversations")
     listed = escalations(sync_engine(supabase.url("supabase_like", "dash")))
     assert {e.sender_masked for e in listed} == {"+91•••••0001"}
+
+
+async def test_the_dashboard_closes_escalations_and_writes_nothing_else(supabase) -> None:
+    store = Store(supabase.url("supabase_like", "bot"))
+    await store.record(turn("SM" + "c" * 32, sender="h3"))
+    await store.close()
+    sid = "'SM" + "c" * 32 + "'"
+    with as_user(supabase, "dash") as dash:
+        (handled,) = dash.execute(
+            f"SELECT id FROM escalations WHERE message_sid = {sid}"
+        ).fetchone()
+        for statement in (
+            f"UPDATE escalations SET reason = 'requested' WHERE id = {handled}",
+            f"UPDATE escalations SET sender_masked = 'x' WHERE id = {handled}",
+            f"DELETE FROM escalations WHERE id = {handled}",
+            "INSERT INTO escalations (message_sid, sender_hash, sender_masked, reason, status, "
+            "created_at) VALUES ('SMd', 'h4', 'x', 'urgent', 'open', now())",
+            "UPDATE conversations SET status = 'closed'",
+            "UPDATE knowledge_base_documents SET status = 'failed'",
+            "UPDATE system_logs SET level = 'x'",
+            "UPDATE performance_metrics SET duration_ms = 0",
+            "UPDATE deliveries SET status = 'x'",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                dash.execute(statement)
+    engine = sync_engine(supabase.url("supabase_like", "dash"))
+    assert close_escalation(engine, handled) is True
+    assert close_escalation(engine, handled) is False  # already closed: nothing changes
+    assert handled not in {e.id for e in escalations(engine)}
+    engine.dispose()
+    with as_user(supabase, "bot") as bot:
+        row = bot.execute(f"SELECT status, reason FROM escalations WHERE id = {handled}")
+        assert row.fetchone() == ("closed", "urgent")
 
 
 def test_anonymous_reads_nothing_even_if_someone_grants_it_a_table(supabase) -> None:
