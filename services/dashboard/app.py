@@ -6,13 +6,13 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import plotly.graph_objects as go
-from dash import Dash, dcc, html
+from dash import ALL, Dash, Input, Output, ctx, dcc, html
 from flask import Flask
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from collegebot.settings import DashboardSettings, Env, InstitutionSettings, StoreSettings, load
-from collegebot.store import escalations, sync_engine
+from collegebot.store import close_escalation, escalations, sync_engine
 from collegebot.store.models import Conversation, Escalation, KnowledgeBaseDocument
 from services.dashboard.auth import install_login
 
@@ -80,7 +80,15 @@ def layout(engine: Engine, college: str):
     )
 
 
+CLOSE = "close-escalation"  # the pattern-matching id type of each row's "Mark handled" button
+
+
 def escalation_table(engine: Engine) -> html.Section:
+    """The open escalations, in the section the "Mark handled" callback redraws."""
+    return html.Section(escalation_list(engine), id="open-escalations")
+
+
+def escalation_list(engine: Engine) -> list:
     """Students waiting for a person: asked for one, or flagged urgent. Newest first."""
     with Session(engine) as s:
         waiting = s.scalar(
@@ -92,19 +100,39 @@ def escalation_table(engine: Engine) -> html.Section:
                 html.Td(e.created_at.strftime("%Y-%m-%d %H:%M")),
                 html.Td(e.sender_masked),
                 html.Td(e.reason),
+                html.Td(html.Button("Mark handled", id={"type": CLOSE, "index": e.id})),
             ]
         )
         for e in escalations(engine)
     ]
-    header = html.Tr([html.Th("when (UTC)"), html.Th("student"), html.Th("reason")])
-    return html.Section(
-        [
-            html.H2(f"Open escalations: {waiting}", id="escalations-count"),
-            html.Table([html.Thead(header), html.Tbody(rows)], id="escalations")
-            if rows
-            else html.P("Nobody is waiting for a person."),
-        ]
+    header = html.Tr([html.Th("when (UTC)"), html.Th("student"), html.Th("reason"), html.Th()])
+    return [
+        html.H2(f"Open escalations: {waiting}", id="escalations-count"),
+        html.Table([html.Thead(header), html.Tbody(rows)], id="escalations")
+        if rows
+        else html.P("Nobody is waiting for a person."),
+    ]
+
+
+def install_closing(app: Dash, engine: Engine) -> None:
+    """A click on "Mark handled" closes that escalation and lists the students still waiting.
+
+    Dash sends the click as a POST to /_dash-update-component, which the login (auth.py) refuses
+    without a signed-in session. That session cookie is SameSite=Lax, so the browser leaves it off
+    POSTs another site makes: a forged cross-site request arrives signed out and is refused. That
+    is the CSRF defence here, so the cookie must never become SameSite=None."""
+
+    @app.callback(
+        Output("open-escalations", "children"),
+        Input({"type": CLOSE, "index": ALL}, "n_clicks"),
+        prevent_initial_call=True,
     )
+    def close_clicked(_clicks: list[int | None]) -> list:
+        # New buttons rendered by this callback also "change" (to no clicks): only a click counts.
+        clicked = ctx.triggered_id if ctx.triggered and ctx.triggered[0]["value"] else None
+        if isinstance(clicked, dict) and isinstance(clicked.get("index"), int):
+            close_escalation(engine, clicked["index"])
+        return escalation_list(engine)
 
 
 def create_app() -> Dash:
@@ -130,4 +158,5 @@ def create_app() -> Dash:
     app = Dash(__name__, server=server, title="collegebot dashboard")  # type: ignore[arg-type]
     # A function, so every page load reads the store afresh.
     app.layout = lambda: layout(engine, institution.college_name)
+    install_closing(app, engine)
     return app

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from collegebot.store import Outcome, Store, TurnRecord, migrate, sync_engine
+from collegebot.store import Outcome, Store, TurnRecord, escalations, migrate, sync_engine
 from collegebot.store.models import Conversation
-from services.dashboard.app import create_app
+from services.dashboard.app import CLOSE, create_app
 from services.dashboard.auth import LOGIN_ATTEMPTS
 
 
@@ -125,3 +125,65 @@ def test_the_count_of_open_escalations_is_all_of_them_not_the_rows_shown(dashboa
     dashboard.post("/login", data={"username": "warden", "password": "correct horse"})
     text = json.dumps(dashboard.get("/_dash-layout").get_json(), ensure_ascii=False)
     assert "Open escalations: 122" in text
+
+
+def mark_handled(client, clicked: int, shown: list[int], clicks: int | None = 1):
+    """The POST Dash's renderer makes when staff click one row's "Mark handled" button."""
+    buttons = [{"type": CLOSE, "index": i} for i in shown]
+    clicked_id = json.dumps(
+        {"type": CLOSE, "index": clicked}, sort_keys=True, separators=(",", ":")
+    )
+    body = {
+        "output": "open-escalations.children",
+        "outputs": {"id": "open-escalations", "property": "children"},
+        "inputs": [
+            [
+                {
+                    "id": b,
+                    "property": "n_clicks",
+                    "value": clicks if b["index"] == clicked else None,
+                }
+                for b in buttons
+            ]
+        ],
+        "changedPropIds": [f"{clicked_id}.n_clicks"],
+        "state": [],
+    }
+    return client.post("/_dash-update-component", json=body)
+
+
+def waiting(env) -> dict[int, str]:
+    engine = sync_engine(f"sqlite:///{env / 'collegebot.db'}")
+    listed = {e.id: e.sender_masked for e in escalations(engine)}
+    engine.dispose()
+    return listed
+
+
+def test_marking_an_escalation_handled_removes_it_and_lowers_the_count(dashboard, env) -> None:
+    before = waiting(env)
+    assert sorted(before.values()) == ["+44•••••7788", "+91•••••3210"]
+    handled = next(i for i, masked in before.items() if masked == "+91•••••3210")
+    dashboard.post("/login", data={"username": "warden", "password": "correct horse"})
+    response = mark_handled(dashboard, handled, list(before))
+    assert response.status_code == 200
+    text = json.dumps(response.get_json(), ensure_ascii=False)
+    assert "Open escalations: 1" in text
+    assert "+91•••••3210" not in text and "+44•••••7788" in text
+    assert list(waiting(env).values()) == ["+44•••••7788"]
+    page = json.dumps(dashboard.get("/_dash-layout").get_json(), ensure_ascii=False)
+    assert "Open escalations: 1" in page and "+91•••••3210" not in page
+
+
+def test_buttons_that_were_only_redrawn_close_nothing(dashboard, env) -> None:
+    before = waiting(env)
+    dashboard.post("/login", data={"username": "warden", "password": "correct horse"})
+    response = mark_handled(dashboard, next(iter(before)), list(before), clicks=None)
+    assert response.status_code == 200
+    assert "Open escalations: 2" in json.dumps(response.get_json())
+    assert waiting(env) == before
+
+
+def test_signed_out_the_same_click_is_refused_and_closes_nothing(dashboard, env) -> None:
+    before = waiting(env)
+    assert mark_handled(dashboard, next(iter(before)), list(before)).status_code == 401
+    assert waiting(env) == before
