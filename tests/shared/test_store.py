@@ -111,3 +111,19 @@ def test_a_hung_postgresql_fails_the_connection_instead_of_holding_it() -> None:
         attempt.start()
         attempt.join(CONNECT_TIMEOUT * 10)  # only so a regression fails instead of hanging
         assert errors and "timeout" in errors[0]
+
+
+def test_a_database_error_does_not_carry_the_students_words(tmp_path: Path) -> None:
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from collegebot.store.models import Conversation
+
+    migrate(_url(tmp_path))
+    row = {"message_sid": "SM1", "sender_hash": "h", "sender_masked": "+91", "answer": "a"}
+    row["question"] = "my roll no 21CE777 marks are wrong"
+    with sync_engine(_url(tmp_path)).begin() as c:
+        c.execute(insert(Conversation), [row])
+        with pytest.raises(IntegrityError) as caught:
+            c.execute(insert(Conversation), [row])  # the same MessageSid again
+    assert "21CE777" not in str(caught.value)
