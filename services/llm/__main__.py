@@ -5,6 +5,7 @@ import logging
 
 import grpc
 
+from collegebot.emergency import rag_lookup
 from collegebot.grpc_server import serve_forever
 from collegebot.settings import (
     GroqSettings,
@@ -15,26 +16,12 @@ from collegebot.settings import (
     load,
 )
 from collegebot.telemetry import setup_logging, setup_sentry, start_metrics_server
-from collegebot.v1 import rag_pb2, rag_pb2_grpc
-from collegebot.v1.common_pb2 import Passage
+from collegebot.v1 import rag_pb2_grpc
 from services.llm.generate import GroqGenerator
 from services.llm.responder import Responder
 from services.llm.server import SERVICE_NAME, register
 
 EMERGENCY_LOOKUP_DEADLINE_S = 1.0
-
-
-def rag_lookup(address: str):
-    """Emergency contacts come from the knowledge base: ask rag, briefly."""
-    stub = rag_pb2_grpc.RagStub(grpc.aio.insecure_channel(address))
-
-    async def lookup(query: str) -> list[Passage]:
-        found = await stub.Retrieve(
-            rag_pb2.RetrieveRequest(query=query), timeout=EMERGENCY_LOOKUP_DEADLINE_S
-        )
-        return list(found.passages)
-
-    return lookup
 
 
 def main() -> None:
@@ -51,7 +38,10 @@ def main() -> None:
             load(InstitutionSettings),
             generator,
             refine_labels=groq.groq_refine_labels,
-            emergency_lookup=rag_lookup(addresses.rag_address),
+            emergency_lookup=rag_lookup(
+                rag_pb2_grpc.RagStub(grpc.aio.insecure_channel(addresses.rag_address)),
+                EMERGENCY_LOOKUP_DEADLINE_S,
+            ),
         )
         await serve_forever(
             f"{addresses.bind_host}:{addresses.llm_port}", register(responder), [SERVICE_NAME]

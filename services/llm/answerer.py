@@ -29,9 +29,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from collegebot.hinglish import GLOSSES
+from collegebot.sanitise import fold
 from collegebot.text import split_sentences
 from collegebot.v1.common_pb2 import Passage, Turn
-from services.llm.sanitise import fold
 
 MAX_CHARS = 500
 LONG_SENTENCE = 250  # longer than this, a "sentence" is a flattened list

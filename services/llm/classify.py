@@ -18,7 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from services.llm.sanitise import fold
+from collegebot.emergency import kind_in, normalise
 
 # Topics follow the knowledge base's documents; the rest are conversational. A keyword matches at
 # the start of a word ("admission" matches "admissions"); keywords of three letters or fewer
@@ -109,62 +109,6 @@ COMPLAINT = (
     "not solved", "terrible", "horrible",
 )
 
-# Emergencies. Strong phrases are critical whatever else the message says; weak ones are critical
-# unless the message asks about a rule, a number or a procedure ("what is the ambulance number").
-EMERGENCY_STRONG: dict[str, tuple[str, ...]] = {
-    "self_harm": (
-        r"su[i]?c[i]?d", r"kill(ing)? my ?self", r"end(ing)? (my|it) (life|all)", r"end it all",
-        r"take my (own )?life", r"(want|wanna|going) to die", r"wanna die", r"better off dead",
-        r"(don'?t|do not|dont) want to (live|be alive)", r"no reason to live",
-        r"(hurt|harm|cut)(ting|ing)? my ?self", r"self[- ]?harm", r"overdose",
-        r"(jump|jumping) (off|from)", r"hang my ?self", r"mar (jaun|jau|jaungi|jaunga)",
-        r"marna chahta", r"marna chahti", r"jeena nahi", r"jina nahi", r"zindagi khatam",
-        r"khud ?kushi", r"aatmahatya", r"atmahatya", r"life khatam", r"sleeping pills",
-    ),
-    "harassment": (
-        r"harass(ing|es)? me", r"(being|getting|was|been|got) (sexually )?harass",
-        r"sexually (harass|abus|assault)(ing|ed) me", r"molest", r"grop(ed|ing)", r"\brap(e|ed)\b",
-        r"touch(ed|ing|es)? me", r"stalk(ing|s)? me", r"(threaten|blackmail)(ing|ed|s)? me",
-        r"(are|is|were|was|been|keep|keeps|kept|started|start) ragg(ing|ed)? me", r"ragged me",
-        r"(being|getting|got|were) ragged", r"ragging (ho )?rah",
-        r"(beat|beating|hit|hitting|slapp?ing|slapped|punch(ed|ing)?) me",
-        r"(forcing|forced|force) me", r"pareshan kar rahe", r"maar rahe", r"chhed",
-        r"bully(ing)? me", r"assault", r"abus(ing|ed) me",
-    ),
-    "medical": (
-        r"unconscious", r"faint(ed|ing)", r"not breathing", r"can'?t breathe", r"cannot breathe",
-        r"bleeding", r"heart attack", r"seizure", r"\bfits\b", r"collapsed", r"chest pain",
-        r"poison", r"allergic reaction", r"behosh", r"saans nahi", r"(need|send|call) (an |the )?"
-        r"ambulance", r"ambulance (chahiye|bhejo|bulao)", r"severe(ly)? (injured|pain|bleeding)",
-        r"badly (hurt|injured)", r"got hurt", r"electric shock", r"snake ?bite",
-    ),
-    "safety": (
-        r"fire (in|at|on|broke)", r"there'?s a fire", r"on fire", r"aag lag", r"gas leak",
-        r"(had|met with|got into) an? accident", r"accident (ho|hua|happened)", r"\battacked\b",
-        r"knife", r"\bgun\b", r"kidnap", r"missing since", r"is missing", r"trapped in",
-        # stuck in a lift is an emergency; stuck in traffic or in a course is not
-        r"stuck in (the |a |an |my )?(lift|elevator|washroom|bathroom|toilet|room|fire)",
-        r"short circuit", r"someone broke in", r"break-?in", r"following me", r"chasing me",
-        r"(he|she|they) (has|have) a weapon",
-    ),
-}
-EMERGENCY_WEAK: dict[str, tuple[str, ...]] = {
-    # "emergency money" or an "emergency fund" is a question about money, not an emergency
-    "safety": (r"emergency(?! (fund|funds|money|loan|loans|grant|grants|financial|aid|leave))",
-               r"\bfire\b", r"accident", r"\bfight", r"\bsos\b",
-               # "help me!" is a cry; "help me with the fee form" is a question.
-               r"\bhelp+ me\b(?!\s+(with|to|in|on|find|out|understand|know|regarding|about|get|"
-               r"apply|fill|choose|figure)\b)"),
-    "medical": (r"ambulance", r"injured", r"\bhurt\b"),
-    "harassment": (r"harass", r"ragging", r"ragged", r"sexual(ly)? (abuse|assault)"),
-}
-INFORMATIONAL = re.compile(
-    r"\b(polic(y|ies)|rules?|insurance|number|numbers|contact|procedure|process|how (to|do|can)|"
-    r"what (is|are)|kya hai|drill|fine|penalty|punishment|leave|committee|form|claim|cover|"
-    r"report(ing)? (a|an)?|where (is|can)|kaise|who (is|handles)|helpline|extinguisher|"
-    r"safety measures|mock|cell|squad|affidavit|undertaking|confidential|complain(t|ts)?|"
-    r"case|when|kab|last date|deadline)\b"
-)
 HIGH = re.compile(
     r"\b(urgent|urgently|asap|immediately|right now|today itself|aaj hi|abhi|jaldi|"
     r"deadline (is )?today|last date (is )?today|exam (is )?tomorrow|tomorrow('s)? exam|"
@@ -204,12 +148,6 @@ class Labels:
     emergency: str = ""  # for critical: self_harm | harassment | medical | safety
 
 
-def normalise(message: str) -> str:
-    """Folded, lower-cased, punctuation as spaces, one space between words, padded with spaces."""
-    text = fold(message).lower().replace("’", "'")
-    return " " + re.sub(r"\s+", " ", re.sub(r"[^\w\s'%-]", " ", text)).strip() + " "
-
-
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     parts = [re.escape(w) + (r"\b" if len(w) <= 3 else "") for w in words]
     return re.compile(r"(?<![\w])(?:" + "|".join(parts) + ")")
@@ -220,21 +158,7 @@ _TOPIC_WORDS = {w: name for name, words in TOPICS.items() for w in words if " " 
 _FUZZY_KEYWORDS = [w for w in _TOPIC_WORDS if len(w) >= 6]
 _GREETING, _THANKS = _pattern(GREETINGS), _pattern(THANKS)
 _HUMAN, _COMPLAINT = _pattern(HUMAN), _pattern(COMPLAINT)
-_STRONG = {k: re.compile("|".join(v)) for k, v in EMERGENCY_STRONG.items()}
-_WEAK = {k: re.compile("|".join(v)) for k, v in EMERGENCY_WEAK.items()}
 _SMALL_TALK_WORDS = re.compile(r"\b(bot|sir|maam|ma'am|bhai|ji|there|all|everyone|again|so much)\b")
-
-
-def emergency(text: str) -> str:
-    """The kind of emergency a normalised message describes, or ""."""
-    for kind, pattern in _STRONG.items():
-        if pattern.search(text):
-            return kind
-    if not INFORMATIONAL.search(text):
-        for kind, pattern in _WEAK.items():
-            if pattern.search(text):
-                return kind
-    return ""
 
 
 def _topic(text: str) -> str:
@@ -257,7 +181,7 @@ def _only(pattern: re.Pattern[str], text: str) -> bool:
 
 def classify(message: str) -> Labels:
     text = normalise(message)
-    kind = emergency(text)
+    kind = kind_in(text)
     if kind:
         urgency = "critical"
     elif HIGH.search(text):

@@ -11,9 +11,9 @@ import html
 import re
 from collections.abc import Iterator
 
+from collegebot.sanitise import fold, strip_invisible
 from collegebot.text import split_sentences
 from collegebot.v1.common_pb2 import Passage
-from services.llm.sanitise import fold, strip_invisible
 
 WHATSAPP_LIMIT = 1600
 REDACTED = "[contact removed]"

@@ -3,27 +3,15 @@ are services/gateway/commands.py's GatewayReplies)."""
 
 from __future__ import annotations
 
+from collegebot import emergency
+from collegebot.sanitise import strip_invisible
 from collegebot.settings import InstitutionSettings
 from collegebot.v1.common_pb2 import Passage
 from services.llm.enhancer import label
-from services.llm.sanitise import strip_invisible
 
 DONT_KNOW = "I don't know that from the college's documents"
 CLOSEST = "The closest I have is"  # how an "I don't know" points to a section
 NAMED_UP_TO = 80  # characters of a section's name quoted when pointing to it
-
-EMERGENCY_OPENING = {
-    "self_harm": "I'm really sorry you're going through this. You don't have to face it alone. "
-    "Please reach out right now:",
-    "harassment": "I'm sorry this is happening to you. Your safety comes first. "
-    "Please contact them now:",
-    "medical": "This sounds like a medical emergency. Get help now:",
-    "safety": "This sounds like an emergency. Get help now:",
-}
-EMERGENCY_CLOSING = (
-    "If you are in immediate danger, call the first number now. "
-    "I have flagged this conversation so a member of staff can follow up with you."
-)
 
 
 class Replies:
@@ -59,8 +47,4 @@ class Replies:
         return self.institution.handoff()
 
     def emergency(self, kind: str, contacts: list[str]) -> str:
-        if not contacts:  # the knowledge base has none: the help desk from settings
-            contacts = [self.institution.college_helpdesk]
-        lines = "\n".join(f"• {c}" for c in contacts)
-        opening = EMERGENCY_OPENING.get(kind, EMERGENCY_OPENING["safety"])
-        return f"{opening}\n{lines}\n\n{EMERGENCY_CLOSING}"
+        return emergency.reply_text(kind, contacts, self.institution.college_helpdesk)

@@ -14,12 +14,12 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 
+from collegebot.emergency import ContactLookup, EmergencyDesk
 from collegebot.settings import InstitutionSettings
 from collegebot.v1 import llm_pb2
 from collegebot.v1.common_pb2 import Passage, Turn
 from services.llm import answerer
 from services.llm.classify import INTENTS, URGENCIES, Labels, classify
-from services.llm.emergency import ContactLookup, EmergencyDesk
 from services.llm.enhancer import Enhancer, to_whatsapp
 from services.llm.generate import GroqGenerator
 from services.llm.prompts import PromptEngine

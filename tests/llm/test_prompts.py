@@ -1,9 +1,9 @@
 """The prompt engine: identity from settings, rules, passages and turns as quoted data."""
 
+from collegebot.sanitise import fold
 from collegebot.settings import InstitutionSettings
 from collegebot.v1.common_pb2 import Passage, Turn
 from services.llm.prompts import PromptEngine
-from services.llm.sanitise import fold
 
 INSTITUTION = InstitutionSettings(
     college_name="Riverside Institute",

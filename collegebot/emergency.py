@@ -1,0 +1,214 @@
+"""Emergencies: is a message one, whom to call, and what to say.
+
+One place for what the gateway and the llm service must agree on. The gateway reads every message
+for an emergency before the rate limit, the hand-off pause or any other rule that could silence
+the bot, and answers one itself when the llm cannot; the llm service reads it again with rag's
+sense of meaning (`semantic_kind`) and writes the reply. The numbers always come from the
+knowledge base (the desk asks rag for them), never from code.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+
+from collegebot.sanitise import fold
+from collegebot.text import split_sentences
+from collegebot.v1 import rag_pb2, rag_pb2_grpc
+from collegebot.v1.common_pb2 import Passage
+
+log = logging.getLogger("collegebot.emergency")
+
+KINDS = ("self_harm", "harassment", "medical", "safety")
+
+# Strong phrases are an emergency whatever else the message says; weak ones are unless the
+# message asks about a rule, a number or a procedure ("what is the ambulance number").
+# fmt: off
+STRONG: dict[str, tuple[str, ...]] = {
+    "self_harm": (
+        r"su[i]?c[i]?d", r"kill(ing)? my ?self", r"end(ing)? (my|it) (life|all)", r"end it all",
+        r"take my (own )?life", r"(want|wanna|going) to die", r"wanna die", r"better off dead",
+        r"(don'?t|do not|dont) want to (live|be alive)", r"no reason to live",
+        r"(hurt|harm|cut)(ting|ing)? my ?self", r"self[- ]?harm", r"overdose",
+        r"(jump|jumping) (off|from)", r"hang my ?self", r"mar (jaun|jau|jaungi|jaunga)",
+        r"marna chahta", r"marna chahti", r"jeena nahi", r"jina nahi", r"zindagi khatam",
+        r"khud ?kushi", r"aatmahatya", r"atmahatya", r"life khatam", r"sleeping pills",
+    ),
+    "harassment": (
+        r"harass(ing|es)? me", r"(being|getting|was|been|got) (sexually )?harass",
+        r"sexually (harass|abus|assault)(ing|ed) me", r"molest", r"grop(ed|ing)", r"\brap(e|ed)\b",
+        r"touch(ed|ing|es)? me", r"stalk(ing|s)? me", r"(threaten|blackmail)(ing|ed|s)? me",
+        r"(are|is|were|was|been|keep|keeps|kept|started|start) ragg(ing|ed)? me", r"ragged me",
+        r"(being|getting|got|were) ragged", r"ragging (ho )?rah",
+        r"(beat|beating|hit|hitting|slapp?ing|slapped|punch(ed|ing)?) me",
+        r"(forcing|forced|force) me", r"pareshan kar rahe", r"maar rahe", r"chhed",
+        r"bully(ing)? me", r"assault", r"abus(ing|ed) me",
+    ),
+    "medical": (
+        r"unconscious", r"faint(ed|ing)", r"not breathing", r"can'?t breathe", r"cannot breathe",
+        r"bleeding", r"heart attack", r"seizure", r"\bfits\b", r"collapsed", r"chest pain",
+        r"poison", r"allergic reaction", r"behosh", r"saans nahi", r"(need|send|call) (an |the )?"
+        r"ambulance", r"ambulance (chahiye|bhejo|bulao)", r"severe(ly)? (injured|pain|bleeding)",
+        r"badly (hurt|injured)", r"got hurt", r"electric shock", r"snake ?bite",
+    ),
+    "safety": (
+        r"fire (in|at|on|broke)", r"there'?s a fire", r"on fire", r"aag lag", r"gas leak",
+        r"(had|met with|got into) an? accident", r"accident (ho|hua|happened)", r"\battacked\b",
+        r"knife", r"\bgun\b", r"kidnap", r"missing since", r"is missing", r"trapped in",
+        # stuck in a lift is an emergency; stuck in traffic or in a course is not
+        r"stuck in (the |a |an |my )?(lift|elevator|washroom|bathroom|toilet|room|fire)",
+        r"short circuit", r"someone broke in", r"break-?in", r"following me", r"chasing me",
+        r"(he|she|they) (has|have) a weapon",
+    ),
+}
+WEAK: dict[str, tuple[str, ...]] = {
+    # "emergency money" or an "emergency fund" is a question about money, not an emergency
+    "safety": (r"emergency(?! (fund|funds|money|loan|loans|grant|grants|financial|aid|leave))",
+               r"\bfire\b", r"accident", r"\bfight", r"\bsos\b",
+               # "help me!" is a cry; "help me with the fee form" is a question.
+               r"\bhelp+ me\b(?!\s+(with|to|in|on|find|out|understand|know|regarding|about|get|"
+               r"apply|fill|choose|figure)\b)"),
+    "medical": (r"ambulance", r"injured", r"\bhurt\b"),
+    "harassment": (r"harass", r"ragging", r"ragged", r"sexual(ly)? (abuse|assault)"),
+}
+INFORMATIONAL = re.compile(
+    r"\b(polic(y|ies)|rules?|insurance|number|numbers|contact|procedure|process|how (to|do|can)|"
+    r"what (is|are)|kya hai|drill|fine|penalty|punishment|leave|committee|form|claim|cover|"
+    r"report(ing)? (a|an)?|where (is|can)|kaise|who (is|handles)|helpline|extinguisher|"
+    r"safety measures|mock|cell|squad|affidavit|undertaking|confidential|complain(t|ts)?|"
+    r"case|when|kab|last date|deadline)\b"
+)
+# fmt: on
+_STRONG = {k: re.compile("|".join(v)) for k, v in STRONG.items()}
+_WEAK = {k: re.compile("|".join(v)) for k, v in WEAK.items()}
+
+
+def normalise(message: str) -> str:
+    """Folded, lower-cased, punctuation as spaces, one space between words, padded with spaces."""
+    text = fold(message).lower().replace("’", "'")
+    return " " + re.sub(r"\s+", " ", re.sub(r"[^\w\s'%-]", " ", text)).strip() + " "
+
+
+def kind_in(text: str) -> str:
+    """The kind of emergency a `normalise`d message describes in words, or ""."""
+    for kind, pattern in _STRONG.items():
+        if pattern.search(text):
+            return kind
+    if not INFORMATIONAL.search(text):
+        for kind, pattern in _WEAK.items():
+            if pattern.search(text):
+                return kind
+    return ""
+
+
+def screen(message: str) -> str:
+    """The kind of emergency `message` may be, or "": what the gateway asks of every message
+    before any rule that could leave it unanswered."""
+    return kind_in(normalise(message))
+
+
+# --- Whom to call: the knowledge base's own lines that give an emergency number. ---
+
+ContactLookup = Callable[[str], Awaitable[list[Passage]]]
+
+# Words that pull the right helplines to the top for each kind of emergency.
+KIND_WORDS = {
+    "self_harm": "mental health helpline counselling suicide",
+    "harassment": "harassment ragging women helpline complaint committee",
+    "medical": "ambulance doctor medical hospital",
+    "safety": "security control room police fire",
+}
+MAX_LINES = 6
+_NUMBER = re.compile(r"(?<![\w.,])\+?\d[\d \-]{1,16}\d(?![\w,])")
+_EMERGENCY_WORDS = re.compile(
+    r"emergenc|helpline|24x7|24 x 7|security|ambulance|police|counsel|doctor|crisis", re.I
+)
+
+
+def _is_contact(line: str) -> bool:
+    return any(len(re.sub(r"\D", "", n)) >= 3 for n in _NUMBER.findall(line))
+
+
+def contact_lines(passages: list[Passage], kind: str) -> tuple[list[str], list[Passage]]:
+    """The lines of `passages` that give an emergency number, the kind's own first."""
+    wanted = set(KIND_WORDS.get(kind, "").split())
+    found: list[tuple[int, int, str, Passage]] = []  # (-relevance, order, line, passage)
+    seen: set[str] = set()
+    for passage in passages:
+        about_emergencies = bool(_EMERGENCY_WORDS.search(f"{passage.section} {passage.title}"))
+        for line in split_sentences(passage.text):
+            line = line.strip(" -*•\t")
+            digits = re.sub(r"\D", "", line)
+            if not _is_contact(line) or digits in seen:
+                continue
+            if not (about_emergencies or _EMERGENCY_WORDS.search(line)):
+                continue
+            seen.add(digits)
+            relevance = len(wanted & set(re.findall(r"[a-z]+", line.lower())))
+            found.append((-relevance, len(found), line, passage))
+    found.sort(key=lambda f: (f[0], f[1]))
+    chosen = found[:MAX_LINES]
+    used: list[Passage] = []
+    for *_, passage in chosen:
+        if passage not in used:
+            used.append(passage)
+    return [line for _, _, line, _ in chosen], used
+
+
+def rag_lookup(stub: rag_pb2_grpc.RagStub, deadline_s: float) -> ContactLookup:
+    """Ask rag for the passages of a query, briefly (an emergency never waits long)."""
+
+    async def lookup(query: str) -> list[Passage]:
+        found = await stub.Retrieve(rag_pb2.RetrieveRequest(query=query), timeout=deadline_s)
+        return list(found.passages)
+
+    return lookup
+
+
+class EmergencyDesk:
+    """Finds the emergency contacts, and remembers the last ones found for when rag is down."""
+
+    def __init__(self, query: str, lookup: ContactLookup | None = None) -> None:
+        self.query = query
+        self.lookup = lookup
+        self.remembered: list[Passage] = []
+
+    async def contacts(
+        self, kind: str, given: Sequence[Passage] = ()
+    ) -> tuple[list[str], list[Passage]]:
+        """Emergency contact lines (and their passages) for this kind of emergency."""
+        found: list[Passage] = []
+        if self.lookup is not None:
+            try:
+                found = await self.lookup(f"{self.query} {KIND_WORDS.get(kind, '')}")
+            except Exception as e:  # rag down: what we found before, and the question's passages
+                log.warning("emergency lookup failed: %s", type(e).__name__)
+        lines, used = contact_lines(found, kind)
+        if lines:
+            self.remembered = found
+            return lines, used
+        return contact_lines(self.remembered + list(given), kind)
+
+
+# --- What to say. ---
+
+OPENING = {
+    "self_harm": "I'm really sorry you're going through this. You don't have to face it alone. "
+    "Please reach out right now:",
+    "harassment": "I'm sorry this is happening to you. Your safety comes first. "
+    "Please contact them now:",
+    "medical": "This sounds like a medical emergency. Get help now:",
+    "safety": "This sounds like an emergency. Get help now:",
+}
+CLOSING = (
+    "If you are in immediate danger, call the first number now. "
+    "I have flagged this conversation so a member of staff can follow up with you."
+)
+
+
+def reply_text(kind: str, contacts: list[str], helpdesk: str) -> str:
+    """The emergency reply: an opening for the kind, the contacts, and that staff will follow up;
+    the help desk from settings when the knowledge base has no emergency number."""
+    lines = "\n".join(f"• {c}" for c in (contacts or [helpdesk]))
+    return f"{OPENING.get(kind, OPENING['safety'])}\n{lines}\n\n{CLOSING}"
