@@ -126,25 +126,30 @@ _EMERGENCY_WORDS = re.compile(
 )
 
 
-def _is_contact(line: str) -> bool:
-    return any(len(re.sub(r"\D", "", n)) >= 3 for n in _NUMBER.findall(line))
+_LIST_MARK = re.compile(r"^(\d{1,2}[.)]|[a-z][.)])\s+")  # "3. Campus Security ...", "b) ..."
+
+
+def _numbers(line: str) -> set[str]:
+    """The phone numbers a line gives, as digits (three or more: "112" is one)."""
+    digits = (re.sub(r"\D", "", n) for n in _NUMBER.findall(line))
+    return {d for d in digits if len(d) >= 3}
 
 
 def contact_lines(passages: list[Passage], kind: str) -> tuple[list[str], list[Passage]]:
     """The lines of `passages` that give an emergency number, the kind's own first."""
     wanted = set(KIND_WORDS.get(kind, "").split())
     found: list[tuple[int, int, str, Passage]] = []  # (-relevance, order, line, passage)
-    seen: set[str] = set()
+    seen: set[str] = set()  # numbers given already: one helpline is listed in several documents
     for passage in passages:
         about_emergencies = bool(_EMERGENCY_WORDS.search(f"{passage.section} {passage.title}"))
         for line in split_sentences(passage.text):
-            line = line.strip(" -*•\t")
-            digits = re.sub(r"\D", "", line)
-            if not _is_contact(line) or digits in seen:
+            line = _LIST_MARK.sub("", line.strip(" -*•\t"))
+            numbers = _numbers(line)
+            if not numbers or numbers <= seen:
                 continue
             if not (about_emergencies or _EMERGENCY_WORDS.search(line)):
                 continue
-            seen.add(digits)
+            seen |= numbers
             relevance = len(wanted & set(re.findall(r"[a-z]+", line.lower())))
             found.append((-relevance, len(found), line, passage))
     found.sort(key=lambda f: (f[0], f[1]))
@@ -212,3 +217,99 @@ def reply_text(kind: str, contacts: list[str], helpdesk: str) -> str:
     the help desk from settings when the knowledge base has no emergency number."""
     lines = "\n".join(f"• {c}" for c in (contacts or [helpdesk]))
     return f"{OPENING.get(kind, OPENING['safety'])}\n{lines}\n\n{CLOSING}"
+
+
+# --- By meaning: emergencies described in other words than the rules know. ---
+# rag embeds the question anyway; it compares it with these descriptions (and with calm messages
+# that use the same alarming words) and says which kind it resembles. Written as students put
+# things, about themselves and about others, by their signs as well as by name, in English and
+# Hinglish; the thresholds below were chosen on the dev sets only (bench/emergency.py).
+# fmt: off
+BANK: dict[str, tuple[str, ...]] = {
+    "self_harm": (
+        "I don't want to be alive anymore", "I have decided to end everything tonight",
+        "I can't go on like this, I want it all to stop forever",
+        "I've been thinking about killing myself", "nobody would miss me if I was gone",
+        "I wrote a goodbye letter to my family", "I have been saving up pills to take them all",
+        "I'm standing on the terrace thinking of jumping",
+        "my classmate posted that she won't be around tomorrow and isn't picking up",
+        "my brother keeps talking about dying and gave away his things",
+        "I hurt myself again last night and I can't stop",
+        "there is no point in living, everything is hopeless",
+        "ab jeene ka mann nahi karta", "main sab khatam karna chahta hu",
+        "mujhe mar jana hai", "mera dost suicide ki baat kar raha hai",
+        "I keep thinking everyone would be better off without me", "I am going to take my life",
+    ),
+    "harassment": (
+        "my guide calls me to his cabin after hours and says my thesis depends on it",
+        "the lab incharge says he will fail me unless I go out with him",
+        "the hostel caretaker tried to grab me", "my supervisor is sexually harassing me",
+        "seniors are ragging me in the hostel right now", "seniors forced us to strip",
+        "someone is threatening to leak my private photos",
+        "a man has been following me from the bus stop every day",
+        "my ex is stalking me and sending threats", "a group of boys is beating up my friend",
+        "I was sexually assaulted at the party", "someone grabbed me in the corridor",
+        "a staff member keeps coming too close and says no one will believe me",
+        "HOD sir galat tarike se chhoote hain", "seniors room me bula ke maarte hain",
+        "koi meri photos viral karne ki dhamki de raha hai",
+        "a senior is blackmailing me for money", "my roommate is being abused by her boyfriend",
+    ),
+    "medical": (
+        "my friend won't respond when I shake him and his skin looks grey",
+        "someone fainted in the classroom and is not responding",
+        "my roommate is shaking on the floor and foaming at the mouth",
+        "he hit his head and is bleeding a lot", "she is struggling to breathe",
+        "my face and throat are swelling up after eating", "he drank too much and won't wake up",
+        "my friend swallowed a whole strip of tablets", "someone collapsed on the football ground",
+        "I have severe chest pain and my left arm is numb",
+        "very high fever and she is confused and not making sense",
+        "a student fell from the stairs and can't move his leg", "there's blood everywhere",
+        "mera roommate hosh me nahi aa raha", "usko saans lene me dikkat ho rahi hai",
+        "dost gir gaya aur uth nahi raha", "a cyclist is lying motionless after being hit",
+        "a bus hit a student near the gate",
+    ),
+    "safety": (
+        "thick black fumes are pouring out of the workshop",
+        "a burning plastic smell from the electrical room", "flames in the canteen kitchen",
+        "I smell gas in the kitchen", "a man with a knife is on campus",
+        "someone is trying to break into our room", "we are locked inside and can't get out",
+        "the basement is filling with water fast", "a wall collapsed near the construction site",
+        "sparks and wires burning in the room", "there's a big fight and people are injured",
+        "a stranger is hiding in the hostel", "someone is shooting",
+        "my friend has been missing since last night",
+        "kitchen me cylinder se gas ki smell aa rahi hai", "koi chaku leke ghoom raha hai",
+        "current lag gaya hai usko", "the lift is stuck between floors with people inside",
+    ),
+}
+CALM: tuple[str, ...] = (
+    "this semester is murder", "the practical exam destroyed me", "I'm starving, when does the "
+    "mess open", "my battery is dead, can I submit the form later",
+    "the lecture was so boring I nearly died", "that DJ night was lit",
+    "my grades are on fire this sem", "give me the security office number please",
+    "where do I file a complaint about seniors", "what are the rules about ragging",
+    "how often are evacuation drills held", "can I talk to a counsellor about stress",
+    "what is the penalty for drinking in the hostel", "where can I get a bandage on campus",
+    "how to apply for medical leave", "what is the punishment for ragging",
+    "where is the health centre", "does the insurance cover hospital stays",
+    "who do I contact for a lost id card", "I'm stressed about exams, any tips",
+    "I'm so bored I could die", "the mess food is so bad", "I failed my exam, what now",
+    "can I get a re-exam after being sick", "my friend is sick, can she get leave",
+    "exam ka tension hai yaar", "kya hostel me doctor hai", "ragging ki complaint kaise kare",
+    "fire extinguisher kaha hai", "how do I become a volunteer for the safety squad",
+    "my laptop crashed before submission", "the professor is very strict about attendance",
+    "I got a bad grade and I'm upset", "hostel warden ka number kya hai",
+)
+# fmt: on
+# A question resembles one emergency description at least this much, and more than any calm one.
+SIMILAR_AT_LEAST = 0.60
+CLOSER_THAN_CALM_BY = 0.05
+
+
+def semantic_kind(emergency: dict[str, float], calm: float) -> tuple[str, float]:
+    """The kind a question reads like, by its best similarity to each kind's descriptions and to
+    the calm messages, or "" ; with the similarity that decided it."""
+    kind = max(emergency, key=lambda k: emergency[k])
+    best = emergency[kind]
+    if best >= SIMILAR_AT_LEAST and best - calm >= CLOSER_THAN_CALM_BY:
+        return kind, best
+    return "", best

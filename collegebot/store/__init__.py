@@ -293,6 +293,13 @@ class Store:
             rows = (await connection.execute(query)).all()
         return [(q, a) for q, a in reversed(rows)]
 
+    async def paused(self, sender_hash: str) -> bool:
+        """Has a member of staff taken this student's case (the bot keeps quiet meanwhile)?"""
+        async with self.sessions() as session:
+            return await _exists(
+                session, Escalation.sender_hash == sender_hash, Escalation.status == "claimed"
+            )
+
     async def deletion_requested(self, sender_hash: str, within: timedelta) -> bool:
         """Did this sender ask to delete their data recently (the confirmation's precondition)?"""
         async with self.sessions() as session:
@@ -418,12 +425,22 @@ def escalations(engine: Engine, limit: int = 100, status: str = "open") -> list[
         return list(session.scalars(query))
 
 
+def claim_escalation(engine: Engine, escalation_id: int) -> bool:
+    """A member of staff takes the case: the bot stays quiet for that student (but for an
+    emergency) until it is closed. False if no open escalation has that id."""
+    return _set_status(engine, escalation_id, ("open",), "claimed")
+
+
 def close_escalation(engine: Engine, escalation_id: int) -> bool:
-    """Mark a student as handled by staff; False if no open escalation has that id."""
+    """Mark a student as handled by staff; False if no open or claimed escalation has that id."""
+    return _set_status(engine, escalation_id, ("open", "claimed"), "closed")
+
+
+def _set_status(engine: Engine, escalation_id: int, before: tuple[str, ...], after: str) -> bool:
     with engine.begin() as connection:
         result = connection.execute(
             update(Escalation)
-            .where(Escalation.id == escalation_id, Escalation.status == "open")
-            .values(status="closed")
+            .where(Escalation.id == escalation_id, Escalation.status.in_(before))
+            .values(status=after)
         )
         return result.rowcount == 1

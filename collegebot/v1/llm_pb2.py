@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from collegebot.v1 import common_pb2 as collegebot_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63ollegebot/v1/llm.proto\x12\rcollegebot.v1\x1a\x1a\x63ollegebot/v1/common.proto\"\x84\x01\n\x0eRespondRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12(\n\x08passages\x18\x02 \x03(\x0b\x32\x16.collegebot.v1.Passage\x12\x10\n\x08relevant\x18\x03 \x01(\x08\x12$\n\x07history\x18\x04 \x03(\x0b\x32\x13.collegebot.v1.Turn\"7\n\x06Source\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\x0f\n\x07section\x18\x03 \x01(\t\"\xa3\x02\n\x0fRespondResponse\x12\x0e\n\x06\x61nswer\x18\x01 \x01(\t\x12\r\n\x05parts\x18\x02 \x03(\t\x12&\n\x07sources\x18\x03 \x03(\x0b\x32\x15.collegebot.v1.Source\x12\x0e\n\x06intent\x18\x04 \x01(\t\x12\x11\n\tsentiment\x18\x05 \x01(\t\x12\x17\n\x0fsentiment_score\x18\x06 \x01(\x02\x12\x0f\n\x07urgency\x18\x07 \x01(\t\x12\x12\n\nconfidence\x18\x08 \x01(\x02\x12\x10\n\x08\x65scalate\x18\t \x01(\x08\x12\x11\n\tabstained\x18\n \x01(\x08\x12\x11\n\tgenerator\x18\x0b \x01(\t\x12\x15\n\rprompt_tokens\x18\x0c \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\r \x01(\x05\x32O\n\x03Llm\x12H\n\x07Respond\x12\x1d.collegebot.v1.RespondRequest\x1a\x1e.collegebot.v1.RespondResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63ollegebot/v1/llm.proto\x12\rcollegebot.v1\x1a\x1a\x63ollegebot/v1/common.proto\"\x97\x01\n\x0eRespondRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12(\n\x08passages\x18\x02 \x03(\x0b\x32\x16.collegebot.v1.Passage\x12\x10\n\x08relevant\x18\x03 \x01(\x08\x12$\n\x07history\x18\x04 \x03(\x0b\x32\x13.collegebot.v1.Turn\x12\x11\n\temergency\x18\x05 \x01(\t\"7\n\x06Source\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\x0f\n\x07section\x18\x03 \x01(\t\"\xa3\x02\n\x0fRespondResponse\x12\x0e\n\x06\x61nswer\x18\x01 \x01(\t\x12\r\n\x05parts\x18\x02 \x03(\t\x12&\n\x07sources\x18\x03 \x03(\x0b\x32\x15.collegebot.v1.Source\x12\x0e\n\x06intent\x18\x04 \x01(\t\x12\x11\n\tsentiment\x18\x05 \x01(\t\x12\x17\n\x0fsentiment_score\x18\x06 \x01(\x02\x12\x0f\n\x07urgency\x18\x07 \x01(\t\x12\x12\n\nconfidence\x18\x08 \x01(\x02\x12\x10\n\x08\x65scalate\x18\t \x01(\x08\x12\x11\n\tabstained\x18\n \x01(\x08\x12\x11\n\tgenerator\x18\x0b \x01(\t\x12\x15\n\rprompt_tokens\x18\x0c \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\r \x01(\x05\x32O\n\x03Llm\x12H\n\x07Respond\x12\x1d.collegebot.v1.RespondRequest\x1a\x1e.collegebot.v1.RespondResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,11 +33,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'collegebot.v1.llm_pb2', _gl
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_RESPONDREQUEST']._serialized_start=71
-  _globals['_RESPONDREQUEST']._serialized_end=203
-  _globals['_SOURCE']._serialized_start=205
-  _globals['_SOURCE']._serialized_end=260
-  _globals['_RESPONDRESPONSE']._serialized_start=263
-  _globals['_RESPONDRESPONSE']._serialized_end=554
-  _globals['_LLM']._serialized_start=556
-  _globals['_LLM']._serialized_end=635
+  _globals['_RESPONDREQUEST']._serialized_end=222
+  _globals['_SOURCE']._serialized_start=224
+  _globals['_SOURCE']._serialized_end=279
+  _globals['_RESPONDRESPONSE']._serialized_start=282
+  _globals['_RESPONDRESPONSE']._serialized_end=573
+  _globals['_LLM']._serialized_start=575
+  _globals['_LLM']._serialized_end=654
 # @@protoc_insertion_point(module_scope)

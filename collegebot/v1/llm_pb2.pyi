@@ -8,16 +8,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RespondRequest(_message.Message):
-    __slots__ = ("question", "passages", "relevant", "history")
+    __slots__ = ("question", "passages", "relevant", "history", "emergency")
     QUESTION_FIELD_NUMBER: _ClassVar[int]
     PASSAGES_FIELD_NUMBER: _ClassVar[int]
     RELEVANT_FIELD_NUMBER: _ClassVar[int]
     HISTORY_FIELD_NUMBER: _ClassVar[int]
+    EMERGENCY_FIELD_NUMBER: _ClassVar[int]
     question: str
     passages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Passage]
     relevant: bool
     history: _containers.RepeatedCompositeFieldContainer[_common_pb2.Turn]
-    def __init__(self, question: _Optional[str] = ..., passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ..., relevant: _Optional[bool] = ..., history: _Optional[_Iterable[_Union[_common_pb2.Turn, _Mapping]]] = ...) -> None: ...
+    emergency: str
+    def __init__(self, question: _Optional[str] = ..., passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ..., relevant: _Optional[bool] = ..., history: _Optional[_Iterable[_Union[_common_pb2.Turn, _Mapping]]] = ..., emergency: _Optional[str] = ...) -> None: ...
 
 class Source(_message.Message):
     __slots__ = ("source", "page", "section")

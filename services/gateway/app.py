@@ -13,6 +13,7 @@ from fastapi import FastAPI, Response
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import make_asgi_app
 
+from collegebot.emergency import EmergencyDesk, rag_lookup
 from collegebot.privacy import Pseudonymiser
 from collegebot.settings import (
     GatewaySettings,
@@ -56,6 +57,9 @@ SERVICE_CONFIG = json.dumps(
         ],
     }
 )
+
+
+EMERGENCY_LOOKUP_DEADLINE_S = 1.0
 
 
 def channel(address: str) -> grpc.aio.Channel:
@@ -112,6 +116,10 @@ def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], Awaitable[webho
             settings=gateway,
             replies=GatewayReplies.for_college(institution),
             rest=rest,
+            emergencies=EmergencyDesk(
+                institution.emergency_query,
+                rag_lookup(rag_pb2_grpc.RagStub(channels["rag"]), EMERGENCY_LOOKUP_DEADLINE_S),
+            ),
         )
 
     return build

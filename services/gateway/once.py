@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from collegebot.store import Store
 
 log = logging.getLogger("collegebot.gateway")
 POLL_S = 0.1
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A repeated delivery: the reply its first delivery got."""
+
+    reply: list[str]
+    # False: the first delivery was still unanswered when we stopped waiting (it is being
+    # answered elsewhere, or the replica answering it died).
+    settled: bool = True
 
 
 class Once:
@@ -23,10 +34,10 @@ class Once:
         self.repeat_wait_s = repeat_wait_s
         self.inflight: dict[str, asyncio.Future[list[str]]] = {}
 
-    async def begin(self, sid: str, sender_hash: str, kind: str) -> list[str] | None:
+    async def begin(self, sid: str, sender_hash: str, kind: str) -> Repeat | None:
         """None: this is the first delivery, answer it and call `done`. Else the reply it got."""
         if (first := self.inflight.get(sid)) is not None:
-            return await asyncio.shield(first)
+            return Repeat(await asyncio.shield(first))
         self.inflight[sid] = asyncio.get_running_loop().create_future()
         try:
             claimed = await asyncio.wait_for(
@@ -38,9 +49,9 @@ class Once:
             claimed = True
         if claimed:
             return None
-        reply = await self._recorded_reply(sid)
-        self.done(sid, reply)
-        return reply
+        repeat = await self._recorded_reply(sid)
+        self.done(sid, repeat.reply)
+        return repeat
 
     def done(self, sid: str, reply: list[str]) -> None:
         """Hand the first delivery's reply (empty: sent later by REST) to repeats waiting here."""
@@ -48,7 +59,7 @@ class Once:
         if first is not None and not first.done():
             first.set_result(reply)
 
-    async def _recorded_reply(self, sid: str) -> list[str]:
+    async def _recorded_reply(self, sid: str) -> Repeat:
         """Another replica (or an earlier run) answers it: its reply, once recorded."""
         deadline = asyncio.get_running_loop().time() + self.repeat_wait_s
         while True:
@@ -58,7 +69,8 @@ class Once:
                 delivery = None
             if delivery is not None and delivery.status != "pending":
                 # A reply sent by REST has reached the student already: nothing more in TwiML.
-                return list(delivery.reply) if delivery.status == "replied" else []
+                return Repeat(list(delivery.reply) if delivery.status == "replied" else [])
             if asyncio.get_running_loop().time() > deadline:
-                return []  # still being answered elsewhere; it will reach the student from there
+                # Still being answered elsewhere; it will reach the student from there.
+                return Repeat([], settled=False)
             await asyncio.sleep(POLL_S)

@@ -1,5 +1,5 @@
-"""The message path, top to bottom: validate, once, limit, command, retrieve, respond, reply,
-record."""
+"""The message path, top to bottom: validate, emergency, once, limit, pause, command, retrieve,
+respond, reply, record."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from collegebot import emergency
+from collegebot.emergency import EmergencyDesk
 from collegebot.privacy import Pseudonymiser
 from collegebot.settings import WEBHOOK_PATH, GatewaySettings, InstitutionSettings
 from collegebot.store import Outcome, Store, TurnRecord
@@ -48,6 +50,9 @@ STAGE_SECONDS = Histogram(
 TWIML = "application/xml"
 # The hot path never waits longer than this for the store; past it the store counts as down.
 STORE_WAIT_S = 1.0
+# An emergency waits this long at most for the llm's reply before the gateway gives its own: the
+# llm answers one without any model (its contacts lookup has 1 s), so only a sick llm is slower.
+EMERGENCY_WAIT_S = 3.0
 
 
 @dataclass
@@ -66,6 +71,7 @@ class Gateway:
     settings: GatewaySettings
     replies: GatewayReplies
     rest: RestSender | None  # None: late answers cannot be sent, so the webhook waits for them
+    emergencies: EmergencyDesk  # the contacts the gateway gives itself when the llm cannot
     tasks: set[asyncio.Task] = field(default_factory=set)
 
     def spawn(self, coroutine: Coroutine) -> None:
@@ -153,16 +159,21 @@ async def whatsapp_webhook(request: Request) -> Response:
     except BadRequest as e:
         return _refuse(400, str(e), "malformed")
 
-    # 2. Once: a repeated MessageSid gets the first delivery's reply, never a second answer.
+    # 2. Emergency: read first, so no rule below (the rate limit, the hand-off pause, a command,
+    #    the length limit, a dependency down) can leave it unanswered.
     question = message.body.strip()
-    command = parse_command(question)
+    alarm = emergency.screen(question)
+    command = None if alarm else parse_command(question)
     sender_hash = gw.pseudonyms.hash(message.sender)
     # A question needs the student's recent turns: read them while the MessageSid is claimed.
     history = asyncio.create_task(_history(gw, sender_hash if question and not command else ""))
+
+    # 3. Once: a repeated MessageSid gets the first delivery's reply, never a second answer; an
+    #    emergency whose first reply is not known to have gone is answered again rather than not.
     repeat = await gw.once.begin(message.sid, sender_hash, command or "question")
-    if repeat is not None:
+    if repeat is not None and (repeat.settled or not alarm):
         history.cancel()
-        return _reply(repeat, "duplicate")
+        return _reply(repeat.reply, "duplicate")
     outcome = Outcome(
         message.sid,
         sender_hash,
@@ -173,11 +184,16 @@ async def whatsapp_webhook(request: Request) -> Response:
     )
     parts: list[str] = []
     try:
-        parts, label = await _answer(gw, message, question, command, outcome, history, started)
+        parts, label = await _answer(
+            gw, message, question, alarm, command, outcome, history, started
+        )
     except Exception as e:  # a bug must cost neither the student their reply nor Twilio a 500
         sentry_sdk.capture_exception(e)
         log.error("message %s failed: %s", message.sid, type(e).__name__)
         parts, label = [gw.replies.unreachable], "error"
+        if alarm:  # still the emergency numbers, the last ones the gateway found
+            contacts, _ = emergency.contact_lines(gw.emergencies.remembered, alarm)
+            parts = [emergency.reply_text(alarm, contacts, gw.institution.college_helpdesk)]
         outcome.event = ("gateway_error", type(e).__name__)
     finally:
         gw.once.done(message.sid, parts)
@@ -191,6 +207,7 @@ async def _answer(
     gw: Gateway,
     message: InboundMessage,
     question: str,
+    alarm: str,
     command: Command | None,
     outcome: Outcome,
     history: asyncio.Task[list[common_pb2.Turn]],
@@ -200,11 +217,14 @@ async def _answer(
     if not question:
         outcome.kind = "media" if message.num_media else "empty"
         return [gw.replies.text_only if message.num_media else gw.replies.type_a_question], "empty"
+    if alarm:  # before every rule that follows, however many messages this student sent
+        answer = await _ask(gw, question, await history, started, alarm)
+        return _fill(outcome, message, question, answer), answer.reply.generator
     if len(question) > MAX_BODY_CHARS:
         outcome.kind = "too_long"
         return [gw.replies.too_long], "too_long"
 
-    # 3. Limit: per sender and for everyone; a throttled student is told once when to come back.
+    # 4. Limit: per sender and for everyone; a throttled student is told once when to come back.
     verdict = await gw.throttle.check(outcome.sender_hash)
     if not verdict.allowed:
         outcome.kind = "throttled"
@@ -212,11 +232,25 @@ async def _answer(
             return [], "throttled_silent"
         return [verdict.notice], "throttled"
 
-    # 4. Commands before AI.
+    # 5. Pause: while staff have the student's case, the bot keeps quiet (the message is kept).
+    if await _paused(gw, outcome.sender_hash):
+        outcome.kind = "paused"
+        outcome.turn = TurnRecord(
+            message.sid,
+            outcome.sender_hash,
+            outcome.sender_masked,
+            question,
+            answer="",
+            generator="paused",
+            status="paused",
+        )
+        return [], "paused"
+
+    # 6. Commands before AI.
     if command is not None:
         return await _command(gw, command, outcome), f"command_{command}"
 
-    # 5. Context, retrieve, respond; within the time budget, or the reply goes by REST.
+    # 7. Context, retrieve, respond; within the time budget, or the reply goes by REST.
     work = asyncio.create_task(_ask(gw, question, await history, started))
     try:
         answer = await asyncio.wait_for(
@@ -248,6 +282,15 @@ async def _command(gw: Gateway, command: Command, outcome: Outcome) -> list[str]
     return [gw.replies.for_command(command)]
 
 
+async def _paused(gw: Gateway, sender_hash: str) -> bool:
+    """Is a member of staff handling this student? Not known while the store is down: the bot
+    answers rather than stay silent."""
+    try:
+        return await asyncio.wait_for(gw.store.paused(sender_hash), STORE_WAIT_S)
+    except Exception:
+        return False
+
+
 async def _history(gw: Gateway, sender_hash: str) -> list[common_pb2.Turn]:
     """The student's recent turns; none while the store is down (the answer still comes)."""
     if not sender_hash:
@@ -269,8 +312,14 @@ class _Answer:
 
 
 async def _ask(
-    gw: Gateway, question: str, history: list[common_pb2.Turn], started: float
+    gw: Gateway,
+    question: str,
+    history: list[common_pb2.Turn],
+    started: float,
+    alarm: str = "",
 ) -> _Answer:
+    """rag's passages, then the llm's reply; `alarm`, the kind of emergency the message was read
+    as, skips retrieval (the llm finds the contacts) and is answered even if the llm is not."""
     stages: dict[str, float] = {}
     unavailable = ""
     # Without the handbook the llm still knows an emergency (with the contacts it remembers), a
@@ -278,13 +327,15 @@ async def _ask(
     retrieved = rag_pb2.RetrieveResponse(relevant=False)
     t = time.perf_counter()
     try:
-        retrieved = await gw.rag.Retrieve(
-            rag_pb2.RetrieveRequest(query=question, history=history),
-            timeout=gw.settings.rag_deadline_s,
-        )
-        stages["retrieve"] = (time.perf_counter() - t) * 1000
+        if not alarm:
+            retrieved = await gw.rag.Retrieve(
+                rag_pb2.RetrieveRequest(query=question, history=history),
+                timeout=gw.settings.rag_deadline_s,
+            )
+            stages["retrieve"] = (time.perf_counter() - t) * 1000
     except grpc.aio.AioRpcError as e:
         unavailable = _unavailable("rag", e)
+    alarm = alarm or retrieved.emergency  # rag reads meaning: an emergency in other words
     reply = None
     t = time.perf_counter()
     try:
@@ -294,14 +345,17 @@ async def _ask(
                 passages=retrieved.passages,
                 relevant=retrieved.relevant,
                 history=history,
+                emergency=alarm,
             ),
-            timeout=gw.settings.llm_deadline_s,
+            timeout=EMERGENCY_WAIT_S if alarm else gw.settings.llm_deadline_s,
         )
         stages["respond"] = (time.perf_counter() - t) * 1000
     except grpc.aio.AioRpcError as e:
         unavailable = unavailable or _unavailable("llm", e)
+    if alarm and (reply is None or reply.urgency != "critical"):
+        reply = await _emergency_reply(gw, alarm, list(retrieved.passages))
     # "I don't know" because rag was down would mislead: the student should try again later.
-    if reply is None or (unavailable and reply.abstained):
+    elif reply is None or (unavailable and reply.abstained):
         reply = llm_pb2.RespondResponse(
             answer=gw.replies.unreachable, parts=[gw.replies.unreachable], generator="unavailable"
         )
@@ -309,6 +363,23 @@ async def _ask(
     for stage, ms in stages.items():
         STAGE_SECONDS.labels(stage).observe(ms / 1000)
     return _Answer(reply, stages, unavailable)
+
+
+async def _emergency_reply(
+    gw: Gateway, kind: str, passages: list[common_pb2.Passage]
+) -> llm_pb2.RespondResponse:
+    """The emergency reply the gateway gives itself when the llm cannot: the knowledge base's
+    contacts (asked of rag, or the last ones found), else the help desk from settings."""
+    contacts, _ = await gw.emergencies.contacts(kind, passages)
+    text = emergency.reply_text(kind, contacts, gw.institution.college_helpdesk)
+    return llm_pb2.RespondResponse(
+        answer=text,
+        parts=[text],  # a few short lines: well under one WhatsApp message
+        urgency="critical",
+        escalate=True,
+        generator="emergency_gateway",
+        confidence=1.0,
+    )
 
 
 def _unavailable(service: str, error: grpc.aio.AioRpcError) -> str:

@@ -91,13 +91,22 @@ class Responder:
         """The reply to a Respond request (rag's passages for the question, as the gateway sends
         them)."""
         return await self.respond(
-            request.question, list(request.passages), request.relevant, list(request.history)
+            request.question,
+            list(request.passages),
+            request.relevant,
+            list(request.history),
+            request.emergency,
         )
 
     async def respond(
-        self, question: str, passages: list[Passage], relevant: bool, history: list[Turn]
+        self,
+        question: str,
+        passages: list[Passage],
+        relevant: bool,
+        history: list[Turn],
+        emergency: str = "",
     ) -> Reply:
-        labels = classify(question)
+        labels = classify(question, emergency)
         if labels.urgency == "critical":
             return await self._emergency(labels, passages)
         fixed = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import func, select
 from threadpoolctl import threadpool_limits
 
@@ -12,6 +13,7 @@ from collegebot.settings import IndexSettings, RuntimeSettings, StoreSettings
 from collegebot.store import sync_engine
 from collegebot.store.models import KnowledgeBaseDocument
 from services.rag.embedder import MiniLM, MiniLMEmbeddingFunction
+from services.rag.emergencies import EmergencySense
 from services.rag.index import open_index
 from services.rag.ingest import DocumentOutcome, Ingestor
 from services.rag.retriever import Retriever
@@ -35,6 +37,7 @@ class KnowledgeBase:
             version=self.version,
         )
         self.default_k = index.retrieve_k
+        self.sense = EmergencySense(self.model)
 
     @classmethod
     def from_settings(cls) -> KnowledgeBase:
@@ -51,6 +54,14 @@ class KnowledgeBase:
         if any(o.status != "unchanged" for o in outcomes):
             self.retriever.refresh()
         return outcomes
+
+    def emergency(self, query: str, vector: np.ndarray | None = None) -> tuple[str, float]:
+        """The kind of emergency `query` reads like by meaning (or ""), and how closely;
+        `vector` is its embedding if retrieval made one already."""
+        normalise = self.retriever.snapshot().lexical.normalise
+        if vector is None:
+            vector = self.model.embed([normalise(query)])[0]
+        return self.sense.read(vector, normalise)
 
     def version(self) -> tuple:
         """What the store says the index holds: changes with every document added, changed or

@@ -88,6 +88,7 @@ class Retrieval:
     passages: list[Passage]
     confidence: float  # the best returned passage's similarity to the question (0 when none)
     relevant: bool  # False: confidence below the threshold, too weak to answer from
+    vector: np.ndarray | None = None  # the (normalised) question's embedding, when one was made
 
 
 class _Snapshot:
@@ -273,7 +274,7 @@ class Retriever:
                     lexical[:, t] *= match.coverage
         rows = snap.candidates(vectors, lexical, CANDIDATES, similar=mode != "lexical")
         if not len(rows):
-            return Retrieval([], 0.0, False)
+            return Retrieval([], 0.0, False, vectors[0])
         dense = snap.dense(rows, vectors)
         lexical = lexical[rows]
         if mode == "dense":
@@ -296,7 +297,7 @@ class Retriever:
             for i in ranked
         ]
         confidence = float(evidence.max())
-        return Retrieval(passages, confidence, confidence >= self.threshold)
+        return Retrieval(passages, confidence, confidence >= self.threshold, vectors[0])
 
 
 PAGE = 5000  # rows read from Chroma at a time: it returns float64 vectors and Python lists

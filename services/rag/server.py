@@ -49,15 +49,19 @@ class RagServicer(rag_pb2_grpc.RagServicer):
         start = time.perf_counter()
         k = request.k or self.kb.default_k
         earlier = [turn.question for turn in request.history]
-        result = await asyncio.to_thread(
-            self.kb.retriever.retrieve, request.query, k, history=earlier
-        )
+        result, (alarm, similarity) = await asyncio.to_thread(self._retrieve, request, k, earlier)
         RETRIEVE_SECONDS.observe(time.perf_counter() - start)
         REQUESTS.labels("Retrieve", "ok").inc()
         return rag_pb2.RetrieveResponse(
             passages=[p.message() for p in result.passages],
             relevant=result.relevant,
+            emergency=alarm,
+            emergency_similarity=similarity,
         )
+
+    def _retrieve(self, request: rag_pb2.RetrieveRequest, k: int, earlier: list[str]):
+        result = self.kb.retriever.retrieve(request.query, k, history=earlier)
+        return result, self.kb.emergency(request.query, result.vector)
 
     async def Ingest(self, request: rag_pb2.IngestRequest, context) -> rag_pb2.IngestResponse:
         paths = [Path(p) for p in request.paths] or None

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from urllib.parse import urlencode
 
+import grpc
 import pytest
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
@@ -103,7 +104,9 @@ def cluster_pids(server) -> list[int]:
 @pytest.fixture(scope="session")
 def counted(kb):
     """Real rag and llm gRPC servers with a call counter each (shared by this folder's tests)."""
+    from collegebot.emergency import rag_lookup
     from collegebot.settings import InstitutionSettings
+    from collegebot.v1 import rag_pb2_grpc
     from services.llm.responder import Responder
     from services.llm.server import SERVICE_NAME as LLM
     from services.llm.server import register as llm_register
@@ -112,9 +115,12 @@ def counted(kb):
 
     counters = {"rag": CallCounter(), "llm": CallCounter()}
     rag = ServerThread(rag_register(kb), [RAG], (counters["rag"],))
-    llm = ServerThread(
-        llm_register(Responder(InstitutionSettings(), None)), [LLM], (counters["llm"],)
-    )
+
+    def register_llm(server) -> None:  # in the server's loop, where its rag channel must live
+        lookup = rag_lookup(rag_pb2_grpc.RagStub(grpc.aio.insecure_channel(rag.address)), 1.0)
+        llm_register(Responder(InstitutionSettings(), None, emergency_lookup=lookup))(server)
+
+    llm = ServerThread(register_llm, [LLM], (counters["llm"],))
     counters["addresses"] = {"rag": rag.address, "llm": llm.address}
     yield counters
     rag.stop()

@@ -1,0 +1,46 @@
+"""What a question resembles among the emergency descriptions of `collegebot.emergency`: the
+sense of meaning that catches an emergency the rules' words miss ("my friend won't wake up").
+
+The question's embedding is the one retrieval already made, so this costs a product with a
+hundred-odd vectors; the descriptions are embedded once, read the way questions are read (the
+knowledge base's normalisation of Hinglish and short forms).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from collegebot import emergency
+from services.rag.embedder import MiniLM
+
+
+class EmergencySense:
+    def __init__(self, model: MiniLM) -> None:
+        self.model = model
+        self._lock = threading.Lock()
+        self._bank: tuple[np.ndarray, list[str], np.ndarray] | None = None
+
+    def _vectors(self, normalise: Callable[[str], str]) -> tuple[np.ndarray, list[str], np.ndarray]:
+        with self._lock:
+            if self._bank is None:
+                kinds = [k for k, texts in emergency.BANK.items() for _ in texts]
+                texts = [t for ts in emergency.BANK.values() for t in ts]
+                self._bank = (
+                    self.model.embed([normalise(t) for t in texts]),
+                    kinds,
+                    self.model.embed([normalise(t) for t in emergency.CALM]),
+                )
+            return self._bank
+
+    def read(self, vector: np.ndarray, normalise: Callable[[str], str]) -> tuple[str, float]:
+        """The kind of emergency a question's (normalised, unit) embedding reads like, or "",
+        and its best similarity to an emergency description."""
+        bank, kinds, calm = self._vectors(normalise)
+        similarity = bank @ vector
+        best: dict[str, float] = {}
+        for kind, s in zip(kinds, similarity.tolist(), strict=True):
+            best[kind] = max(best.get(kind, -1.0), s)
+        return emergency.semantic_kind(best, float((calm @ vector).max()))

@@ -1,0 +1,155 @@
+"""An emergency is never silenced: every rule or failure that can leave a message unanswered (the
+rate limit, the hand-off pause, the length limit, rag, llm or the store down, a repeated
+delivery) still gives a student in crisis the emergency numbers and staff an urgent escalation."""
+
+import re
+import sqlite3
+
+import psycopg
+
+from collegebot.asker import reply_text
+from collegebot.store import claim_escalation, sync_engine
+from tests.conftest import DATA
+from tests.gateway.conftest import answered_within, cluster_pids, form, frozen, send, settle
+
+NOWHERE = "127.0.0.1:1"  # nothing listens there
+CRISIS = "i feel like ending my life"
+NUMBER = re.compile(r"\+?\d[\d \-]{5,}\d")
+KNOWN_NUMBERS = {
+    re.sub(r"\D", "", n)
+    for f in DATA.iterdir()
+    if f.suffix in (".md", ".txt")
+    for n in NUMBER.findall(f.read_text())
+}
+
+
+def assert_emergency_reply(text: str, from_documents: bool = True) -> None:
+    """Help now, the numbers the college's documents give (each once), and staff will follow."""
+    assert "flagged this conversation" in text, text
+    numbers = [re.sub(r"\D", "", n) for n in NUMBER.findall(text)]
+    assert numbers and len(numbers) == len(set(numbers)), text  # no helpline twice
+    if from_documents:
+        assert set(numbers) <= KNOWN_NUMBERS, text  # no invented number
+
+
+def urgent_escalations(env) -> int:
+    with sqlite3.connect(env / "collegebot.db") as db:
+        return db.execute("SELECT count(*) FROM escalations WHERE reason = 'urgent'").fetchone()[0]
+
+
+def test_a_throttled_student_in_crisis_still_gets_help_every_time(gateway, env) -> None:
+    client = gateway(RATE_LIMIT_PER_SENDER="3/minute")
+    sender = "+919855500001"
+    for i in range(3):
+        send(client, form(f"library timings q{i}", sender=sender))
+    told = reply_text(send(client, form("one more question", sender=sender)).text)
+    assert told.startswith("You're sending messages faster"), told
+    assert reply_text(send(client, form("and another", sender=sender)).text) == ""  # ignored
+
+    for crisis in (CRISIS, "please, my roommate collapsed and is not breathing"):
+        assert_emergency_reply(reply_text(send(client, form(crisis, sender=sender)).text))
+    settle(client)
+    assert urgent_escalations(env) == 2
+
+
+def test_a_paused_conversation_stays_quiet_except_for_an_emergency(gateway, env) -> None:
+    client = gateway()
+    sender = "+919855500002"
+    send(client, form("talk to a human", sender=sender))
+    settle(client)
+    engine = sync_engine(f"sqlite:///{env / 'collegebot.db'}")
+    with sqlite3.connect(env / "collegebot.db") as db:
+        (case,) = db.execute("SELECT id FROM escalations").fetchone()
+    assert claim_escalation(engine, case)  # a member of staff takes the case
+
+    quiet = send(client, form("What is the hostel fee per semester?", sender=sender))
+    assert quiet.status_code == 200 and reply_text(quiet.text) == ""
+    assert_emergency_reply(reply_text(send(client, form(CRISIS, sender=sender)).text))
+    other = reply_text(send(client, form("What is the hostel fee per semester?")).text)
+    assert "42,000" in other  # only that student is paused
+
+    settle(client)
+    with sqlite3.connect(env / "collegebot.db") as db:
+        kept = db.execute("SELECT status FROM conversations WHERE question LIKE 'What is%'")
+        assert sorted(s for (s,) in kept) == ["answered", "paused"]  # staff see the message
+    assert urgent_escalations(env) == 1
+
+
+def test_an_emergency_in_a_message_too_long_to_answer_is_answered(gateway) -> None:
+    client = gateway()
+    long = "sorry for the long message. " * 200 + CRISIS
+    assert len(long) > 4096
+    assert_emergency_reply(reply_text(send(client, form(long)).text))
+
+
+def test_with_the_llm_down_the_gateway_gives_the_documents_numbers(gateway, counted, env) -> None:
+    client = gateway(LLM_ADDRESS=NOWHERE)
+    text = reply_text(send(client, form(CRISIS)).text)
+    assert_emergency_reply(text)
+    assert counted["rag"].calls["Retrieve"] >= 1  # the gateway asked the knowledge base itself
+    settle(client)
+    assert urgent_escalations(env) == 1
+
+
+def test_with_the_llm_hung_the_emergency_does_not_wait_for_it(gateway, counted) -> None:
+    client = gateway()
+    counted["llm"].delay_s = 30  # every call waits longer than any deadline: a hung llm
+    response = answered_within(10, client, form(CRISIS))
+    assert_emergency_reply(reply_text(response.text))
+
+
+def test_with_rag_and_llm_down_the_help_desk_is_named(gateway, env) -> None:
+    client = gateway(LLM_ADDRESS=NOWHERE, RAG_ADDRESS=NOWHERE)
+    text = reply_text(send(client, form(CRISIS)).text)
+    assert "flagged this conversation" in text and "Help Desk" in text, text
+    settle(client)
+    assert urgent_escalations(env) == 1
+
+
+def test_with_the_store_down_the_emergency_is_answered_and_escalated_later(
+    gateway, database
+) -> None:
+    client = gateway(DATABASE_URL=database.url())
+    database.stop()
+    try:
+        assert_emergency_reply(reply_text(answered_within(20, client, form(CRISIS)).text))
+    finally:
+        database.start()
+    settle(client)
+    with psycopg.connect(database.url()) as connection:
+        rows = connection.execute("SELECT reason FROM escalations").fetchall()
+    assert rows == [("urgent",)]
+
+
+def test_a_repeated_emergency_gets_the_same_help_once(gateway, counted, env) -> None:
+    client = gateway()
+    params = form(CRISIS)
+    first = reply_text(send(client, params).text)
+    again = reply_text(send(client, params).text)
+    assert_emergency_reply(first)
+    assert again == first
+    assert counted["llm"].calls["Respond"] == 1
+    settle(client)
+    assert urgent_escalations(env) == 1
+
+
+def test_an_emergency_claimed_by_a_replica_that_died_is_answered_on_redelivery(
+    gateway, env
+) -> None:
+    """Another replica claimed the MessageSid and never replied (killed mid-answer): a repeat of
+    an ordinary question waits and stays empty (it may still come from there), an emergency is
+    answered here rather than risk nobody answering it."""
+    client = gateway(REPLY_BUDGET_S="1")
+    store = client.app.state.gateway.store
+    crisis, question = form(CRISIS), form("What is the hostel fee per semester?")
+    for params in (crisis, question):
+        assert client.portal.call(store.claim, params["MessageSid"], "elsewhere", "question")
+    assert reply_text(send(client, question).text) == ""
+    assert_emergency_reply(reply_text(send(client, crisis).text))
+
+
+def test_a_frozen_store_does_not_delay_the_emergency_past_twilios_limit(gateway, database) -> None:
+    client = gateway(DATABASE_URL=database.url())
+    with frozen(*cluster_pids(database)):
+        response = answered_within(14, client, form(CRISIS))
+    assert_emergency_reply(reply_text(response.text))
