@@ -26,12 +26,11 @@ class EmergencySense:
     def _vectors(self, normalise: Callable[[str], str]) -> tuple[np.ndarray, list[str], np.ndarray]:
         with self._lock:
             if self._bank is None:
-                kinds = [k for k, texts in emergency.BANK.items() for _ in texts]
-                texts = [t for ts in emergency.BANK.values() for t in ts]
+                texts, kinds, calm = emergency.examples()
                 self._bank = (
                     self.model.embed([normalise(t) for t in texts]),
                     kinds,
-                    self.model.embed([normalise(t) for t in emergency.CALM]),
+                    self.model.embed([normalise(t) for t in calm]),
                 )
             return self._bank
 

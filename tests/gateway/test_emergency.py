@@ -153,3 +153,16 @@ def test_a_frozen_store_does_not_delay_the_emergency_past_twilios_limit(gateway,
     with frozen(*cluster_pids(database)):
         response = answered_within(14, client, form(CRISIS))
     assert_emergency_reply(reply_text(response.text))
+
+
+def test_an_emergency_the_rules_miss_is_recognised_by_meaning(gateway, env) -> None:
+    from collegebot.emergency import screen
+
+    described = "my friend is lying in the corridor and his eyes keep rolling back"
+    assert screen(described) == ""  # no rule names it: rag's sense of meaning must
+    client = gateway()
+    assert_emergency_reply(reply_text(send(client, form(described)).text))
+    ordinary = reply_text(send(client, form("What is the hostel fee per semester?")).text)
+    assert "flagged this conversation" not in ordinary and "42,000" in ordinary
+    settle(client)
+    assert urgent_escalations(env) == 1
