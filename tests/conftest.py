@@ -152,6 +152,16 @@ def postgres():
     server.close()
 
 
+@pytest.fixture
+def database():
+    """A PostgreSQL cluster of the test's own: stopping or freezing it disturbs no other test."""
+    from tests.servers import Postgres
+
+    server = Postgres()
+    yield server
+    server.close()
+
+
 @pytest.fixture(scope="session")
 def redis_server():
     from tests.servers import Redis

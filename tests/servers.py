@@ -82,6 +82,26 @@ class Postgres:
     def stop(self) -> None:
         self._ctl("-m", "fast", "-w", "stop")
 
+    def pids(self) -> list[int]:
+        """The postmaster and its backends."""
+        postmaster = (self.data / "postmaster.pid").read_text().split()[0]
+        children = subprocess.run(["pgrep", "-P", postmaster], capture_output=True, text=True)
+        return [int(postmaster), *map(int, children.stdout.split())]
+
+    def kill(self) -> None:
+        """SIGKILL to every process of the cluster (`start` then runs crash recovery)."""
+        import signal
+
+        for pid in self.pids():
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) != 0:
+                    return
+            assert time.monotonic() < deadline, "postgres still listening after SIGKILL"
+            time.sleep(0.05)
+
     def url(self, database: str = "postgres", user: str = "postgres") -> str:
         return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
 
@@ -322,3 +342,107 @@ class PgBouncer:
     def close(self) -> None:
         self.process.terminate()
         self.process.wait(10)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class ServiceProcess:
+    """`python -m services.<name>` as its own process, as a container runs it: killed with
+    SIGKILL and started again on the same ports and state by a fault test."""
+
+    def __init__(self, name: str, env: dict[str, str], log: Path) -> None:
+        self.name, self.env, self.log = name, env, log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        import sys
+
+        with open(self.log, "a") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", f"services.{self.name}"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_http(self, url: str, timeout_s: float = 60) -> None:
+        """Until `url` answers 200 (bounded; fails with the log's tail)."""
+        import httpx
+
+        deadline = time.monotonic() + timeout_s
+        while True:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                pytest.fail(f"{self.name} exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{self.name} not ready: {self.log.read_text()[-2000:]}")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()  # SIGKILL: no shutdown, no drain
+            self.process.wait(10)
+
+
+class WebhookStream:
+    """A steady stream of signed webhooks from many students (`rate` a second, each its own
+    request, as Twilio sends them), some delivered twice; every result is kept with the phase of
+    the test it was sent in. Signed by collegebot.asker, as `collegebot ask` signs."""
+
+    def __init__(self, url: str, token: str, questions: list[str], rate: float = 4.0) -> None:
+        from collegebot.asker import Asker
+        from collegebot.settings import StoreSettings
+
+        self.asker = Asker(url, url, token, "+919800000000", StoreSettings())
+        self.questions, self.rate = questions, rate
+        self.phase = "start"
+        self.results: list[dict] = []  # sid, phase, redelivery, status (None: refused), body
+        self.tasks: set[asyncio.Task] = set()
+        self.running = False
+
+    def _form(self, n: int) -> dict[str, str]:
+        self.asker.sender = f"+9198{n % 50:08d}"
+        return self.asker.form(self.questions[n % len(self.questions)])
+
+    async def _send(self, client, form: dict[str, str], redelivery: bool) -> None:
+        import httpx
+
+        result = {"sid": form["MessageSid"], "phase": self.phase, "redelivery": redelivery}
+        try:
+            response = await client.post(
+                self.asker.post_url, data=form, headers=self.asker.headers(form)
+            )
+            result.update(status=response.status_code, body=response.text)
+        except httpx.HTTPError as e:  # refused or cut: not accepted, as Twilio would see it
+            result.update(status=None, body=type(e).__name__)
+        self.results.append(result)
+
+    async def run(self) -> None:
+        import httpx
+
+        self.running = True
+        async with httpx.AsyncClient(timeout=30) as client:
+            n = 0
+            while self.running:
+                form = self._form(n)
+                for redelivery in (False, True) if n % 7 == 3 else (False,):
+                    task = asyncio.create_task(self._send(client, form, redelivery))
+                    self.tasks.add(task)
+                    task.add_done_callback(self.tasks.discard)
+                n += 1
+                await asyncio.sleep(1 / self.rate)
+            await asyncio.gather(*self.tasks)
+
+    async def accepted(self, n: int, phase: str, timeout_s: float = 60) -> None:
+        """Until `n` messages sent in `phase` got their 200 (bounded)."""
+        deadline = time.monotonic() + timeout_s
+        while sum(r["phase"] == phase and r["status"] == 200 for r in self.results) < n:
+            assert time.monotonic() < deadline, f"fewer than {n} answered in phase {phase}"
+            await asyncio.sleep(0.05)

@@ -226,7 +226,13 @@ class Store:
                 ).all()
             )
             # A claimed delivery leaves "pending" in the same transaction that writes the rest.
-            todo = [o for o in outcomes if status.get(o.message_sid, "pending") == "pending"]
+            # One answered twice while the store was down is written once (the first).
+            first = {o.message_sid: o for o in reversed(outcomes)}
+            todo = [
+                o
+                for o in outcomes
+                if first[o.message_sid] is o and status.get(o.message_sid, "pending") == "pending"
+            ]
             if not todo:
                 return
             claimed = [o for o in todo if o.message_sid in status]

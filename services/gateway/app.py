@@ -29,7 +29,7 @@ from collegebot.v1 import llm_pb2_grpc, rag_pb2_grpc
 from services.gateway import webhook
 from services.gateway.commands import GatewayReplies
 from services.gateway.once import Once
-from services.gateway.records import RecordWriter
+from services.gateway.records import Journal, RecordWriter
 from services.gateway.throttle import Throttle
 from services.gateway.twilio_io import RestSender, SignatureCheck
 
@@ -92,8 +92,9 @@ def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], Awaitable[webho
 
     async def build(channels: dict[str, grpc.aio.Channel]) -> webhook.Gateway:
         store = Store(store_settings.url, store_settings.database_statement_cache)
-        records = RecordWriter(store, gateway.record_queue_size)
-        records.start()
+        journal = Journal(store_settings.collegebot_state_dir)
+        records = RecordWriter(store, gateway.record_queue_size, journal)
+        await records.start()
         rest = None
         if twilio.rest_configured:
             assert token and twilio.twilio_account_sid and twilio.twilio_whatsapp_from
@@ -109,7 +110,7 @@ def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], Awaitable[webho
             llm=llm_pb2_grpc.LlmStub(channels["llm"]),
             store=store,
             records=records,
-            once=Once(store, webhook.STORE_WAIT_S, gateway.reply_budget_s),
+            once=Once(store, webhook.STORE_WAIT_S, gateway.reply_budget_s, records.queued_reply),
             throttle=Throttle(gateway.rate_limit_per_sender, gateway.rate_limit_global, redis_url),
             pseudonyms=Pseudonymiser(hash_key),
             institution=institution,

@@ -1,14 +1,16 @@
 """Exactly one answer per MessageSid, however often and however simultaneously Twilio delivers it.
 
 The first delivery claims the MessageSid in the store (its primary key decides between replicas);
-repeats on this replica wait for the first's reply in memory, repeats on another replica read it
-from the store once it is recorded.
+repeats on this replica wait for the first's reply in memory (or take it from its record while
+that waits to be written: the store is down), repeats on another replica read it from the store
+once it is recorded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from collegebot.store import Store
@@ -28,8 +30,15 @@ class Repeat:
 
 
 class Once:
-    def __init__(self, store: Store, store_wait_s: float, repeat_wait_s: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        store_wait_s: float,
+        repeat_wait_s: float,
+        queued_reply: Callable[[str], list[str] | None] = lambda sid: None,
+    ) -> None:
         self.store = store
+        self.queued_reply = queued_reply  # the reply of a record not yet written, if any
         self.store_wait_s = store_wait_s
         self.repeat_wait_s = repeat_wait_s
         self.inflight: dict[str, asyncio.Future[list[str]]] = {}
@@ -38,6 +47,8 @@ class Once:
         """None: this is the first delivery, answer it and call `done`. Else the reply it got."""
         if (first := self.inflight.get(sid)) is not None:
             return Repeat(await asyncio.shield(first))
+        if (reply := self.queued_reply(sid)) is not None:  # answered here, not yet stored
+            return Repeat(reply)
         self.inflight[sid] = asyncio.get_running_loop().create_future()
         try:
             claimed = await asyncio.wait_for(

@@ -199,7 +199,7 @@ async def whatsapp_webhook(request: Request) -> Response:
         gw.once.done(message.sid, parts)
     if label != "late":  # a late answer is recorded once it has been sent
         outcome.reply = parts
-        gw.records.submit(outcome)
+        await gw.records.submit(outcome)
     return _reply(parts, label)
 
 
@@ -432,4 +432,4 @@ async def _send_late(
         outcome.status = "unsent"
         outcome.event = ("late_reply_unsent", type(e).__name__)
         WEBHOOKS.labels("late_unsent").inc()
-    gw.records.submit(outcome)
+    await gw.records.submit(outcome)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -84,21 +83,9 @@ def settle(client: TestClient) -> None:
     client.portal.call(client.app.state.gateway.records.queue.join)
 
 
-@pytest.fixture
-def database():
-    """A PostgreSQL cluster of the test's own: stopping or freezing it disturbs no other test."""
-    from tests.servers import Postgres
-
-    server = Postgres()
-    yield server
-    server.close()
-
-
 def cluster_pids(server) -> list[int]:
     """The postmaster of a `Postgres` and its backends."""
-    postmaster = (server.data / "postmaster.pid").read_text().split()[0]
-    children = subprocess.run(["pgrep", "-P", postmaster], capture_output=True, text=True)
-    return [int(postmaster), *map(int, children.stdout.split())]
+    return server.pids()
 
 
 @pytest.fixture(scope="session")

@@ -115,3 +115,5 @@ def test_confirming_at_once_erases_what_is_still_waiting_to_be_recorded(gateway,
             "SELECT count(*) FROM deliveries WHERE sender_hash = ?", (me,)
         ).fetchone()[0]
     assert left == 0
+    # Nor is anything left in the journal that a restart would replay.
+    assert client.portal.call(client.app.state.gateway.records.journal.count) == 0

@@ -58,3 +58,21 @@ def test_students_are_answered_while_the_store_is_down_and_nothing_is_lost(
     assert "store unavailable" in caplog.text
     assert_private(caplog.text, [p["Body"] for p in during])
     assert all(p["From"].removeprefix("whatsapp:") not in caplog.text for p in during)
+
+
+def test_a_repeat_while_the_store_is_down_gets_the_first_reply_not_a_second_answer(
+    gateway, database, counted
+) -> None:
+    """The MessageSid cannot be claimed while the store is down; the record waiting to be
+    written still knows the reply, so a redelivery is not answered again."""
+    client = gateway(DATABASE_URL=database.url())
+    database.stop()
+    params = form("What is the hostel fee per semester?")
+    first, again = send(client, params), send(client, params)
+    assert "42,000" in reply_text(first.text) and again.text == first.text
+    assert counted["llm"].calls["Respond"] == 1
+    database.start()
+    deadline = time.monotonic() + 30
+    while params["MessageSid"] not in stored_sids(database) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert stored_sids(database) == {params["MessageSid"]}
