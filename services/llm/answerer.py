@@ -28,6 +28,7 @@ import Stemmer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from collegebot.followup import relevant_history
 from collegebot.hinglish import GLOSSES
 from collegebot.sanitise import fold
 from collegebot.text import split_sentences
@@ -492,6 +493,8 @@ def compose(
     """The sentences that share most with the question, within MAX_CHARS; or an abstention when
     nothing relevant was found, the question's words are missing or the passages are doubtful."""
     considered = list(passages[:PASSAGES_CONSIDERED])
+    # The previous question is read with this one only when this one leans on it.
+    history = relevant_history(question, history)
     if not relevant or not considered:
         return Answer("", [], abstained=True, confidence=0.0)
     ok, missing = answered(question, considered)
@@ -503,7 +506,7 @@ def compose(
 def extract(question: str, considered: list[Passage], history: Sequence[Turn] = ()) -> Answer:
     """The answer the passages give, never abstaining: the best sentences within MAX_CHARS, read
     in document order (the benchmark also asks it what an answer would have been)."""
-    scored = ranked(question, considered, history)
+    scored = ranked(question, considered, relevant_history(question, history))
     chosen: list[tuple[int, int, str]] = []
     length = 0
     for score, rank, i, sentence in scored:
