@@ -97,3 +97,23 @@ def test_a_follow_up_still_uses_the_previous_turn(rag_server, llm_server) -> Non
     assert [p.chunk_id for p in after.passages] != [p.chunk_id for p in alone.passages]
     assert any("library" in p.text.lower() for p in after.passages[:2])
     assert not reply.abstained, reply.answer
+
+
+def test_no_answer_repeats_a_sentence_or_a_contact() -> None:
+    from services.llm.answerer import compose
+
+    repeated = "Contact the warden at 98765 43210 or warden@kvc.edu.in."
+    first = common_pb2.Passage(
+        text=f"The hostel fee is Rs. 64,000 per semester. {repeated}",
+        source="hostel.md",
+        score=0.7,
+    )
+    second = common_pb2.Passage(
+        text=f"{repeated} The hostel fee covers the room. Call +91-9876543210 for fees.",
+        source="hostel.md",
+        score=0.65,
+    )
+    answer = compose("hostel fee warden contact", [first, second], relevant=True)
+    assert not answer.abstained
+    assert answer.text.count("warden@kvc.edu.in") == 1, answer.text
+    assert answer.text.count("98765 43210") + answer.text.count("9876543210") == 1, answer.text
