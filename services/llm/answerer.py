@@ -28,6 +28,7 @@ import Stemmer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from collegebot.followup import relevant_history
 from collegebot.hinglish import GLOSSES
 from collegebot.sanitise import fold
 from collegebot.text import split_sentences
@@ -492,6 +493,8 @@ def compose(
     """The sentences that share most with the question, within MAX_CHARS; or an abstention when
     nothing relevant was found, the question's words are missing or the passages are doubtful."""
     considered = list(passages[:PASSAGES_CONSIDERED])
+    # The previous question is read with this one only when this one leans on it.
+    history = relevant_history(question, history)
     if not relevant or not considered:
         return Answer("", [], abstained=True, confidence=0.0)
     ok, missing = answered(question, considered)
@@ -500,17 +503,38 @@ def compose(
     return extract(question, considered, history)
 
 
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+?\d[\d\s().-]{7,}\d")
+
+
+def _said(sentence: str) -> set[str]:
+    """What a sentence says that must not be said twice: its words, and each e-mail address and
+    phone number in it (a number by its last ten digits, however it is written)."""
+    words = " ".join(re.findall(r"\w+", sentence.lower()))
+    said = {"text:" + words}
+    for contact in _CONTACT.findall(sentence):
+        digits = re.sub(r"\D", "", contact)
+        said.add("contact:" + (contact.lower() if "@" in contact else digits[-10:]))
+    return said
+
+
 def extract(question: str, considered: list[Passage], history: Sequence[Turn] = ()) -> Answer:
     """The answer the passages give, never abstaining: the best sentences within MAX_CHARS, read
     in document order (the benchmark also asks it what an answer would have been)."""
-    scored = ranked(question, considered, history)
+    scored = ranked(question, considered, relevant_history(question, history))
     chosen: list[tuple[int, int, str]] = []
+    seen: set[str] = set()  # sentences and contacts already in the answer
     length = 0
     for score, rank, i, sentence in scored:
         if score <= 0 and chosen:
             break
         if length + len(sentence) > MAX_CHARS and chosen:
             continue
+        # A chunk repeats its section's previous line, and a contact appears on several lines:
+        # each is said once.
+        said = _said(sentence)
+        if said & seen:
+            continue
+        seen |= said
         chosen.append((rank, i, sentence[:MAX_CHARS]))
         length += len(sentence) + 1
         if length >= MAX_CHARS * 0.95:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 
+from collegebot.followup import relevant_history
 from collegebot.settings import InstitutionSettings
 from collegebot.v1.common_pb2 import Passage, Turn
 from services.llm.classify import INTENTS, SENTIMENTS, URGENCIES
@@ -92,6 +93,9 @@ class PromptEngine:
             f'<passage id="{i}" source="{quoted(passage_label(p))}">\n{quoted(p.text)}\n</passage>'
             for i, p in enumerate(passages, 1)
         )
+        # Earlier turns go to the model only when the message leans on them: an unrelated
+        # question read with the last one would be answered about the last one.
+        history = relevant_history(question, history)
         turns = history[-self.institution.history_turns :] if self.institution.history_turns else []
         earlier = "\n".join(
             f"Student: {quoted(t.question)}\nAssistant: {quoted(t.answer)}" for t in turns

@@ -32,6 +32,7 @@ import numpy as np
 from chromadb.api.models.Collection import Collection
 from prometheus_client import Counter
 
+from collegebot.followup import relevant_history
 from collegebot.v1 import common_pb2
 from services.rag.embedder import DIMENSIONS, MiniLM
 from services.rag.index import Index
@@ -261,7 +262,9 @@ class Retriever:
         snap = self.snapshot()
         if not query.strip() or not snap.ids:
             return Retrieval([], 0.0, False)
-        asked = [query] + [q for q in history[-1:] if q.strip()]
+        # The previous question (weight 0.7) only for a message that leans on it.
+        previous = relevant_history(query, [q for q in history[-1:] if q.strip()])
+        asked = [query] + previous
         texts = [snap.lexical.normalise(text) for text in asked]
         vectors = self.model.embed(texts)
         lexical = np.zeros((len(snap.ids), len(texts)), dtype=np.float32)
