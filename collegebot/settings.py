@@ -84,9 +84,17 @@ class ServiceAddresses(_Settings):
 class GatewaySettings(_Settings):
     """How the gateway treats each message."""
 
-    # Deadlines, in seconds, for each call; both together stay under Twilio's 15 s.
-    rag_deadline_s: float = Field(2.0, gt=0)
+    # The most, in seconds, each call may take; less when less of the reply budget is left (a
+    # busy rag is waited for, not taken for a missing one).
+    rag_deadline_s: float = Field(10.0, gt=0)
     llm_deadline_s: float = Field(10.0, gt=0)
+    # Questions with rag and llm at once, and how many more wait their turn; past both the
+    # student is told to ask again in a minute (shed, counted).
+    answer_concurrency: int = Field(256, ge=1)
+    answer_queue_size: int = Field(1024, ge=0)
+    # Replies kept for repeated questions (0: none), per knowledge-base version, and for how long.
+    answer_cache_size: int = Field(10_000, ge=0)
+    answer_cache_ttl_s: float = Field(600.0, gt=0)
     # `limits` notation, e.g. "10/minute": more from one sender is throttled.
     rate_limit_per_sender: str = "10/minute"
     # All senders together: what the rag and llm services are sized for.

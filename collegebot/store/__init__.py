@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -40,6 +41,7 @@ from collegebot.store.models import (
     Conversation,
     Delivery,
     Escalation,
+    KnowledgeBaseDocument,
     PerformanceMetric,
     SystemLog,
     utcnow,
@@ -299,6 +301,11 @@ class Store:
             rows = (await connection.execute(query)).all()
         return [(q, a) for q, a in reversed(rows)]
 
+    async def knowledge_base_version(self) -> str:
+        """`knowledge_base_version`, from the gateway's async engine."""
+        async with self.engine.connect() as connection:
+            return _version_of(await connection.execute(_KNOWLEDGE_BASE_STATE))
+
     async def paused(self, sender_hash: str) -> bool:
         """Has a member of staff taken this student's case (the bot keeps quiet meanwhile)?"""
         async with self.sessions() as session:
@@ -417,6 +424,30 @@ async def _insert_turns(connection: AsyncConnection, turns: list[TurnRecord]) ->
             for stage, ms in t.stages_ms.items()
         ],
     )
+
+
+# What the knowledge base holds, document by document: every ingestion that adds, changes, fails
+# or removes a document changes it. Strings and integers only, so every driver reads it alike.
+_KNOWLEDGE_BASE_STATE = select(
+    KnowledgeBaseDocument.path,
+    KnowledgeBaseDocument.content_hash,
+    KnowledgeBaseDocument.status,
+    KnowledgeBaseDocument.chunks,
+).order_by(KnowledgeBaseDocument.path)
+
+
+def _version_of(rows: Any) -> str:
+    digest = hashlib.blake2b(digest_size=12)
+    for row in rows:
+        digest.update("\x1f".join(map(str, row)).encode() + b"\x1e")
+    return digest.hexdigest()
+
+
+def knowledge_base_version(engine: Engine) -> str:
+    """The knowledge base's version as the store records it: rag's snapshots and the gateway's
+    answer cache are keyed by it (`Store.knowledge_base_version` reads the same)."""
+    with engine.connect() as connection:
+        return _version_of(connection.execute(_KNOWLEDGE_BASE_STATE))
 
 
 def escalations(engine: Engine, limit: int = 100, status: str = "open") -> list[Escalation]:

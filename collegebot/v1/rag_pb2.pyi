@@ -18,16 +18,18 @@ class RetrieveRequest(_message.Message):
     def __init__(self, query: _Optional[str] = ..., k: _Optional[int] = ..., history: _Optional[_Iterable[_Union[_common_pb2.Turn, _Mapping]]] = ...) -> None: ...
 
 class RetrieveResponse(_message.Message):
-    __slots__ = ("passages", "relevant", "emergency", "emergency_similarity")
+    __slots__ = ("passages", "relevant", "emergency", "emergency_similarity", "kb_version")
     PASSAGES_FIELD_NUMBER: _ClassVar[int]
     RELEVANT_FIELD_NUMBER: _ClassVar[int]
     EMERGENCY_FIELD_NUMBER: _ClassVar[int]
     EMERGENCY_SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    KB_VERSION_FIELD_NUMBER: _ClassVar[int]
     passages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Passage]
     relevant: bool
     emergency: str
     emergency_similarity: float
-    def __init__(self, passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ..., relevant: _Optional[bool] = ..., emergency: _Optional[str] = ..., emergency_similarity: _Optional[float] = ...) -> None: ...
+    kb_version: str
+    def __init__(self, passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ..., relevant: _Optional[bool] = ..., emergency: _Optional[str] = ..., emergency_similarity: _Optional[float] = ..., kb_version: _Optional[str] = ...) -> None: ...
 
 class IngestRequest(_message.Message):
     __slots__ = ("paths",)

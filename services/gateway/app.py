@@ -27,6 +27,8 @@ from collegebot.settings import (
 from collegebot.store import Store
 from collegebot.v1 import llm_pb2_grpc, rag_pb2_grpc
 from services.gateway import webhook
+from services.gateway.admission import Admission
+from services.gateway.answers_cache import AnswerCache
 from services.gateway.commands import GatewayReplies
 from services.gateway.once import Once
 from services.gateway.records import Journal, RecordWriter
@@ -120,6 +122,13 @@ def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], Awaitable[webho
             emergencies=EmergencyDesk(
                 institution.emergency_query,
                 rag_lookup(rag_pb2_grpc.RagStub(channels["rag"]), EMERGENCY_LOOKUP_DEADLINE_S),
+            ),
+            admission=Admission(gateway.answer_concurrency, gateway.answer_queue_size),
+            answers=AnswerCache(
+                gateway.answer_cache_size,
+                gateway.answer_cache_ttl_s,
+                store.knowledge_base_version,
+                redis_url,
             ),
         )
 

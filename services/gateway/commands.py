@@ -45,7 +45,7 @@ def parse_command(text: str) -> Command | None:
 @dataclass(frozen=True)
 class GatewayReplies:
     """What the gateway says on its own: each command's reply, and the replies to messages it
-    will not or cannot pass to the AI (too long, not text, rag or llm unreachable)."""
+    will not or cannot pass to the AI (too long, not text, rag or llm unreachable, too busy)."""
 
     help: str
     human: str
@@ -58,6 +58,7 @@ class GatewayReplies:
     type_a_question: str
     too_long: str
     unreachable: str
+    busy: str
 
     @classmethod
     def for_college(cls, institution: InstitutionSettings) -> GatewayReplies:
@@ -88,6 +89,8 @@ class GatewayReplies:
             "characters.",
             unreachable="Sorry, I can't reach the college handbook right now. Please try again "
             f"in a few minutes or contact {institution.college_helpdesk}.",
+            busy="Lots of students are asking me right now and I couldn't get to your question. "
+            "Please send it again in a minute.",
         )
 
     def for_command(self, command: Command) -> str:

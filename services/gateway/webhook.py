@@ -17,10 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from collegebot import emergency
 from collegebot.emergency import EmergencyDesk
+from collegebot.followup import depends_on_previous
 from collegebot.privacy import Pseudonymiser
 from collegebot.settings import WEBHOOK_PATH, GatewaySettings, InstitutionSettings
 from collegebot.store import Outcome, Store, TurnRecord
 from collegebot.v1 import common_pb2, llm_pb2, llm_pb2_grpc, rag_pb2, rag_pb2_grpc
+from services.gateway.admission import Admission
+from services.gateway.answers_cache import AnswerCache
 from services.gateway.commands import CONFIRM_WINDOW, Command, GatewayReplies, parse_command
 from services.gateway.once import Once
 from services.gateway.records import RecordWriter
@@ -53,6 +56,14 @@ STORE_WAIT_S = 1.0
 # An emergency waits this long at most for the llm's reply before the gateway gives its own: the
 # llm answers one without any model (its contacts lookup has 1 s), so only a sick llm is slower.
 EMERGENCY_WAIT_S = 3.0
+# When rag is slow the llm still gets this much of the budget (the offline answerer needs
+# milliseconds; with Groq, the llm falls back to it when its own time runs short).
+RESPOND_RESERVE_S = 1.0
+# Twilio gives up on a webhook after 15 s; what a reply needs to travel is kept back from it.
+WEBHOOK_LIMIT_S = 14.0
+# The response header that names each webhook's outcome (the metric's label; no student data),
+# for load generators and operators' probes.
+OUTCOME_HEADER = "X-Collegebot-Outcome"
 
 
 @dataclass
@@ -72,6 +83,8 @@ class Gateway:
     replies: GatewayReplies
     rest: RestSender | None  # None: late answers cannot be sent, so the webhook waits for them
     emergencies: EmergencyDesk  # the contacts the gateway gives itself when the llm cannot
+    admission: Admission  # how many questions rag and llm work on at once, how many may wait
+    answers: AnswerCache  # replies to repeated questions, per knowledge-base version
     tasks: set[asyncio.Task] = field(default_factory=set)
 
     def spawn(self, coroutine: Coroutine) -> None:
@@ -132,12 +145,14 @@ class _TooLarge(Exception):
 
 def _reply(parts: list[str], outcome: str) -> Response:
     WEBHOOKS.labels(outcome).inc()
-    return Response(twiml(parts), media_type=TWIML)
+    return Response(twiml(parts), media_type=TWIML, headers={OUTCOME_HEADER: outcome})
 
 
 def _refuse(status: int, reason: str, outcome: str) -> Response:
     WEBHOOKS.labels(outcome).inc()
-    return Response(reason, status_code=status, media_type="text/plain")
+    return Response(
+        reason, status_code=status, media_type="text/plain", headers={OUTCOME_HEADER: outcome}
+    )
 
 
 @router.post(WEBHOOK_PATH)
@@ -165,8 +180,11 @@ async def whatsapp_webhook(request: Request) -> Response:
     alarm = emergency.screen(question)
     command = None if alarm else parse_command(question)
     sender_hash = gw.pseudonyms.hash(message.sender)
-    # A question needs the student's recent turns: read them while the MessageSid is claimed.
-    history = asyncio.create_task(_history(gw, sender_hash if question and not command else ""))
+    # A follow-up needs the student's recent turns: read them while the MessageSid is claimed. A
+    # question that stands on its own is answered from itself alone, the same for every student
+    # (so one cached reply serves them all).
+    needs_history = question and not command and depends_on_previous(question)
+    history = asyncio.create_task(_history(gw, sender_hash if needs_history else ""))
 
     # 3. Once: a repeated MessageSid gets the first delivery's reply, never a second answer; an
     #    emergency whose first reply is not known to have gone is answered again rather than not.
@@ -250,8 +268,21 @@ async def _answer(
     if command is not None:
         return await _command(gw, command, outcome), f"command_{command}"
 
-    # 7. Context, retrieve, respond; within the time budget, or the reply goes by REST.
-    work = asyncio.create_task(_ask(gw, question, await history, started))
+    # 7. A question asked before, on this knowledge base, gets the reply it got then.
+    t = time.perf_counter()
+    cached, version = await gw.answers.get(question)
+    if cached is not None:
+        stages = {"cache": (time.perf_counter() - t) * 1000}
+        stages["total"] = (time.perf_counter() - started) * 1000
+        return _fill(outcome, message, question, _Answer(cached, stages)), "cached"
+
+    # 8. Past the questions rag and llm are working on and the queue waiting for them: shed.
+    if gw.admission.full():
+        outcome.kind = "shed"
+        return [gw.replies.busy], "shed"
+
+    # 9. Context, retrieve, respond; within the time budget, or the reply goes by REST.
+    work = asyncio.create_task(_admitted(gw, question, await history, started, version))
     try:
         answer = await asyncio.wait_for(
             asyncio.shield(work), gw.settings.reply_budget_s - (time.perf_counter() - started)
@@ -309,6 +340,31 @@ class _Answer:
     reply: llm_pb2.RespondResponse
     stages: dict[str, float]  # milliseconds
     unavailable: str = ""  # the gRPC status when rag or llm could not answer
+    kb_version: str = ""  # the knowledge-base version rag answered from
+
+
+async def _admitted(
+    gw: Gateway,
+    question: str,
+    history: list[common_pb2.Turn],
+    started: float,
+    version: str | None,
+) -> _Answer:
+    """`_ask` once rag and llm have room for the question; the reply is kept for the next
+    student who asks the same (`version`: the cache's, None when it must not be kept)."""
+    async with gw.admission.turn():
+        answer = await _ask(gw, question, history, started)
+    if version is not None and not answer.unavailable:
+        await gw.answers.put(version, answer.kb_version, question, answer.reply)
+    return answer
+
+
+def _deadline(gw: Gateway, started: float) -> float:
+    """When the answer must be ready (perf_counter): with REST replies, the llm's deadline past
+    the reply budget (the answer follows the empty TwiML); without, just before Twilio gives up."""
+    if gw.rest is not None:
+        return started + gw.settings.reply_budget_s + gw.settings.llm_deadline_s
+    return started + max(gw.settings.reply_budget_s, WEBHOOK_LIMIT_S)
 
 
 async def _ask(
@@ -322,23 +378,31 @@ async def _ask(
     as, skips retrieval (the llm finds the contacts) and is answered even if the llm is not."""
     stages: dict[str, float] = {}
     unavailable = ""
+    slow = False  # rag or llm still busy with it when the budget ran out
+    deadline = _deadline(gw, started)
     # Without the handbook the llm still knows an emergency (with the contacts it remembers), a
     # greeting or a request for a person: it is asked either way, with no passages.
     retrieved = rag_pb2.RetrieveResponse(relevant=False)
     t = time.perf_counter()
     try:
         if not alarm:
+            left = deadline - t - RESPOND_RESERVE_S
             retrieved = await gw.rag.Retrieve(
                 rag_pb2.RetrieveRequest(query=question, history=history),
-                timeout=gw.settings.rag_deadline_s,
+                timeout=max(0.05, min(gw.settings.rag_deadline_s, left)),
             )
             stages["retrieve"] = (time.perf_counter() - t) * 1000
     except grpc.aio.AioRpcError as e:
-        unavailable = _unavailable("rag", e)
+        slow = e.code() == grpc.StatusCode.DEADLINE_EXCEEDED and not alarm
+        if not slow:
+            unavailable = _unavailable("rag", e)
     alarm = alarm or retrieved.emergency  # rag reads meaning: an emergency in other words
     reply = None
     t = time.perf_counter()
+    if slow:  # the budget is spent: the student is told to ask again, not that rag is down
+        return _busy(gw, stages, started, "rag")
     try:
+        left = max(0.05, min(gw.settings.llm_deadline_s, deadline - t))
         reply = await gw.llm.Respond(
             llm_pb2.RespondRequest(
                 question=question,
@@ -347,10 +411,12 @@ async def _ask(
                 history=history,
                 emergency=alarm,
             ),
-            timeout=EMERGENCY_WAIT_S if alarm else gw.settings.llm_deadline_s,
+            timeout=EMERGENCY_WAIT_S if alarm else left,
         )
         stages["respond"] = (time.perf_counter() - t) * 1000
     except grpc.aio.AioRpcError as e:
+        if e.code() == grpc.StatusCode.DEADLINE_EXCEEDED and not alarm and not unavailable:
+            return _busy(gw, stages, started, "llm")
         unavailable = unavailable or _unavailable("llm", e)
     if alarm and (reply is None or reply.urgency != "critical"):
         reply = await _emergency_reply(gw, alarm, list(retrieved.passages))
@@ -359,10 +425,24 @@ async def _ask(
         reply = llm_pb2.RespondResponse(
             answer=gw.replies.unreachable, parts=[gw.replies.unreachable], generator="unavailable"
         )
+    _observe(stages, started)
+    return _Answer(reply, stages, unavailable, retrieved.kb_version)
+
+
+def _observe(stages: dict[str, float], started: float) -> None:
     stages["total"] = (time.perf_counter() - started) * 1000
     for stage, ms in stages.items():
         STAGE_SECONDS.labels(stage).observe(ms / 1000)
-    return _Answer(reply, stages, unavailable)
+
+
+def _busy(gw: Gateway, stages: dict[str, float], started: float, service: str) -> _Answer:
+    """The budget ran out while `service` was still working on the question: overload, not an
+    outage, so the student is asked to send it again rather than told the handbook is gone."""
+    log.warning("%s still busy when the reply budget ran out", service)
+    _observe(stages, started)
+    text = gw.replies.busy
+    reply = llm_pb2.RespondResponse(answer=text, parts=[text], generator="timeout")
+    return _Answer(reply, stages, "")
 
 
 async def _emergency_reply(
@@ -410,7 +490,7 @@ def _fill(outcome: Outcome, message: InboundMessage, question: str, answer: _Ans
         escalated=reply.escalate,
         abstained=reply.abstained,
         generator=reply.generator,
-        status="degraded" if degraded else "answered",
+        status="degraded" if degraded else "busy" if reply.generator == "timeout" else "answered",
         stages_ms=answer.stages,
     )
     outcome.reply = list(reply.parts) or [reply.answer]

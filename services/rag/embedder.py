@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from prometheus_client import Counter
 from tokenizers import Encoding, Tokenizer
 
 MAX_TOKENS = 256
@@ -26,6 +29,14 @@ MAX_TOKENS = 256
 # lost to one per call).
 BATCH_TOKENS = 512
 DIMENSIONS = 384
+# Questions' embeddings kept (each 1.5 KB): a follow-up's previous question was embedded when it
+# was asked, and common questions come again from other students.
+QUERY_CACHE_SIZE = 4096
+QUERY_CACHE = Counter(
+    "collegebot_rag_query_embedding_cache_total",
+    "Question embeddings served from the cache (hit) or computed (miss)",
+    ["result"],
+)
 
 
 def _package_dir(name: str) -> Path:
@@ -54,6 +65,30 @@ class MiniLM:
         self.tokenizer.no_padding()  # the file pads to 128; `embed` pads each batch itself
         # The model's whole-word tokens: a dictionary of correctly spelt English words.
         self.words = frozenset(w for w in self.tokenizer.get_vocab() if w.isalpha())
+        self.query_cache_size = QUERY_CACHE_SIZE
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._queries_lock = threading.Lock()
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """`embed`, remembering the last `query_cache_size` texts' vectors (least recently used
+        go first). A vector depends on its text alone, so no ingestion can make one stale."""
+        with self._queries_lock:
+            known = {t: self._queries[t] for t in texts if t in self._queries}
+            for t in known:
+                self._queries.move_to_end(t)
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        QUERY_CACHE.labels("hit").inc(len(texts) - len(missing))
+        if missing:
+            QUERY_CACHE.labels("miss").inc(len(missing))
+            fresh = self.embed(missing)
+            with self._queries_lock:
+                for t, v in zip(missing, fresh, strict=True):
+                    known[t] = self._queries[t] = v
+                while len(self._queries) > self.query_cache_size:
+                    self._queries.popitem(last=False)
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        return np.stack([known[t] for t in texts])
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed each distinct text once, in batches of texts with the same number of tokens or

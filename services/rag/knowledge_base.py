@@ -6,12 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, select
 from threadpoolctl import threadpool_limits
 
 from collegebot.settings import IndexSettings, RuntimeSettings, StoreSettings
-from collegebot.store import sync_engine
-from collegebot.store.models import KnowledgeBaseDocument
+from collegebot.store import knowledge_base_version, sync_engine
 from services.rag.embedder import MiniLM, MiniLMEmbeddingFunction
 from services.rag.emergencies import EmergencySense
 from services.rag.index import open_index
@@ -63,15 +61,10 @@ class KnowledgeBase:
             vector = self.model.embed([normalise(query)])[0]
         return self.sense.read(vector, normalise)
 
-    def version(self) -> tuple:
+    def version(self) -> str:
         """What the store says the index holds: changes with every document added, changed or
         removed, whichever replica did it (they share the store as they share the index)."""
-        with self.engine.connect() as connection:
-            return tuple(
-                connection.execute(
-                    select(func.count(), func.max(KnowledgeBaseDocument.ingested_at))
-                ).one()
-            )
+        return knowledge_base_version(self.engine)
 
     def chunk_count(self) -> int:
         return self.index.chunks.count()

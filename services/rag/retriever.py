@@ -90,12 +90,14 @@ class Retrieval:
     confidence: float  # the best returned passage's similarity to the question (0 when none)
     relevant: bool  # False: confidence below the threshold, too weak to answer from
     vector: np.ndarray | None = None  # the (normalised) question's embedding, when one was made
+    version: object = None  # the knowledge-base version the passages come from
 
 
 class _Snapshot:
     """The knowledge base as of one version: what scoring needs, in memory."""
 
-    def __init__(self, index: Index, dictionary: frozenset[str]) -> None:
+    def __init__(self, index: Index, dictionary: frozenset[str], version: object = None) -> None:
+        self.version = version
         self.ids, self.texts, self.metas, self.embeddings = _read(index.chunks, documents=True)
         self.position = {cid: i for i, cid in enumerate(self.ids)}
         heading_ids, _, _, heading_vectors = _read(index.headings)  # id: its section's first chunk
@@ -221,7 +223,7 @@ class Retriever:
                 threading.Thread(target=self._rebuild, name="snapshot", daemon=True).start()
                 return current
             self._snapshot, self._snapshot_version = (
-                _Snapshot(self.index, self.model.words),
+                _Snapshot(self.index, self.model.words, version),
                 version,
             )
             return self._snapshot
@@ -241,7 +243,7 @@ class Retriever:
         """Build the current version's snapshot now: the replica that ingested answers from the
         new documents at once (the others catch up in the background)."""
         version = self._version()
-        snapshot = _Snapshot(self.index, self.model.words)
+        snapshot = _Snapshot(self.index, self.model.words, version)
         with self._lock:
             self._snapshot, self._snapshot_version = snapshot, version
 
@@ -261,12 +263,12 @@ class Retriever:
         mode = mode or self.mode
         snap = self.snapshot()
         if not query.strip() or not snap.ids:
-            return Retrieval([], 0.0, False)
+            return Retrieval([], 0.0, False, version=snap.version)
         # The previous question (weight 0.7) only for a message that leans on it.
         previous = relevant_history(query, [q for q in history[-1:] if q.strip()])
         asked = [query] + previous
         texts = [snap.lexical.normalise(text) for text in asked]
-        vectors = self.model.embed(texts)
+        vectors = self.model.embed_queries(texts)
         lexical = np.zeros((len(snap.ids), len(texts)), dtype=np.float32)
         for t, text in enumerate(texts if mode != "dense" else ()):
             match = snap.lexical.match(text)
@@ -277,7 +279,7 @@ class Retriever:
                     lexical[:, t] *= match.coverage
         rows = snap.candidates(vectors, lexical, CANDIDATES, similar=mode != "lexical")
         if not len(rows):
-            return Retrieval([], 0.0, False, vectors[0])
+            return Retrieval([], 0.0, False, vectors[0], snap.version)
         dense = snap.dense(rows, vectors)
         lexical = lexical[rows]
         if mode == "dense":
@@ -300,7 +302,9 @@ class Retriever:
             for i in ranked
         ]
         confidence = float(evidence.max())
-        return Retrieval(passages, confidence, confidence >= self.threshold, vectors[0])
+        return Retrieval(
+            passages, confidence, confidence >= self.threshold, vectors[0], snap.version
+        )
 
 
 PAGE = 5000  # rows read from Chroma at a time: it returns float64 vectors and Python lists

@@ -57,6 +57,7 @@ class RagServicer(rag_pb2_grpc.RagServicer):
             relevant=result.relevant,
             emergency=alarm,
             emergency_similarity=similarity,
+            kb_version=str(result.version or ""),
         )
 
     def _retrieve(self, request: rag_pb2.RetrieveRequest, k: int, earlier: list[str]):

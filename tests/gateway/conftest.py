@@ -145,3 +145,56 @@ def gateway(env, monkeypatch, counted):
             )
 
         yield open_gateway
+
+
+class OwnKnowledgeBase:
+    """A knowledge base of a test's own documents, in its own state directory, served by a real
+    rag server; a gateway given `settings` reads the same store (so they share the version)."""
+
+    def __init__(self, state, documents: dict[str, str]) -> None:
+        from collegebot.settings import IndexSettings, StoreSettings
+        from services.rag.knowledge_base import KnowledgeBase
+        from services.rag.server import SERVICE_NAME, register
+
+        self.state, self.data = state, state / "data"
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.write(documents)
+        store = StoreSettings(collegebot_state_dir=state)
+        migrate(store.url)
+        self.kb = KnowledgeBase(IndexSettings(collegebot_state_dir=state), store, self.data)
+        self.kb.ingest()
+        self.counter = CallCounter()
+        self.server = ServerThread(register(self.kb), [SERVICE_NAME], (self.counter,))
+        self.settings = {"RAG_ADDRESS": self.server.address, "DATABASE_URL": store.url}
+
+    def write(self, documents: dict[str, str]) -> None:
+        for name, text in documents.items():
+            (self.data / name).write_text(text)
+
+    def close(self) -> None:
+        self.server.stop()
+
+
+CANTEEN = {
+    "canteen.md": "# Canteen\n\n## Timings\n\nThe college canteen opens at 8 am and closes at "
+    "9 pm on all working days.\n\n## Menu\n\nThe canteen serves breakfast, lunch and snacks; a "
+    "thali costs Rs. 60.\n",
+    "library.md": "# Library\n\n## Hours\n\nThe central library is open from 8:00 am to 10:00 "
+    "pm on weekdays and 9:00 am to 5:00 pm on Saturdays.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def canteen_kb(tmp_path_factory):
+    """A small knowledge base (canteen and library) shared by a module's tests, never changed."""
+    kb = OwnKnowledgeBase(tmp_path_factory.mktemp("canteen-kb"), CANTEEN)
+    yield kb
+    kb.close()
+
+
+@pytest.fixture
+def changing_kb(tmp_path_factory):
+    """The same documents in a knowledge base of this test's own, which it may re-ingest."""
+    kb = OwnKnowledgeBase(tmp_path_factory.mktemp("changing-kb"), CANTEEN)
+    yield kb
+    kb.close()
