@@ -67,8 +67,8 @@ def similarities(rows: list[dict]) -> list[tuple[dict[str, float], float]]:
         StoreSettings(collegebot_state_dir=state),
         ROOT / "data",
     )
-    kb.ingest()  # the normalisation of questions follows the knowledge base's words
-    normalise = kb.retriever.snapshot().lexical.normalise
+    from services.rag.emergencies import read_as_written as normalise
+
     bank, kinds, calm = kb.sense._vectors(normalise)
     texts, _, calm_texts = emergency.examples()
     vectors = kb.model.embed([normalise(r["text"]) for r in rows])
@@ -80,7 +80,7 @@ def similarities(rows: list[dict]) -> list[tuple[dict[str, float], float]]:
         best: dict[str, float] = {}
         for kind, s in zip(kinds, to_bank.tolist(), strict=True):
             best[kind] = max(best.get(kind, -1.0), s)
-        out.append((best, float(to_calm.max())))
+        out.append((best, float(to_calm.max()), r["text"]))
     return out
 
 
@@ -88,7 +88,7 @@ def verdicts(sims, at_least: float, margin: float) -> list[bool]:
     saved = emergency.SIMILAR_AT_LEAST, emergency.CLOSER_THAN_CALM_BY
     emergency.SIMILAR_AT_LEAST, emergency.CLOSER_THAN_CALM_BY = at_least, margin
     try:
-        return [bool(emergency.semantic_kind(e, c)[0]) for e, c in sims]
+        return [bool(emergency.semantic_kind(e, c, text)[0]) for e, c, text in sims]
     finally:
         emergency.SIMILAR_AT_LEAST, emergency.CLOSER_THAN_CALM_BY = saved
 

@@ -404,15 +404,19 @@ def examples() -> tuple[list[str], list[str], list[str]]:
 
 
 # A question resembles one emergency description at least this much, and more than any calm one.
-SIMILAR_AT_LEAST = 0.32
-CLOSER_THAN_CALM_BY = 0.02
+SIMILAR_AT_LEAST = 0.40
+CLOSER_THAN_CALM_BY = 0.0
 
 
-def semantic_kind(emergency: dict[str, float], calm: float) -> tuple[str, float]:
+def semantic_kind(emergency: dict[str, float], calm: float, message: str = "") -> tuple[str, float]:
     """The kind a question reads like, by its best similarity to each kind's descriptions and to
-    the calm messages, or "" ; with the similarity that decided it."""
+    the calm messages, or "" ; with the similarity that decided it. A message that asks about a
+    rule, a number or a procedure ("what is the canteen menu") is about the topic, not in
+    danger: MiniLM finds it near an emergency at the same place ("flames in the canteen")."""
     kind = max(emergency, key=lambda k: emergency[k])
     best = emergency[kind]
+    if message and INFORMATIONAL.search(normalise(message)):
+        return "", best
     if best >= SIMILAR_AT_LEAST and best - calm >= CLOSER_THAN_CALM_BY:
         return kind, best
     return "", best

@@ -1,9 +1,8 @@
 """What a question resembles among the emergency descriptions of `collegebot.emergency`: the
 sense of meaning that catches an emergency the rules' words miss ("my friend won't wake up").
 
-The question's embedding is the one retrieval already made, so this costs a product with a
-hundred-odd vectors; the descriptions are embedded once, read the way questions are read (the
-knowledge base's normalisation of Hinglish and short forms).
+The question is embedded as written (folded and lower-cased; the query-embedding cache makes a
+repeat free) and compared with the descriptions, embedded once the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +14,10 @@ import numpy as np
 
 from collegebot import emergency
 from services.rag.embedder import MiniLM
+
+
+def read_as_written(text: str) -> str:
+    return emergency.normalise(text).strip()
 
 
 class EmergencySense:
@@ -34,7 +37,9 @@ class EmergencySense:
                 )
             return self._bank
 
-    def read(self, vector: np.ndarray, normalise: Callable[[str], str]) -> tuple[str, float]:
+    def read(
+        self, vector: np.ndarray, normalise: Callable[[str], str], message: str = ""
+    ) -> tuple[str, float]:
         """The kind of emergency a question's (normalised, unit) embedding reads like, or "",
         and its best similarity to an emergency description."""
         bank, kinds, calm = self._vectors(normalise)
@@ -42,4 +47,4 @@ class EmergencySense:
         best: dict[str, float] = {}
         for kind, s in zip(kinds, similarity.tolist(), strict=True):
             best[kind] = max(best.get(kind, -1.0), s)
-        return emergency.semantic_kind(best, float((calm @ vector).max()))
+        return emergency.semantic_kind(best, float((calm @ vector).max()), message)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 from threadpoolctl import threadpool_limits
 
 from collegebot.settings import IndexSettings, RuntimeSettings, StoreSettings
 from collegebot.store import knowledge_base_version, sync_engine
 from services.rag.embedder import MiniLM, MiniLMEmbeddingFunction
-from services.rag.emergencies import EmergencySense
+from services.rag.emergencies import EmergencySense, read_as_written
 from services.rag.index import open_index
 from services.rag.ingest import DocumentOutcome, Ingestor
 from services.rag.retriever import Retriever
@@ -53,13 +52,13 @@ class KnowledgeBase:
             self.retriever.refresh()
         return outcomes
 
-    def emergency(self, query: str, vector: np.ndarray | None = None) -> tuple[str, float]:
-        """The kind of emergency `query` reads like by meaning (or ""), and how closely;
-        `vector` is its embedding if retrieval made one already."""
-        normalise = self.retriever.snapshot().lexical.normalise
-        if vector is None:
-            vector = self.model.embed([normalise(query)])[0]
-        return self.sense.read(vector, normalise)
+    def emergency(self, query: str) -> tuple[str, float]:
+        """The kind of emergency `query` reads like by meaning (or ""), and how closely. Read as
+        the student wrote it (folded, lower case): the knowledge base's own normalisation turns
+        unknown words into its nearest words, which on a small knowledge base reads alarms into
+        a canteen menu."""
+        vector = self.model.embed_queries([read_as_written(query)])[0]
+        return self.sense.read(vector, read_as_written, query)
 
     def version(self) -> str:
         """What the store says the index holds: changes with every document added, changed or

@@ -89,7 +89,6 @@ class Retrieval:
     passages: list[Passage]
     confidence: float  # the best returned passage's similarity to the question (0 when none)
     relevant: bool  # False: confidence below the threshold, too weak to answer from
-    vector: np.ndarray | None = None  # the (normalised) question's embedding, when one was made
     version: object = None  # the knowledge-base version the passages come from
 
 
@@ -279,7 +278,7 @@ class Retriever:
                     lexical[:, t] *= match.coverage
         rows = snap.candidates(vectors, lexical, CANDIDATES, similar=mode != "lexical")
         if not len(rows):
-            return Retrieval([], 0.0, False, vectors[0], snap.version)
+            return Retrieval([], 0.0, False, version=snap.version)
         dense = snap.dense(rows, vectors)
         lexical = lexical[rows]
         if mode == "dense":
@@ -302,9 +301,7 @@ class Retriever:
             for i in ranked
         ]
         confidence = float(evidence.max())
-        return Retrieval(
-            passages, confidence, confidence >= self.threshold, vectors[0], snap.version
-        )
+        return Retrieval(passages, confidence, confidence >= self.threshold, version=snap.version)
 
 
 PAGE = 5000  # rows read from Chroma at a time: it returns float64 vectors and Python lists

@@ -62,7 +62,7 @@ class RagServicer(rag_pb2_grpc.RagServicer):
 
     def _retrieve(self, request: rag_pb2.RetrieveRequest, k: int, earlier: list[str]):
         result = self.kb.retriever.retrieve(request.query, k, history=earlier)
-        return result, self.kb.emergency(request.query, result.vector)
+        return result, self.kb.emergency(request.query)
 
     async def Ingest(self, request: rag_pb2.IngestRequest, context) -> rag_pb2.IngestResponse:
         paths = [Path(p) for p in request.paths] or None
