@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -88,6 +89,9 @@ class RagServicer(rag_pb2_grpc.RagServicer):
 
 def register(kb: KnowledgeBase):
     servicer = RagServicer(kb)
+    # The emergency descriptions (several hundred) are embedded in the background at start, so
+    # the first student does not wait seconds for them.
+    threading.Thread(target=kb.emergency, args=("start",), daemon=True).start()
     return lambda server: rag_pb2_grpc.add_RagServicer_to_server(servicer, server)
 
 
