@@ -70,3 +70,14 @@ def test_the_ingress_exposes_only_the_webhook_and_health_of_the_gateway(manifest
     # Twilio signs the URL it calls: the webhook host must be PUBLIC_BASE_URL's.
     (config,) = [d for d in manifests["production"] if d["kind"] == "ConfigMap"]
     assert gateway_hosts == {config["data"]["PUBLIC_BASE_URL"].removeprefix("https://")}
+
+
+def test_the_runbook_has_one_entry_per_alert() -> None:
+    rules = (K8S / "components" / "monitoring" / "rules.yaml").read_text()
+    alerts = set(re.findall(r"- alert: (\w+)", rules))
+    runbook = (
+        (K8S.parent / "docs" / "operations.md").read_text().split("## Alerts and runbook", 1)[1]
+    )
+    entries = set(re.findall(r"^- \*\*(\w+)\*\*", runbook, re.MULTILINE))
+    assert len(alerts) >= 5
+    assert entries == alerts
