@@ -1,16 +1,15 @@
 """Reading real, messy PDFs into readable text."""
 
-from pathlib import Path
-
 import pytest
 
 from services.rag.chunking import chunk_document
 from services.rag.documents import is_heading, read_document, reflow, strip_running_lines
+from tests.conftest import SHARED_EVAL
 
-SEED_PDF = Path(__file__).parents[2] / "../shared/eval/external/seed_cda_college/college_info.pdf"
+SEED_PDF = SHARED_EVAL / "external" / "seed_cda_college" / "college_info.pdf"
 
 
-@pytest.mark.skipif(not SEED_PDF.exists(), reason="needs ../shared/eval")
+@pytest.mark.skipif(not SEED_PDF.exists(), reason=f"needs the external eval data {SEED_PDF}")
 def test_a_pdf_extracted_one_word_per_line_becomes_readable_paragraphs() -> None:
     doc = read_document(SEED_PDF)
     assert doc.title == "College info"  # metadata says "Untitled"; its first line is a paragraph
