@@ -76,7 +76,7 @@ from services.llm.evaluation import (  # noqa: E402
     rules_broken,
     threshold_choice,
 )
-from services.llm.generate import GroqGenerator  # noqa: E402
+from services.llm.generate import ChatGenerator  # noqa: E402
 from services.llm.prompts import PromptEngine  # noqa: E402
 from services.llm.replies import CLOSEST  # noqa: E402
 from services.llm.responder import Responder  # noqa: E402
@@ -621,7 +621,7 @@ async def overhead(kb: KnowledgeBase, qa: list[dict]) -> tuple[dict, list[str]]:
 
     standin = GroqStandIn([Scripted(content="Fees are due by **31 July 2026** [1].")])
     settings = GroqSettings(groq_api_key="bench", groq_base_url=standin.url)
-    with_groq = Responder(InstitutionSettings(), GroqGenerator(settings), refine_labels=False)
+    with_groq = Responder(InstitutionSettings(), ChatGenerator(settings), refine_labels=False)
     groq_overhead = []
     for request in asked:
         began = time.perf_counter()

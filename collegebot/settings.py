@@ -168,8 +168,15 @@ class TwilioSettings(_Moded):
 
 
 class GroqSettings(_Settings):
-    """The hosted LLM. Without a key the offline answerer replies."""
+    """The LLM: Groq (hosted, when a key is set) or any OpenAI-compatible server (self-hosted).
+    Without either the offline answerer replies. The GROQ_* retry, deadline and breaker knobs
+    apply to whichever provider is chosen."""
 
+    llm_provider: Literal["groq", "openai"] = "groq"
+    # OpenAI-compatible (vLLM, llama.cpp server, Ollama): the base URL ends in /v1.
+    openai_base_url: str | None = None
+    openai_model: str | None = None
+    openai_api_key: SecretStr | None = None
     groq_api_key: SecretStr | None = None
     groq_model: str = "llama-3.1-8b-instant"
     groq_base_url: str | None = None
@@ -183,6 +190,19 @@ class GroqSettings(_Settings):
     groq_breaker_reset_s: float = Field(30.0, gt=0)
     # Ask Groq to relabel messages the offline classifier could not place (intent "other").
     groq_refine_labels: bool = True
+
+    @model_validator(mode="after")
+    def _openai_needs_a_server(self) -> GroqSettings:
+        if self.llm_provider == "openai":
+            for name in ("openai_base_url", "openai_model"):
+                if not getattr(self, name):
+                    raise ValueError(f"{name.upper()} is required when LLM_PROVIDER=openai")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        """Whether a model answers (else the offline answerer does)."""
+        return self.llm_provider == "openai" or self.groq_api_key is not None
 
 
 class StoreSettings(_Stateful):

@@ -52,7 +52,7 @@ def cacheable(reply: llm_pb2.RespondResponse) -> bool:
     return (
         not reply.escalate
         and reply.urgency != "critical"
-        and reply.generator in ("groq", "offline", "canned")
+        and reply.generator in ("groq", "openai", "offline", "canned")
     )
 
 

@@ -17,7 +17,7 @@ from collegebot.settings import (
 )
 from collegebot.telemetry import setup_logging, setup_sentry, start_metrics_server
 from collegebot.v1 import rag_pb2_grpc
-from services.llm.generate import GroqGenerator
+from services.llm.generate import ChatGenerator
 from services.llm.responder import Responder
 from services.llm.server import SERVICE_NAME, register
 
@@ -28,9 +28,10 @@ def main() -> None:
     runtime, addresses, groq = load(RuntimeSettings), load(ServiceAddresses), load(GroqSettings)
     setup_logging("llm", runtime)
     setup_sentry("llm", load(SentrySettings))
-    generator = GroqGenerator(groq) if groq.groq_api_key else None
+    generator = ChatGenerator(groq) if groq.enabled else None
     logging.getLogger("collegebot.llm").info(
-        "answers from %s", f"Groq ({groq.groq_model})" if generator else "the offline answerer"
+        "answers from %s",
+        f"{generator.name} ({generator.model})" if generator else "the offline answerer",
     )
 
     async def serve() -> None:

@@ -88,13 +88,14 @@ def rules_broken(
 
 
 def responder_for(kb: KnowledgeBase) -> Responder:
-    """The llm path as the service runs it: Groq when a key is set, emergency contacts from kb."""
+    """The llm path as the service runs it: the configured model (Groq when a key is set, or
+    LLM_PROVIDER=openai), emergency contacts from kb."""
     groq = load(GroqSettings)
     generator = None
-    if groq.groq_api_key:
-        from services.llm.generate import GroqGenerator
+    if groq.enabled:
+        from services.llm.generate import ChatGenerator
 
-        generator = GroqGenerator(groq)
+        generator = ChatGenerator(groq)
 
     async def lookup(query: str) -> list[Passage]:
         return passages(kb, query, [])[0]

@@ -1,10 +1,13 @@
-"""Answers from Groq, when a key is configured. Any failure means: answer offline.
+"""Answers from a chat-completions model: Groq (hosted) or, with LLM_PROVIDER=openai, any
+OpenAI-compatible server (vLLM, llama.cpp's server, Ollama). Any failure means: answer offline.
+The provider only picks the client (groq.AsyncGroq or openai.AsyncOpenAI, the same API shape);
+retries, deadline and breaker below are the same for both.
 
 Each call gets one overall deadline (GROQ_DEADLINE_S) covering every attempt and every wait, so a
 reply always fits the gateway's deadline and Twilio's 15 s. Inside it, tenacity retries rate
 limits, server errors and timeouts with full-jitter exponential backoff, or exactly as long as
-Groq's `Retry-After` asks when that still fits. A purgatory circuit breaker stops calling Groq
-for GROQ_BREAKER_RESET_S after GROQ_BREAKER_FAILURES failed attempts in a row.
+the server's `Retry-After` asks when that still fits. A purgatory circuit breaker stops calling
+the model for GROQ_BREAKER_RESET_S after GROQ_BREAKER_FAILURES failed attempts in a row.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import groq
+import openai
 from prometheus_client import Counter
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
@@ -35,13 +39,14 @@ log = logging.getLogger("collegebot.llm.groq")
 
 GROQ_ATTEMPTS = Counter(
     "collegebot_llm_groq_attempts_total",
-    "Groq requests by outcome (ok, rate_limited, server_error, timeout, connection, rejected)",
-    ["outcome"],
+    "Model requests by provider (groq, openai) and outcome (ok, rate_limited, server_error, "
+    "timeout, connection, rejected)",
+    ["provider", "outcome"],
 )
 GROQ_FALLBACKS = Counter(
     "collegebot_llm_groq_fallbacks_total",
-    "Groq calls given up for the offline answerer, by reason",
-    ["reason"],
+    "Model calls given up for the offline answerer, by provider and reason",
+    ["provider", "reason"],
 )
 
 _BACKOFF = wait_random_exponential(multiplier=0.25, max=2.0)
@@ -54,16 +59,18 @@ class Generation:
     completion_tokens: int
 
 
+# Both SDKs are generated from the same template: the same errors under each module's name.
+_API_ERRORS = (groq.APIError, openai.APIError)
+_OUTCOMES: list[tuple[str, tuple[type[BaseException], ...]]] = [
+    ("rate_limited", (groq.RateLimitError, openai.RateLimitError)),
+    ("server_error", (groq.InternalServerError, openai.InternalServerError)),
+    ("timeout", (groq.APITimeoutError, openai.APITimeoutError, TimeoutError)),
+    ("connection", (groq.APIConnectionError, openai.APIConnectionError)),
+]
+
+
 def _outcome(error: BaseException) -> str:
-    if isinstance(error, groq.RateLimitError):
-        return "rate_limited"
-    if isinstance(error, groq.InternalServerError):
-        return "server_error"
-    if isinstance(error, groq.APITimeoutError | TimeoutError):
-        return "timeout"
-    if isinstance(error, groq.APIConnectionError):
-        return "connection"
-    return "rejected"
+    return next((name for name, kinds in _OUTCOMES if isinstance(error, kinds)), "rejected")
 
 
 def _retryable(error: BaseException) -> bool:
@@ -90,25 +97,42 @@ def _wait(state: RetryCallState) -> float:
     return asked if asked is not None else _BACKOFF(state)
 
 
-class GroqGenerator:
-    def __init__(self, settings: GroqSettings) -> None:
-        assert settings.groq_api_key is not None
-        self.model = settings.groq_model
-        self.settings = settings
-        # Retries are ours (they must respect the overall deadline), so the SDK makes one attempt.
-        self.client = groq.AsyncGroq(
-            api_key=settings.groq_api_key.get_secret_value(),
-            base_url=settings.groq_base_url,
+def _client(settings: GroqSettings) -> groq.AsyncGroq | openai.AsyncOpenAI:
+    # Retries are ours (they must respect the overall deadline), so the SDK makes one attempt.
+    if settings.llm_provider == "openai":
+        key = settings.openai_api_key
+        return openai.AsyncOpenAI(
+            # Local servers mostly ignore the key, but the client insists on one.
+            api_key=key.get_secret_value() if key else "unused",
+            base_url=settings.openai_base_url,
             timeout=settings.groq_timeout_s,
             max_retries=0,
         )
+    assert settings.groq_api_key is not None
+    return groq.AsyncGroq(
+        api_key=settings.groq_api_key.get_secret_value(),
+        base_url=settings.groq_base_url,
+        timeout=settings.groq_timeout_s,
+        max_retries=0,
+    )
+
+
+class ChatGenerator:
+    """One generator for every provider; `name` ("groq" or "openai") labels replies and metrics."""
+
+    def __init__(self, settings: GroqSettings) -> None:
+        self.name = settings.llm_provider
+        openai_model = settings.openai_model if self.name == "openai" else None
+        self.model = openai_model or settings.groq_model
+        self.settings = settings
+        self.client = _client(settings)
         self.breakers = AsyncCircuitBreakerFactory(
             default_threshold=settings.groq_breaker_failures,
             default_ttl=settings.groq_breaker_reset_s,
         )
 
     async def _attempt(self, request: dict[str, Any], deadline: float) -> Any:
-        breaker = await self.breakers.get_breaker("groq")
+        breaker = await self.breakers.get_breaker(self.name)
         async with breaker:
             timeout = min(self.settings.groq_timeout_s, deadline - time.monotonic())
             if timeout <= 0:
@@ -116,15 +140,15 @@ class GroqGenerator:
             try:
                 completion = await self.client.chat.completions.create(**request, timeout=timeout)
             except BaseException as e:
-                GROQ_ATTEMPTS.labels(_outcome(e)).inc()
+                GROQ_ATTEMPTS.labels(self.name, _outcome(e)).inc()
                 raise
-        GROQ_ATTEMPTS.labels("ok").inc()
+        GROQ_ATTEMPTS.labels(self.name, "ok").inc()
         return completion
 
     async def generate(
         self, messages: list[dict[str, str]], *, json_mode: bool = False, max_tokens: int = 400
     ) -> Generation | None:
-        """The model's answer, or None when Groq failed (logged without the student's text)."""
+        """The model's answer, or None when it failed (logged without the student's text)."""
         started = time.monotonic()
         budget = self.settings.groq_deadline_s
         request: dict[str, Any] = {
@@ -147,7 +171,7 @@ class GroqGenerator:
         except OpenedState:
             self._fall_back("breaker_open")
             return None
-        except (groq.APIError, TimeoutError) as e:
+        except (*_API_ERRORS, TimeoutError) as e:
             self._fall_back(_outcome(e))
             return None
         text = (completion.choices[0].message.content or "").strip() if completion.choices else ""
@@ -162,5 +186,9 @@ class GroqGenerator:
         )
 
     def _fall_back(self, reason: str) -> None:
-        log.warning("groq unavailable (%s): answering offline", reason)
-        GROQ_FALLBACKS.labels(reason).inc()
+        log.warning("%s unavailable (%s): answering offline", self.name, reason)
+        GROQ_FALLBACKS.labels(self.name, reason).inc()
+
+
+# The name other modules (and branches) know it by, from when Groq was the only provider.
+GroqGenerator = ChatGenerator

@@ -21,7 +21,7 @@ from collegebot.v1.common_pb2 import Passage, Turn
 from services.llm import answerer
 from services.llm.classify import INTENTS, URGENCIES, Labels, classify
 from services.llm.enhancer import Enhancer, to_whatsapp
-from services.llm.generate import GroqGenerator
+from services.llm.generate import ChatGenerator
 from services.llm.prompts import PromptEngine
 from services.llm.replies import DONT_KNOW, Replies
 
@@ -73,7 +73,7 @@ class Responder:
     def __init__(
         self,
         institution: InstitutionSettings,
-        groq: GroqGenerator | None = None,
+        groq: ChatGenerator | None = None,
         *,
         refine_labels: bool = True,
         emergency_lookup: ContactLookup | None = None,
@@ -164,7 +164,7 @@ class Responder:
         else:
             abstained = False
         confidence = float(passages[0].score) if passages and not abstained else 0.0
-        reply = self._reply(text, used, labels, abstained, confidence, "groq")
+        reply = self._reply(text, used, labels, abstained, confidence, self.groq.name)
         reply.usage, reply.groq_seconds = (usage[0], usage[1]), waited
         return reply
 

@@ -1,4 +1,5 @@
-"""A local stand-in of Groq's chat-completions endpoint, speaking its wire format."""
+"""A local stand-in of the chat-completions endpoint, speaking its wire format: at Groq's path
+and at the OpenAI-compatible one that vLLM, llama.cpp's server and Ollama serve."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from http.server import BaseHTTPRequestHandler
 
 from tests.servers import HttpStandIn
 
-PATH = "/openai/v1/chat/completions"
+PATHS = ("/openai/v1/chat/completions", "/v1/chat/completions")  # Groq's, OpenAI-compatible
 
 
 @dataclass
@@ -55,7 +56,7 @@ class GroqStandIn(HttpStandIn):
         )
         step = self.script[min(len(self.requests), len(self.script)) - 1]
         time.sleep(step.delay_s)
-        if request.path != PATH:
+        if request.path not in PATHS:
             step = Scripted(404, headers={})
         wants_json = "response_format" in body and step.json_content
         payload = (

@@ -14,7 +14,7 @@ from collegebot.text import states_fact
 from collegebot.v1 import llm_pb2, llm_pb2_grpc
 from services.llm.classify import classify
 from services.llm.evaluation import rules_broken
-from services.llm.generate import GroqGenerator
+from services.llm.generate import ChatGenerator
 from services.llm.prompts import PromptEngine
 from services.llm.responder import Responder
 from services.llm.server import SERVICE_NAME, register
@@ -112,7 +112,7 @@ def test_injection_suite_holds_when_the_model_echoes_its_prompt(kb) -> None:
     )
     standin = GroqStandIn([Scripted(content=echo)])
     settings = GroqSettings(groq_api_key="test-key", groq_base_url=standin.url, groq_max_retries=0)
-    responder = Responder(InstitutionSettings(), GroqGenerator(settings), refine_labels=False)
+    responder = Responder(InstitutionSettings(), ChatGenerator(settings), refine_labels=False)
     server = ServerThread(register(responder), [SERVICE_NAME])
     try:
         outcomes = _ask_all(server.address, kb)

@@ -9,6 +9,7 @@ from collegebot.settings import (
     ConfigurationError,
     DashboardSettings,
     GatewaySettings,
+    GroqSettings,
     PrivacySettings,
     ServiceAddresses,
     TwilioSettings,
@@ -30,6 +31,35 @@ def test_bad_rate_limit_names_the_variable(env, monkeypatch) -> None:
     with pytest.raises(ConfigurationError) as caught:
         load(GatewaySettings)
     assert "RATE_LIMIT_PER_SENDER" in caught.value.message
+
+
+@pytest.mark.parametrize("missing", ["OPENAI_BASE_URL", "OPENAI_MODEL"])
+def test_a_self_hosted_model_needs_its_server_and_model(missing, env, monkeypatch) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "openai")
+    for name in ("OPENAI_BASE_URL", "OPENAI_MODEL"):
+        if name != missing:
+            monkeypatch.setenv(name, "http://127.0.0.1:8000/v1")
+    with pytest.raises(ConfigurationError) as caught:
+        load(GroqSettings)
+    assert missing in caught.value.message and "LLM_PROVIDER=openai" in caught.value.message
+
+
+def test_an_unknown_llm_provider_names_the_variable(env, monkeypatch) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "anthropic")
+    with pytest.raises(ConfigurationError) as caught:
+        load(GroqSettings)
+    assert "LLM_PROVIDER" in caught.value.message
+
+
+def test_the_model_answers_only_when_a_provider_is_configured(env, monkeypatch) -> None:
+    assert not load(GroqSettings).enabled  # no Groq key, no self-hosted server: offline
+    monkeypatch.setenv("GROQ_API_KEY", "k")
+    assert load(GroqSettings).enabled
+    monkeypatch.delenv("GROQ_API_KEY")
+    monkeypatch.setenv("LLM_PROVIDER", "openai")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8000/v1")
+    monkeypatch.setenv("OPENAI_MODEL", "qwen2.5-7b-instruct")
+    assert load(GroqSettings).enabled  # OPENAI_API_KEY is optional: local servers ignore it
 
 
 def test_services_are_dialled_at_their_own_ports_unless_an_address_is_given(
