@@ -57,8 +57,12 @@ class KnowledgeBase:
         the student wrote it (folded, lower case): the knowledge base's own normalisation turns
         unknown words into its nearest words, which on a small knowledge base reads alarms into
         a canteen menu."""
-        vector = self.model.embed_queries([read_as_written(query)])[0]
-        return self.sense.read(vector, read_as_written, query)
+        return self.emergencies([query])[0]
+
+    def emergencies(self, texts: list[str]) -> list[tuple[str, float]]:
+        """`emergency` of each text, embedded together."""
+        vectors = self.model.embed_queries([read_as_written(t) for t in texts])
+        return [self.sense.read(v, read_as_written, t) for v, t in zip(vectors, texts, strict=True)]
 
     def version(self) -> str:
         """What the store says the index holds: changes with every document added, changed or

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -65,6 +66,17 @@ class RagServicer(rag_pb2_grpc.RagServicer):
         result = self.kb.retriever.retrieve(request.query, k, history=earlier)
         return result, self.kb.emergency(request.query)
 
+    async def Sense(self, request: rag_pb2.SenseRequest, context) -> rag_pb2.SenseResponse:
+        alarm, similarity = await asyncio.to_thread(self._sense, request.text)
+        REQUESTS.labels("Sense", "ok").inc()
+        return rag_pb2.SenseResponse(emergency=alarm, emergency_similarity=similarity)
+
+    def _sense(self, text: str) -> tuple[str, float]:
+        # The embedding reads only a message's first few hundred words: a long message is read
+        # in overlapping windows, so a crisis at its end is not lost behind an ordinary start.
+        readings = self.kb.emergencies(windows(text))
+        return next((r for r in readings if r[0]), max(readings, key=lambda r: r[1]))
+
     async def Ingest(self, request: rag_pb2.IngestRequest, context) -> rag_pb2.IngestResponse:
         paths = [Path(p) for p in request.paths] or None
         async with self._ingest_lock:
@@ -85,6 +97,23 @@ class RagServicer(rag_pb2_grpc.RagServicer):
             ],
             index_chunks=chunks,
         )
+
+
+SENSE_WINDOW_CHARS = 240
+
+
+def windows(text: str, size: int = SENSE_WINDOW_CHARS) -> list[str]:
+    """`text` as runs of whole sentences of about `size` characters (a longer sentence cut in
+    pieces), each once: a sentence of crisis is read nearly on its own."""
+    runs: list[str] = []
+    for sentence in re.split(r"(?<=[.!?\n])\s+", text):
+        for i in range(0, max(1, len(sentence)), size):
+            piece = sentence[i : i + size]
+            if runs and len(runs[-1]) + 1 + len(piece) <= size:
+                runs[-1] = f"{runs[-1]} {piece}"
+            else:
+                runs.append(piece)
+    return list(dict.fromkeys(runs))
 
 
 def register(kb: KnowledgeBase):
