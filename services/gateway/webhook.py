@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from collegebot import correlation
 from collegebot.privacy import Pseudonymiser
 from collegebot.settings import WEBHOOK_PATH, GatewaySettings, InstitutionSettings
 from collegebot.store import Outcome, Store, TurnRecord
@@ -126,11 +127,13 @@ class _TooLarge(Exception):
 
 def _reply(parts: list[str], outcome: str) -> Response:
     WEBHOOKS.labels(outcome).inc()
+    log.info("webhook answered", extra={"outcome": outcome})  # the MessageSid is on the line
     return Response(twiml(parts), media_type=TWIML)
 
 
 def _refuse(status: int, reason: str, outcome: str) -> Response:
     WEBHOOKS.labels(outcome).inc()
+    log.info("webhook refused", extra={"outcome": outcome, "status": status})
     return Response(reason, status_code=status, media_type="text/plain")
 
 
@@ -152,6 +155,7 @@ async def whatsapp_webhook(request: Request) -> Response:
         message = parse_message(form)
     except BadRequest as e:
         return _refuse(400, str(e), "malformed")
+    correlation.bind(message.sid)  # on every log line, gRPC call and Sentry event from here on
 
     # 2. Once: a repeated MessageSid gets the first delivery's reply, never a second answer.
     question = message.body.strip()

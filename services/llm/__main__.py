@@ -6,6 +6,7 @@ import logging
 import grpc
 
 from collegebot.grpc_server import serve_forever
+from collegebot.grpc_telemetry import client_interceptors
 from collegebot.settings import (
     GroqSettings,
     InstitutionSettings,
@@ -26,7 +27,8 @@ EMERGENCY_LOOKUP_DEADLINE_S = 1.0
 
 def rag_lookup(address: str):
     """Emergency contacts come from the knowledge base: ask rag, briefly."""
-    stub = rag_pb2_grpc.RagStub(grpc.aio.insecure_channel(address))
+    channel = grpc.aio.insecure_channel(address, interceptors=client_interceptors())
+    stub = rag_pb2_grpc.RagStub(channel)
 
     async def lookup(query: str) -> list[Passage]:
         found = await stub.Retrieve(

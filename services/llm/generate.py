@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import groq
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge, Histogram
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 from tenacity import (
@@ -42,6 +42,24 @@ GROQ_FALLBACKS = Counter(
     "collegebot_llm_groq_fallbacks_total",
     "Groq calls given up for the offline answerer, by reason",
     ["reason"],
+)
+
+PROVIDER = "groq"
+LLM_REQUEST_SECONDS = Histogram(
+    "collegebot_llm_request_duration_seconds",
+    "One generation by the model provider, every attempt and wait included",
+    ["provider"],
+    buckets=(0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15),
+)
+LLM_REQUESTS = Counter(
+    "collegebot_llm_requests_total",
+    "Generations by provider and outcome (ok, or why the offline answerer answered instead)",
+    ["provider", "outcome"],
+)
+BREAKER_OPEN = Gauge(
+    "collegebot_llm_breaker_open",
+    "1 while the circuit breaker skips the provider (every answer offline), else 0",
+    ["provider"],
 )
 
 _BACKOFF = wait_random_exponential(multiplier=0.25, max=2.0)
@@ -106,9 +124,16 @@ class GroqGenerator:
             default_threshold=settings.groq_breaker_failures,
             default_ttl=settings.groq_breaker_reset_s,
         )
+        BREAKER_OPEN.labels(PROVIDER).set(0)
 
     async def _attempt(self, request: dict[str, Any], deadline: float) -> Any:
         breaker = await self.breakers.get_breaker("groq")
+        try:
+            return await self._through(breaker, request, deadline)
+        finally:  # read after every attempt: the state it left the breaker in
+            BREAKER_OPEN.labels(PROVIDER).set(1 if breaker.context.state == "opened" else 0)
+
+    async def _through(self, breaker: Any, request: dict[str, Any], deadline: float) -> Any:
         async with breaker:
             timeout = min(self.settings.groq_timeout_s, deadline - time.monotonic())
             if timeout <= 0:
@@ -145,15 +170,17 @@ class GroqGenerator:
             async with asyncio.timeout(budget):
                 completion: Any = await retrying(self._attempt, request, started + budget)
         except OpenedState:
-            self._fall_back("breaker_open")
+            self._fall_back("breaker_open", started)
             return None
         except (groq.APIError, TimeoutError) as e:
-            self._fall_back(_outcome(e))
+            self._fall_back(_outcome(e), started)
             return None
         text = (completion.choices[0].message.content or "").strip() if completion.choices else ""
         if not text:
-            self._fall_back("empty")
+            self._fall_back("empty", started)
             return None
+        LLM_REQUEST_SECONDS.labels(PROVIDER).observe(time.monotonic() - started)
+        LLM_REQUESTS.labels(PROVIDER, "ok").inc()
         usage = completion.usage
         return Generation(
             text,
@@ -161,6 +188,8 @@ class GroqGenerator:
             usage.completion_tokens if usage else 0,
         )
 
-    def _fall_back(self, reason: str) -> None:
+    def _fall_back(self, reason: str, started: float) -> None:
         log.warning("groq unavailable (%s): answering offline", reason)
         GROQ_FALLBACKS.labels(reason).inc()
+        LLM_REQUEST_SECONDS.labels(PROVIDER).observe(time.monotonic() - started)
+        LLM_REQUESTS.labels(PROVIDER, reason).inc()

@@ -62,5 +62,15 @@ class KnowledgeBase:
                 ).one()
             )
 
+    def document_counts(self) -> dict[str, int]:
+        """Documents the store tracks, by status (indexed, failed)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(KnowledgeBaseDocument.status, func.count()).group_by(
+                    KnowledgeBaseDocument.status
+                )
+            ).all()
+        return {status: count for status, count in rows}
+
     def chunk_count(self) -> int:
         return self.index.chunks.count()
