@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from collegebot import emergency
+from collegebot import correlation, emergency
 from collegebot.emergency import EmergencyDesk
 from collegebot.followup import depends_on_previous
 from collegebot.privacy import Pseudonymiser
@@ -148,11 +148,13 @@ class _TooLarge(Exception):
 
 def _reply(parts: list[str], outcome: str) -> Response:
     WEBHOOKS.labels(outcome).inc()
+    log.info("webhook answered", extra={"outcome": outcome})  # the MessageSid is on the line
     return Response(twiml(parts), media_type=TWIML, headers={OUTCOME_HEADER: outcome})
 
 
 def _refuse(status: int, reason: str, outcome: str) -> Response:
     WEBHOOKS.labels(outcome).inc()
+    log.info("webhook refused", extra={"outcome": outcome, "status": status})
     return Response(
         reason, status_code=status, media_type="text/plain", headers={OUTCOME_HEADER: outcome}
     )
@@ -176,6 +178,7 @@ async def whatsapp_webhook(request: Request) -> Response:
         message = parse_message(form)
     except BadRequest as e:
         return _refuse(400, str(e), "malformed")
+    correlation.bind(message.sid)  # on every log line, gRPC call and Sentry event from here on
 
     # 2. Emergency: read first, so no rule below (the rate limit, the hand-off pause, a command,
     #    the length limit, a dependency down) can leave it unanswered.
