@@ -150,6 +150,31 @@ class Redis:
         self.process.wait(10)
 
 
+class ConnectionCounter:
+    """A loopback TCP port that counts the connections made to it and closes each at once: set
+    as a process's HTTP(S) proxy, it shows whether the process tried to reach the network."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # closed
+                return
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 class HttpStandIn:
     """A quiet HTTP server on a loopback port, in a thread: a stand-in of a vendor's API. A
     subclass answers each POST in `post`, with `reply` for a JSON body."""
