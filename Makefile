@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install system-deps checkov up test lint format proto clean
+.PHONY: install system-deps checkov up test lint format proto alerts clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=/path/to/python3.11)")'
@@ -36,7 +36,7 @@ system-deps:
 	@scripts/system-deps.sh
 
 up: install
-	COLLEGEBOT_ENV=$${COLLEGEBOT_ENV:-development} $(BIN)/collegebot up
+	COLLEGEBOT_ENV=$${COLLEGEBOT_ENV:-development} LOG_FORMAT=$${LOG_FORMAT:-text} $(BIN)/collegebot up
 
 test: install system-deps checkov
 	$(BIN)/python -m pytest -q
@@ -53,6 +53,10 @@ format: install
 proto: install
 	$(BIN)/python -m grpc_tools.protoc -Iproto --python_out=. --pyi_out=. --grpc_python_out=. \
 		proto/collegebot/v1/*.proto
+
+# docker compose's copy of the Kubernetes alert rules (deploy/prometheus/alerts.yml).
+alerts: install
+	$(BIN)/python scripts/render_alerts.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) var .pytest_cache .mypy_cache .ruff_cache

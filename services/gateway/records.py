@@ -48,7 +48,12 @@ def refused(error: BaseException) -> bool:
     return isinstance(error, RECORD_REFUSED) or sqlstate[:2] in REFUSED_SQLSTATES
 
 
-PENDING = Gauge("collegebot_gateway_records_pending", "Records waiting to be written to the store")
+# livesum: with several gateway worker processes, the records waiting in all of the live ones.
+PENDING = Gauge(
+    "collegebot_gateway_records_pending",
+    "Records waiting to be written to the store",
+    multiprocess_mode="livesum",
+)
 DROPPED = Counter(
     "collegebot_gateway_records_dropped_total", "Records never written to the store", ["reason"]
 )

@@ -7,6 +7,7 @@ import grpc
 
 from collegebot.emergency import rag_lookup
 from collegebot.grpc_server import serve_forever
+from collegebot.grpc_telemetry import client_interceptors
 from collegebot.settings import (
     GroqSettings,
     InstitutionSettings,
@@ -40,7 +41,11 @@ def main() -> None:
             generator,
             refine_labels=groq.groq_refine_labels,
             emergency_lookup=rag_lookup(
-                rag_pb2_grpc.RagStub(grpc.aio.insecure_channel(addresses.rag_address)),
+                rag_pb2_grpc.RagStub(
+                    grpc.aio.insecure_channel(
+                        addresses.rag_address, interceptors=client_interceptors()
+                    )
+                ),
                 EMERGENCY_LOOKUP_DEADLINE_S,
             ),
         )

@@ -222,6 +222,8 @@ def test_every_image_is_a_dockerfile_target(overlay, manifests) -> None:
 
 def exported_metrics() -> set[str]:
     """Every sample name the services register, from the code itself."""
+    import collegebot.grpc_telemetry  # noqa: F401
+    import services.gateway.app  # noqa: F401
     import services.gateway.records  # noqa: F401
     import services.gateway.webhook  # noqa: F401
     import services.llm.generate  # noqa: F401
@@ -246,7 +248,11 @@ def test_alert_rules_use_only_exported_metrics(manifests) -> None:
     exported = exported_metrics()
     (rule,) = [d for d in monitored(manifests) if d["kind"] == "PrometheusRule"]
     exprs = [r["expr"] for g in rule["spec"]["groups"] for r in g["rules"]]
-    used = {m for e in exprs for m in re.findall(r"\b(collegebot_\w+|up)\b(?=[{\[\s)])", e)}
+    used = {
+        m
+        for e in exprs
+        for m in re.findall(r"\b(collegebot_\w+|grpc_(?:server|client)_\w+|up)\b(?=[{\[\s)])", e)
+    }
     assert len(used) >= 6
     assert used <= exported, used - exported
 
@@ -270,7 +276,7 @@ def test_monitoring_objects_match_the_operators_schema(manifests) -> None:
 
     models = {"ServiceMonitor": ServiceMonitor, "PrometheusRule": PrometheusRule}
     custom = [d for d in monitored(manifests) if d["kind"] in models]
-    assert len(custom) == 4
+    assert len(custom) == 5
     for doc in custom:
         models[doc["kind"]].model_validate(doc)
 
@@ -279,9 +285,26 @@ def test_service_monitors_scrape_real_ports(manifests) -> None:
     docs = monitored(manifests)
     services = [d for d in docs if d["kind"] == "Service"]
     monitors = [d for d in docs if d["kind"] == "ServiceMonitor"]
-    assert {m["metadata"]["name"] for m in monitors} == {"gateway", "rag", "llm"}
+    assert {m["metadata"]["name"] for m in monitors} == {"gateway", "rag", "llm", "dashboard"}
     for monitor in monitors:
         selector = monitor["spec"]["selector"]["matchLabels"]
         (service,) = [s for s in services if selector.items() <= s["metadata"]["labels"].items()]
         names = {p["name"] for p in service["spec"]["ports"]}
         assert {e["port"] for e in monitor["spec"]["endpoints"]} <= names
+
+
+def test_compose_prometheus_loads_the_same_alerts_as_kubernetes(manifests) -> None:
+    """deploy/prometheus/alerts.yml is the PrometheusRule's spec (`make alerts` writes it), and
+    compose's scrape config passes promtool with it."""
+    (rule,) = [d for d in monitored(manifests) if d["kind"] == "PrometheusRule"]
+    plain = ROOT / "deploy" / "prometheus"
+    assert yaml.safe_load((plain / "alerts.yml").read_text()) == rule["spec"]
+    done = run(tool("promtool"), "check", "config", str(plain / "prometheus.yml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    jobs = {
+        j["job_name"]
+        for j in yaml.safe_load((plain / "prometheus.yml").read_text())["scrape_configs"]
+    }
+    assert jobs == {
+        m["metadata"]["name"] for m in monitored(manifests) if m["kind"] == "ServiceMonitor"
+    }
