@@ -150,6 +150,171 @@ class Redis:
         self.process.wait(10)
 
 
+class ConnectionCounter:
+    """A loopback TCP port that counts the connections made to it and closes each at once: set
+    as a process's HTTP(S) proxy, it shows whether the process tried to reach the network."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # closed
+                return
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def answers_200(url: str) -> bool:
+    """Whether `url` answers 200 now (a server still starting does not)."""
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+class DockerEngine:
+    """A throwaway Docker engine: dockerd (root only) with its own socket, data and exec roots in
+    a temporary folder, and no bridge network (none can be made here: every container uses the
+    host's network and binds 127.0.0.1). `docker` runs the client of that dockerd's package,
+    whose builder is BuildKit without the buildx plugin. Skips when there is no engine to start."""
+
+    def __init__(self) -> None:
+        dockerd = shutil.which("dockerd")
+        if os.environ.get("COLLEGEBOT_SKIP_SERVER_TESTS") == "1":
+            pytest.skip("COLLEGEBOT_SKIP_SERVER_TESTS=1")
+        if dockerd is None:
+            pytest.skip("no Docker engine: dockerd is missing (scripts/system-deps.sh installs it)")
+        if os.geteuid() != 0:
+            pytest.skip("no Docker engine: starting a throwaway dockerd needs root")
+        # The client of the same package (Debian's docker.io puts it in /usr/bin): a newer
+        # client would want the buildx plugin for BuildKit.
+        beside = [Path(dockerd).parent / "docker", Path("/usr/bin/docker")]
+        self.client = next((str(c) for c in beside if c.exists()), shutil.which("docker") or "")
+        # Short: a unix socket's path is limited to about 100 characters.
+        self.dir = Path(tempfile.mkdtemp(prefix="cb-docker-"))
+        # Layers, build cache and containers in memory (about 3 GB for the four images): on
+        # this disk writing and then deleting their 60,000 files took minutes.
+        self.tmpfs = (
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "size=8g,mode=0700", "tmpfs", str(self.dir)],
+                capture_output=True,
+            ).returncode
+            == 0
+        )
+        config = self.dir / "daemon.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "bridge": "none",
+                    "iptables": False,
+                    "ip-forward": False,
+                    "ip-masq": False,
+                    "default-ulimits": {"nofile": {"Name": "nofile", "Hard": 1024, "Soft": 1024}},
+                }
+            )
+        )
+        self.host = f"unix://{self.dir}/docker.sock"
+        self.log = self.dir / "dockerd.log"
+        with open(self.log, "w") as out:
+            self.process = subprocess.Popen(
+                [dockerd, "--config-file", str(config), "-H", self.host,
+                 "--data-root", str(self.dir / "root"), "--exec-root", str(self.dir / "exec"),
+                 "--pidfile", str(self.dir / "dockerd.pid")],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        try:
+            self._wait_ready()
+        except BaseException:  # a skip included: never leave a dockerd behind
+            self.close()
+            raise
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while self.docker("version", check=False, timeout=10).returncode != 0:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                tail = self.log.read_text()[-1500:]
+                pytest.skip(f"no Docker engine: dockerd did not start here:\n{tail}")
+            time.sleep(0.2)
+
+    def docker(
+        self, *args: str, check: bool = True, timeout: float = 900
+    ) -> subprocess.CompletedProcess:
+        env = {**os.environ, "DOCKER_HOST": self.host, "DOCKER_BUILDKIT": "1"}
+        done = subprocess.run(
+            [self.client, *args], env=env, capture_output=True, text=True, timeout=timeout
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"docker {' '.join(args)}:\n{done.stdout[-3000:]}{done.stderr}")
+        return done
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:  # stop the containers first, so dockerd unmounts their layers
+                running = self.docker("ps", "-aq", check=False, timeout=30).stdout.split()
+                if running:
+                    self.docker("rm", "-f", *running, check=False, timeout=60)
+            except (OSError, subprocess.SubprocessError):
+                pass
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        if self.tmpfs:  # lazily: a mount dockerd left inside goes with it
+            subprocess.run(["umount", "--lazy", "--recursive", str(self.dir)], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def import_standin_base(engine: DockerEngine, tag: str) -> None:
+    """The Dockerfile's base image, made here: no registry is reachable, so `tag` becomes a
+    minimal Debian bookworm with its python3.11 and venv (debootstrap from Debian's mirror),
+    trusting this machine's certificate authorities as its pip does. Not the real
+    python:3.11-slim (another Python build, in /usr/bin): a build on a stand-in base. The root
+    file system is kept in ~/.cache/collegebot-tests (about 100 s to make, once)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "collegebot-tests"
+    tarball = cache / "bookworm-python3.11-rootfs.tar"
+    if not tarball.exists():
+        debootstrap = shutil.which("debootstrap") or shutil.which("/usr/sbin/debootstrap")
+        if debootstrap is None:
+            pytest.skip("debootstrap is missing (scripts/system-deps.sh installs it)")
+        rootfs = engine.dir / "rootfs"
+        subprocess.run(
+            [debootstrap, "--variant=minbase",
+             "--include=python3,python3-venv,python-is-python3,ca-certificates",
+             "bookworm", str(rootfs), "http://deb.debian.org/debian"],
+            check=True, capture_output=True, timeout=900,
+        )  # fmt: skip
+        shutil.copy("/etc/ssl/certs/ca-certificates.crt", rootfs / "etc/ssl/certs/")
+        (rootfs / "etc/pip.conf").write_text(
+            "[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n"
+        )
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = tarball.with_suffix(".partial")
+        subprocess.run(["tar", "-C", str(rootfs), "-cf", str(partial), "."], check=True)
+        partial.rename(tarball)
+        shutil.rmtree(rootfs, ignore_errors=True)
+    engine.docker(
+        "import",
+        "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "--change", 'CMD ["python3"]',
+        str(tarball), tag,
+    )  # fmt: skip
+
+
 class HttpStandIn:
     """A quiet HTTP server on a loopback port, in a thread: a stand-in of a vendor's API. A
     subclass answers each POST in `post`, with `reply` for a JSON body."""
@@ -369,18 +534,13 @@ class ServiceProcess:
 
     def wait_http(self, url: str, timeout_s: float = 60) -> None:
         """Until `url` answers 200 (bounded; fails with the log's tail)."""
-        import httpx
-
         deadline = time.monotonic() + timeout_s
         while True:
             assert self.process is not None
             if self.process.poll() is not None:
                 pytest.fail(f"{self.name} exited: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
+            if answers_200(url):
+                return
             if time.monotonic() > deadline:
                 pytest.fail(f"{self.name} not ready: {self.log.read_text()[-2000:]}")
             time.sleep(0.1)
