@@ -6,6 +6,7 @@ need[redis-server]=redis-server
 need[/usr/lib/postgresql/15/bin/initdb]=postgresql
 need[/usr/sbin/pgbouncer]=pgbouncer   # a transaction-mode pooler, as Supabase's
 need[promtool]=prometheus              # checks the alert rules in k8s/ (tests/deploy)
+need[/usr/bin/prometheus]=prometheus   # the server tests/e2e/test_prometheus.py scrapes the stack with
 
 missing=()
 for cmd in "${!need[@]}"; do
