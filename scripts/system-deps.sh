@@ -8,6 +8,7 @@ need[/usr/sbin/pgbouncer]=pgbouncer   # a transaction-mode pooler, as Supabase's
 need[promtool]=prometheus              # checks the alert rules in k8s/ (tests/deploy)
 need[dockerd]=docker.io                 # builds and runs the images (tests/deploy/test_images.py)
 need[debootstrap]=debootstrap          # their stand-in base image: no registry is reachable
+need[/usr/bin/prometheus]=prometheus   # the server tests/e2e/test_prometheus.py scrapes the stack with
 
 missing=()
 for cmd in "${!need[@]}"; do

@@ -606,3 +606,232 @@ class WebhookStream:
         while sum(r["phase"] == phase and r["status"] == 200 for r in self.results) < n:
             assert time.monotonic() < deadline, f"fewer than {n} answered in phase {phase}"
             await asyncio.sleep(0.05)
+
+
+def free_ports(n: int) -> list[int]:
+    """`n` different free loopback ports (all bound at once, so no two are the same)."""
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+class CollegebotUp:
+    """`collegebot up` as a user runs it (migrate, ingest data/, then the four services under
+    honcho), on free ports and its own state directory; `settings` adds to its environment.
+    Ready once the gateway's /readyz says rag and llm serve. `seed`: a state directory whose
+    store and index already hold data/ (copied, so `up`'s own ingestion finds every document
+    unchanged instead of embedding them all again)."""
+
+    def __init__(
+        self,
+        state: Path,
+        token: str,
+        settings: dict[str, str] | None = None,
+        seed: Path | None = None,
+    ) -> None:
+        import sys
+
+        import httpx
+
+        from tests.conftest import base_env
+
+        if seed is not None:
+            shutil.copytree(seed, state, dirs_exist_ok=True)
+
+        gateway, dashboard, rag, llm, rag_metrics, llm_metrics = free_ports(6)
+        self.state, self.token = state, token
+        self.base = f"http://127.0.0.1:{gateway}"
+        self.dashboard = f"http://127.0.0.1:{dashboard}"
+        self.env = base_env(state)
+        self.env.update(
+            TWILIO_AUTH_TOKEN=token,
+            PUBLIC_BASE_URL=self.base,
+            GATEWAY_PORT=str(gateway),
+            DASHBOARD_PORT=str(dashboard),
+            RAG_PORT=str(rag),
+            LLM_PORT=str(llm),
+            RAG_METRICS_PORT=str(rag_metrics),
+            LLM_METRICS_PORT=str(llm_metrics),
+            RAG_ADDRESS=f"127.0.0.1:{rag}",
+            LLM_ADDRESS=f"127.0.0.1:{llm}",
+            **(settings or {}),
+        )
+        self.log = state / "up.log"
+        with open(self.log, "w") as out:  # the services inherit the descriptor
+            self.process = subprocess.Popen(
+                [str(Path(sys.executable).parent / "collegebot"), "up"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 240
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail(f"collegebot up exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.base + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                self.close()
+                pytest.fail(f"not ready: {self.log.read_text()[-2000:]}")
+            time.sleep(0.5)
+
+    def metrics_targets(self) -> dict[str, str]:
+        """Each service's /metrics address as `collegebot up` exposes it, by Prometheus job."""
+        return {
+            "gateway": self.base.removeprefix("http://"),
+            "dashboard": self.dashboard.removeprefix("http://"),
+            "rag": f"127.0.0.1:{self.env['RAG_METRICS_PORT']}",
+            "llm": f"127.0.0.1:{self.env['LLM_METRICS_PORT']}",
+        }
+
+    def close(self) -> None:
+        import signal
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+
+def send_webhook(
+    base: str, token: str, body: str, sender: str = "+919876501234", sign_with: str | None = None
+):
+    """One webhook as Twilio sends it, signed with `sign_with` (default: the right token);
+    returns the httpx response and the MessageSid."""
+    from urllib.parse import urlencode
+
+    import httpx
+    from twilio.request_validator import RequestValidator
+
+    sid = "SM" + os.urandom(16).hex()
+    params = {
+        "MessageSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": f"whatsapp:{sender}",
+        "To": "whatsapp:+14155238886",
+        "Body": body,
+        "NumMedia": "0",
+        "WaId": sender.lstrip("+"),
+    }
+    url = base + "/webhook/whatsapp"
+    signature = RequestValidator(sign_with or token).compute_signature(url, params)
+    response = httpx.post(
+        url,
+        content=urlencode(params),
+        timeout=30,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": signature,
+        },
+    )
+    return response, sid
+
+
+class GroqStandIn(HttpStandIn):
+    """Groq's chat-completions endpoint refusing the key (401, Groq's error body), as after a
+    revoked key: every generation falls back to the offline answerer, and the breaker opens."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        super().__init__()
+
+    def post(self, request: BaseHTTPRequestHandler) -> None:
+        request.rfile.read(int(request.headers.get("Content-Length", 0)))
+        self.requests += 1
+        error = {"message": "Invalid API Key", "type": "invalid_request_error"}
+        self.reply(request, 401, {"error": {**error, "code": "invalid_api_key"}})
+
+
+class Prometheus:
+    """A real Prometheus server on a loopback port scraping `scrape_configs` every second, its
+    storage in a temporary directory. Skips (with the reason) when the binary is absent."""
+
+    BINARY = Path("/usr/bin/prometheus")
+
+    def __init__(self, scrape_configs: list[dict]) -> None:
+        if not self.BINARY.exists():
+            pytest.skip(f"{self.BINARY} is missing: run scripts/system-deps.sh (make test does)")
+        self.dir = Path(tempfile.mkdtemp(prefix="collegebot-prometheus-"))
+        self.config = self.dir / "prometheus.yml"
+        settings = {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"}
+        # JSON is YAML: no YAML writer needed.
+        self.config.write_text(json.dumps({"global": settings, "scrape_configs": scrape_configs}))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = self.dir / "prometheus.log"
+        with open(self.log, "w") as out:
+            self.process = subprocess.Popen(
+                [str(self.BINARY), f"--config.file={self.config}"]
+                + [f"--storage.tsdb.path={self.dir / 'data'}"]
+                + [f"--web.listen-address=127.0.0.1:{self.port}"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait(lambda: self._get("/-/ready").status_code == 200, "ready", 60)
+
+    def _get(self, path: str, **params: str):
+        import httpx
+
+        return httpx.get(self.url + path, params=params, timeout=10)
+
+    def _wait(self, check, what: str, timeout_s: float):
+        import httpx
+
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail(f"prometheus exited: {self.log.read_text()[-2000:]}")
+            try:
+                if found := check():
+                    return found
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"prometheus: {what} not seen in {timeout_s:.0f} s")
+            time.sleep(0.25)
+
+    def query(self, expr: str) -> dict:
+        """The API's answer to an instant query (its `status` is for the caller to check)."""
+        return self._get("/api/v1/query", query=expr).json()
+
+    def value(self, expr: str) -> float | None:
+        """The one sample `expr` returns now, or None when it returns none."""
+        answer = self.query(expr)
+        assert answer["status"] == "success", (expr, answer)
+        result = answer["data"]["result"]
+        if not result:
+            return None
+        assert len(result) == 1, (expr, result)
+        return float(result[0]["value"][1])
+
+    def wait_value(self, expr: str, fits, timeout_s: float = 60) -> float:
+        """Polls until `expr`'s sample is there and `fits` it (bounded); returns the value."""
+        seen: list[float | None] = []
+
+        def check():
+            value = self.value(expr)
+            seen[:] = [value]
+            return value is not None and fits(value) and (value,)
+
+        try:
+            return self._wait(check, expr, timeout_s)[0]
+        except pytest.fail.Exception:
+            pytest.fail(f"{expr}: last value {seen}, not as expected")
+
+    def wait_up(self, jobs: list[str], timeout_s: float = 60) -> None:
+        """Until every target of `jobs` has been scraped successfully."""
+        for job in jobs:
+            self.wait_value(f'min(up{{job="{job}"}})', lambda v: v == 1, timeout_s)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
