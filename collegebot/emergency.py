@@ -221,7 +221,8 @@ def _numbers(line: str) -> set[str]:
 def contact_lines(passages: list[Passage], kind: str) -> tuple[list[str], list[Passage]]:
     """The lines of `passages` that give an emergency number, the kind's own first."""
     wanted = set(KIND_WORDS.get(kind, "").split())
-    found: list[tuple[int, int, str, Passage]] = []  # (-relevance, order, line, passage)
+    # (-relevance, order, line, passage, its numbers)
+    found: list[tuple[int, int, str, Passage, set[str]]] = []
     seen: set[str] = set()  # numbers given already: one helpline is listed in several documents
     for passage in passages:
         about_emergencies = bool(_EMERGENCY_WORDS.search(f"{passage.section} {passage.title}"))
@@ -234,14 +235,20 @@ def contact_lines(passages: list[Passage], kind: str) -> tuple[list[str], list[P
                 continue
             seen |= numbers
             relevance = len(wanted & set(re.findall(r"[a-z]+", line.lower())))
-            found.append((-relevance, len(found), line, passage))
+            # The same helpline again with more numbers ("14416" then "14416 or 1-800-…") takes
+            # the place of the shorter line: each contact is listed once, in full.
+            shorter = [f for f in found if f[4] < numbers]
+            order = min((f[1] for f in shorter), default=len(found))
+            relevance = max([relevance] + [-f[0] for f in shorter])
+            found = [f for f in found if not f[4] < numbers]
+            found.append((-relevance, order, line, passage, numbers))
     found.sort(key=lambda f: (f[0], f[1]))
     chosen = found[:MAX_LINES]
     used: list[Passage] = []
-    for *_, passage in chosen:
+    for _, _, _, passage, _ in chosen:
         if passage not in used:
             used.append(passage)
-    return [line for _, _, line, _ in chosen], used
+    return [line for _, _, line, _, _ in chosen], used
 
 
 def rag_lookup(stub: rag_pb2_grpc.RagStub, deadline_s: float) -> ContactLookup:
