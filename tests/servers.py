@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import contextlib
 import gzip
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -530,6 +532,7 @@ class ServiceProcess:
                 cwd=ROOT,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: killed whole, as a container
             )
 
     def wait_http(self, url: str, timeout_s: float = 60) -> None:
@@ -546,8 +549,11 @@ class ServiceProcess:
             time.sleep(0.1)
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()  # SIGKILL: no shutdown, no drain
+        """SIGKILL to the whole group, no shutdown, no drain: a gateway's worker processes go
+        with their supervisor instead of living on as orphans."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
 
 
