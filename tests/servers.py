@@ -700,11 +700,10 @@ class CollegebotUp:
         }
 
     def close(self) -> None:
-        import signal
-
-        if self.process.poll() is None:
+        # The whole group even when honcho has gone: a service it left behind would live on.
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        self.process.wait(10)
 
 
 def send_webhook(
