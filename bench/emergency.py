@@ -31,6 +31,18 @@ import numpy as np  # noqa: E402
 from collegebot import emergency  # noqa: E402
 
 EVAL = ROOT / "tests" / "eval"
+# The old held-out set was held out until round 2 and is used for tuning from round 3 on (its
+# messages are among meaning's examples too); holdout2 is the one held out now.
+EMERGENCY_SETS = {
+    "emergency dev": "emergency_dev.jsonl",
+    "emergency dev2 (old holdout)": "emergency_holdout.jsonl",
+    "emergency holdout2": "emergency_holdout2.jsonl",
+}
+
+
+def is_dev(name: str) -> bool:
+    """A set the detector may be tuned on (the held-out ones never are)."""
+    return "holdout" not in name or "old holdout" in name
 
 
 def load() -> dict[str, list[dict]]:
@@ -41,9 +53,9 @@ def load() -> dict[str, list[dict]]:
         sets.setdefault(f"classification {row['split']}", []).append(
             {"text": row["text"], "emergency": row["urgency"] == "critical"}
         )
-    for split in ("dev", "holdout"):
-        path = EVAL / f"emergency_{split}.jsonl"
-        sets[f"emergency {split}"] = [json.loads(line) for line in path.open()]
+    for name, file in EMERGENCY_SETS.items():
+        if (EVAL / file).exists():
+            sets[name] = [json.loads(line) for line in (EVAL / file).open()]
     # Students' ordinary questions (every one a calm message): false alarms where they matter.
     for name in ("qa.jsonl", "blind_qa.jsonl"):
         for line in (EVAL / name).open():
@@ -77,20 +89,26 @@ def similarities(rows: list[dict]) -> list[tuple[dict[str, float], float]]:
         # A dev message is among the examples: leave it out of its own comparison.
         to_bank = np.where(np.array(texts) == r["text"], -1.0, bank @ v)
         to_calm = np.where(np.array(calm_texts) == r["text"], -1.0, calm @ v)
-        best: dict[str, float] = {}
-        for kind, s in zip(kinds, to_bank.tolist(), strict=True):
-            best[kind] = max(best.get(kind, -1.0), s)
-        out.append((best, float(to_calm.max()), r["text"]))
+        out.append((to_bank.tolist(), kinds, to_calm.tolist(), r["text"]))
     return out
 
 
-def verdicts(sims, at_least: float, margin: float) -> list[bool]:
-    saved = emergency.SIMILAR_AT_LEAST, emergency.CLOSER_THAN_CALM_BY
-    emergency.SIMILAR_AT_LEAST, emergency.CLOSER_THAN_CALM_BY = at_least, margin
+PARAMETERS = ("NEAREST", "SIMILAR_AT_LEAST", "CLOSER_THAN_CALM_BY", "ASKING_NEEDS")
+
+
+def verdicts(sims, **chosen: float) -> list[bool]:
+    """Meaning's verdict on each message, with `chosen` in place of the module's parameters."""
+    saved = {p: getattr(emergency, p) for p in PARAMETERS}
+    for p, value in chosen.items():
+        setattr(emergency, p, value)
     try:
-        return [bool(emergency.semantic_kind(e, c, text)[0]) for e, c, text in sims]
+        return [
+            bool(emergency.semantic_kind(*emergency.closeness(e, kinds, c), text)[0])
+            for e, kinds, c, text in sims
+        ]
     finally:
-        emergency.SIMILAR_AT_LEAST, emergency.CLOSER_THAN_CALM_BY = saved
+        for p, value in saved.items():
+            setattr(emergency, p, value)
 
 
 def score(rows: list[dict], flagged: list[bool]) -> tuple[int, int, int, int]:
@@ -99,6 +117,44 @@ def score(rows: list[dict], flagged: list[bool]) -> tuple[int, int, int, int]:
     alarms = sum(f for r, f in zip(rows, flagged, strict=True) if not r["emergency"])
     emergencies = sum(r["emergency"] for r in rows)
     return caught, emergencies, alarms, len(rows) - emergencies
+
+
+def grid(sets, sims, rules) -> None:
+    """The dev grid of meaning's parameters and the choice by the written rule: the most dev
+    emergencies caught by meaning alone (the rules were written on these messages, so together
+    they catch nearly all) with at most 1 false alarm in 20 calm messages in every dev set for
+    rules and meaning together; among equals, the fewest false alarms, then the highest thresholds."""
+    dev = [n for n in sets if is_dev(n)]
+    best: tuple | None = None
+    print("nearest asking at_least margin  caught/emergencies (meaning alone)  false alarms/calm")
+    for nearest in (1, 2, 3, 5):
+        for asking in ("veto", 0.10):
+            for at_least in [x / 100 for x in range(30, 71, 2)]:
+                for margin in (0.0, 0.02, 0.04, 0.06, 0.08):
+                    need = 1.0 if asking == "veto" else at_least + float(asking)
+                    caught = by_meaning = emergencies = alarms = calm = 0
+                    ok = True
+                    for n in dev:
+                        meaning = verdicts(
+                            sims[n], NEAREST=nearest, SIMILAR_AT_LEAST=at_least,
+                            CLOSER_THAN_CALM_BY=margin, ASKING_NEEDS=need,
+                        )  # fmt: skip
+                        both = [a or b for a, b in zip(rules[n], meaning, strict=True)]
+                        c, e, a, k = score(sets[n], both)
+                        by_meaning += score(sets[n], meaning)[0]
+                        caught, emergencies = caught + c, emergencies + e
+                        alarms, calm = alarms + a, calm + k
+                        ok = ok and a * 20 <= k  # the target holds on every set
+                    key = (by_meaning, -alarms, at_least, margin)
+                    if ok and (best is None or key >= best[0]):
+                        best = (key, nearest, asking, at_least, margin)
+                    if margin in (0.0, 0.04):
+                        print(
+                            f"{nearest}  {asking:>5}  {at_least:.2f}  {margin:.2f}  "
+                            f"{caught}/{emergencies} ({by_meaning})  {alarms}/{calm}"
+                            f"{'' if ok else '  (too many false alarms)'}"
+                        )
+    print("chosen (meaning caught, -false alarms, ...), nearest, asking, at_least, margin:", best)
 
 
 def main() -> None:
@@ -115,46 +171,19 @@ def main() -> None:
     rules = {name: [bool(emergency.screen(r["text"])) for r in rows] for name, rows in sets.items()}
 
     if args.grid:
-        dev = [n for n in sets if n.endswith("dev")]
-        best = None
-        print("at_least margin  caught/emergencies  false alarms/calm  (dev sets pooled, both)")
-        for at_least in [x / 100 for x in range(30, 71, 2)]:
-            for margin in [x / 100 for x in range(0, 13, 1)]:
-                caught = by_meaning = emergencies = alarms = calm = 0
-                for n in dev:
-                    meaning = verdicts(sims[n], at_least, margin)
-                    both = [a or b for a, b in zip(rules[n], meaning, strict=True)]
-                    c, e, a, k = score(sets[n], both)
-                    by_meaning += score(sets[n], meaning)[0]
-                    caught, emergencies, alarms, calm = (
-                        caught + c,
-                        emergencies + e,
-                        alarms + a,
-                        calm + k,
-                    )
-                ok = alarms * 20 <= calm
-                # The rules were written on these dev messages, so meaning is judged on its own.
-                if ok and (best is None or by_meaning >= best[0]):
-                    best = (by_meaning, at_least, margin)  # later = higher thresholds
-                if margin in (0.0, 0.04, 0.08):
-                    print(
-                        f"{at_least:.2f}   {margin:.2f}   {caught}/{emergencies} "
-                        f"(meaning alone {by_meaning})   {alarms}/{calm}"
-                        f"{'' if ok else '  (too many false alarms)'}"
-                    )
-        print("chosen:", best)
+        grid(sets, sims, rules)
 
-    at_least, margin = emergency.SIMILAR_AT_LEAST, emergency.CLOSER_THAN_CALM_BY
-    print(f"\nthresholds: similar at least {at_least}, closer than calm by {margin}")
-    print(f"{'set':24} {'detector':8} {'recall':>14} {'false alarms':>16}")
+    chosen = {p: getattr(emergency, p) for p in PARAMETERS}
+    print("\nmeaning:", ", ".join(f"{p} {v}" for p, v in chosen.items()))
+    print(f"{'set':28} {'detector':8} {'recall':>14} {'false alarms':>16}")
     for name, rows in sets.items():
-        meaning = verdicts(sims[name], at_least, margin)
+        meaning = verdicts(sims[name])
         both = [a or b for a, b in zip(rules[name], meaning, strict=True)]
         for detector, flagged in (("rules", rules[name]), ("meaning", meaning), ("both", both)):
             c, e, a, k = score(rows, flagged)
             recall = f"{c:>4}/{e:<3} {c / e:5.3f}" if e else f"{'-':>14}"
-            print(f"{name:24} {detector:8} {recall} {a:>4}/{k:<3} {a / k:6.3f}")
-            if args.missed and detector == "both" and name.endswith("dev"):
+            print(f"{name:28} {detector:8} {recall} {a:>4}/{k:<3} {a / k:6.3f}")
+            if args.missed and detector == "both" and is_dev(name):
                 for r, f in zip(rows, flagged, strict=True):
                     if f != r["emergency"]:
                         print("   ", "MISSED" if r["emergency"] else "FALSE ", r["text"])

@@ -43,8 +43,7 @@ class EmergencySense:
         """The kind of emergency a question's (normalised, unit) embedding reads like, or "",
         and its best similarity to an emergency description."""
         bank, kinds, calm = self._vectors(normalise)
-        similarity = bank @ vector
-        best: dict[str, float] = {}
-        for kind, s in zip(kinds, similarity.tolist(), strict=True):
-            best[kind] = max(best.get(kind, -1.0), s)
-        return emergency.semantic_kind(best, float((calm @ vector).max()), message)
+        near, calm_near = emergency.closeness(
+            (bank @ vector).tolist(), kinds, (calm @ vector).tolist()
+        )
+        return emergency.semantic_kind(near, calm_near, message)
