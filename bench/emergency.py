@@ -123,7 +123,8 @@ def grid(sets, sims, rules) -> None:
     """The dev grid of meaning's parameters and the choice by the written rule: the most dev
     emergencies caught by meaning alone (the rules were written on these messages, so together
     they catch nearly all) with at most 1 false alarm in 20 calm messages in every dev set for
-    rules and meaning together; among equals, the fewest false alarms, then the highest thresholds."""
+    rules and meaning together; among equals, the fewest false alarms, then the highest
+    thresholds."""
     dev = [n for n in sets if is_dev(n)]
     best: tuple | None = None
     print("nearest asking at_least margin  caught/emergencies (meaning alone)  false alarms/calm")

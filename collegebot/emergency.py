@@ -105,7 +105,8 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"(vomit|throwing up)\w*\b.{0,40}(pills|tablets|head|blood|nonsense)",
         # bleeding that goes on, and fainting that is about to happen, not only happened
         r"(bleed\w*|nosebleed)\b.{0,30}(won'?t|wont|will not|doesn'?t|does not|not) stop",
-        r"(going to|about to|gonna|feel(ing)?( like)?( i'?m)?( going to)?) (faint|pass out|black out)",
+        r"(going to|about to|gonna|feel(ing)?( like)?( i'?m)?( going to)?) "
+        r"(faint|pass out|black out)",
         r"pass(ed|ing)? out\b", r"(khoon|blood) (band|ruk) nahi",
     ),
     "safety": (
@@ -200,8 +201,17 @@ _STRONG = {k: re.compile("|".join(STRONG[k] + DESCRIBED[k])) for k in STRONG}
 _WEAK = {k: re.compile("|".join(v)) for k, v in WEAK.items()}
 
 
-_EMOJI_WORDS = {"😂": " lol ", "🤣": " lol ", "😆": " lol ", "😹": " lol ", "💀": " lol ",
-                "☠": " lol ", "🙄": " lol ", "😅": " lol ", "🔥": " lit "}
+_EMOJI_WORDS = {
+    "😂": " lol ",
+    "🤣": " lol ",
+    "😆": " lol ",
+    "😹": " lol ",
+    "💀": " lol ",
+    "☠": " lol ",
+    "🙄": " lol ",
+    "😅": " lol ",
+    "🔥": " lit ",
+}
 
 
 def normalise(message: str) -> str:
