@@ -172,8 +172,8 @@ IDIOMS = re.compile(
     r"\bdying (to|for|of)\b|\bdead (tired|boring|battery|phone|laptop)\b|"
     r"\b(wifi|wi-fi|net|internet|phone|laptop|battery|charger|server|erp|portal|fan|ac|"
     r"geyser|printer|bulb|tubelight|router|mouse|keyboard|scooty|bike)\b.{0,15}"
-    r"\b(died|dead|is dying|mar gaya|mar gayi|mar gya|mar gyi|murdaa?|phat gaya|jal gaya|"
-    r"crashed|on fire)\b|"
+    # (a thing that burns, bursts or is on fire is a hazard, never an idiom)
+    r"\b(died|dead|is dying|mar gaya|mar gayi|mar gya|mar gyi|murdaa?|crashed)\b|"
     r"\b(marks|grades|cgpa|sgpa|results?|scores?|playlist|outfit|performance|dance|moves)\b"
     r".{0,15}\b(on fire|fire|killed it|killing it)\b|\bkill(ed|ing)? it\b|"
     r"\bkill(ing)? time\b|\bmurder(ed)? (the|that|this) (exam|paper|test|stage|song)\b"
