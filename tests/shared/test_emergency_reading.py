@@ -72,8 +72,6 @@ def test_nearer_to_calm_than_to_any_emergency_is_calm() -> None:
 def test_one_lucky_neighbour_weighs_less_than_several_close_ones() -> None:
     if emergency.NEAREST < 2:
         pytest.skip("meaning reads one neighbour only")
-    near, _ = closeness(
-        [0.9, 0.1, 0.1, 0.6, 0.6, 0.6], ["a", "a", "a", "b", "b", "b"], [0.2, 0.1]
-    )
+    near, _ = closeness([0.9, 0.1, 0.1, 0.6, 0.6, 0.6], ["a", "a", "a", "b", "b", "b"], [0.2, 0.1])
     assert near["b"] > near["a"]
     assert max(near.values()) < 0.9
