@@ -3,21 +3,25 @@
     .venv/bin/python bench/emergency.py [--grid]
 
 Detectors: `rules` (collegebot.emergency.screen: what the gateway reads before any rule that
-could silence the bot), `meaning` (rag's similarity to the emergency descriptions), and `both`
-(what the bot does on the answered path: either one). Sets: tests/eval/classification.jsonl
-(urgency critical = emergency), emergency_dev.jsonl and emergency_holdout.jsonl (written by
-someone who had read neither the detector nor the other sets, before the detector was changed;
-the holdout is never used to choose anything). The dev messages are also the meaning
-detector's examples (collegebot/emergency_examples.jsonl), so on dev each is compared with the
-others only (left out of its own comparison). `--grid` prints the dev grid of the two meaning
-thresholds and the choice by the written rule: the most emergencies caught by meaning alone on
-the dev sets (the rules were written on them, so together they catch all) with at most 1 false
-alarm in 20 calm dev messages for rules and meaning together; among equals, the highest.
+could silence the bot), `meaning` (rag's similarity to the emergency descriptions and calm
+messages, each message read whole and sentence by sentence), and `both` (what the bot does on
+the answered path: either one). Sets: tests/eval/classification.jsonl (urgency critical =
+emergency); emergency_dev.jsonl; emergency_holdout.jsonl and emergency_holdout2.jsonl (each
+written blind and held out for one round, dev since: "dev2", "dev3"); emergency_holdout3.jsonl
+(written before round 4's detector changes, held out: never used to choose anything); the
+questions of qa.jsonl and blind_qa.jsonl as calm messages. The dev messages are also meaning's
+examples (collegebot/emergency_examples.jsonl, scripts/emergency_examples.py), so on dev each is
+compared with the others only (left out of its own comparison). `--grid` prints the dev grid of
+meaning's parameters and the choice by the written rule: the most emergencies caught by meaning
+alone on the dev sets with at most 1 false alarm in 20 calm messages on every dev set for rules
+and meaning together; among equals, the fewest false alarms, then the highest thresholds.
+`--missed` prints what each dev set misses (never a held-out set's lines).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import tempfile
@@ -32,17 +36,19 @@ from collegebot import emergency  # noqa: E402
 
 EVAL = ROOT / "tests" / "eval"
 # The old held-out set was held out until round 2 and is used for tuning from round 3 on (its
-# messages are among meaning's examples too); holdout2 is the one held out now.
+# messages are among meaning's examples too); holdout2 was held out in round 3 and, seen once,
+# is dev from round 4 on; holdout3 is the one held out now.
 EMERGENCY_SETS = {
     "emergency dev": "emergency_dev.jsonl",
     "emergency dev2 (old holdout)": "emergency_holdout.jsonl",
-    "emergency holdout2": "emergency_holdout2.jsonl",
+    "emergency dev3 (holdout2)": "emergency_holdout2.jsonl",
+    "emergency holdout3": "emergency_holdout3.jsonl",
 }
 
 
 def is_dev(name: str) -> bool:
     """A set the detector may be tuned on (the held-out ones never are)."""
-    return "holdout" not in name or "old holdout" in name
+    return "holdout" not in name or "dev" in name
 
 
 def load() -> dict[str, list[dict]]:
@@ -83,28 +89,41 @@ def similarities(rows: list[dict]) -> list[tuple[dict[str, float], float]]:
 
     bank, kinds, calm = kb.sense._vectors(normalise)
     texts, _, calm_texts = emergency.examples()
-    vectors = kb.model.embed([normalise(r["text"]) for r in rows])
-    out = []
-    for r, v in zip(rows, vectors, strict=True):
+    # Each message is read whole and, when it has several, sentence by sentence (as rag does).
+    pieces = [(r["text"], piece) for r in rows for piece in emergency.readings(r["text"])]
+    vectors = kb.model.embed([normalise(piece) for _, piece in pieces])
+    out: dict[str, list] = {}
+    for (text, piece), v in zip(pieces, vectors, strict=True):
         # A dev message is among the examples: leave it out of its own comparison.
-        to_bank = np.where(np.array(texts) == r["text"], -1.0, bank @ v)
-        to_calm = np.where(np.array(calm_texts) == r["text"], -1.0, calm @ v)
-        out.append((to_bank.tolist(), kinds, to_calm.tolist(), r["text"]))
-    return out
+        to_bank = np.where(np.array(texts) == text, -1.0, bank @ v)
+        to_calm = np.where(np.array(calm_texts) == text, -1.0, calm @ v)
+        out.setdefault(text, []).append((to_bank.tolist(), kinds, to_calm.tolist(), piece, text))
+    return [out[r["text"]] for r in rows]
 
 
-PARAMETERS = ("NEAREST", "SIMILAR_AT_LEAST", "CLOSER_THAN_CALM_BY", "ASKING_NEEDS")
+PARAMETERS = (
+    "NEAREST", "SIMILAR_AT_LEAST", "CLOSER_THAN_CALM_BY", "ASKING_NEEDS", "ASKING_MARGIN"
+)  # fmt: skip
 
 
-def verdicts(sims, **chosen: float) -> list[bool]:
-    """Meaning's verdict on each message, with `chosen` in place of the module's parameters."""
+def closenesses(sims) -> list[list[tuple]]:
+    """Each message's readings as (closeness to each kind, to calm, sentence, message)."""
+    return [
+        [(*emergency.closeness(e, kinds, c), piece, text) for e, kinds, c, piece, text in readings]
+        for readings in sims
+    ]
+
+
+def verdicts(sims, close=None, **chosen: float) -> list[bool]:
+    """Meaning's verdict on each message, with `chosen` in place of the module's parameters
+    (`close`: `closenesses(sims)` already computed with the chosen NEAREST)."""
     saved = {p: getattr(emergency, p) for p in PARAMETERS}
     for p, value in chosen.items():
         setattr(emergency, p, value)
     try:
         return [
-            bool(emergency.semantic_kind(*emergency.closeness(e, kinds, c), text)[0])
-            for e, kinds, c, text in sims
+            any(emergency.semantic_kind(*reading)[0] for reading in readings)
+            for readings in (closenesses(sims) if close is None else close)
         ]
     finally:
         for p, value in saved.items():
@@ -124,38 +143,46 @@ def grid(sets, sims, rules) -> None:
     emergencies caught by meaning alone (the rules were written on these messages, so together
     they catch nearly all) with at most 1 false alarm in 20 calm messages in every dev set for
     rules and meaning together; among equals, the fewest false alarms, then the highest
-    thresholds."""
+    thresholds. A question (about a rule, a number, a procedure) needs `asking` more
+    similarity (or is never an emergency by meaning alone: veto) and `more` margin."""
     dev = [n for n in sets if is_dev(n)]
     best: tuple | None = None
-    print("nearest asking at_least margin  caught/emergencies (meaning alone)  false alarms/calm")
-    for nearest in (1, 2, 3, 5):
-        for asking in ("veto", 0.10):
-            for at_least in [x / 100 for x in range(30, 71, 2)]:
-                for margin in (0.0, 0.02, 0.04, 0.06, 0.08):
-                    need = 1.0 if asking == "veto" else at_least + float(asking)
-                    caught = by_meaning = emergencies = alarms = calm = 0
-                    ok = True
-                    for n in dev:
-                        meaning = verdicts(
-                            sims[n], NEAREST=nearest, SIMILAR_AT_LEAST=at_least,
-                            CLOSER_THAN_CALM_BY=margin, ASKING_NEEDS=need,
-                        )  # fmt: skip
-                        both = [a or b for a, b in zip(rules[n], meaning, strict=True)]
-                        c, e, a, k = score(sets[n], both)
-                        by_meaning += score(sets[n], meaning)[0]
-                        caught, emergencies = caught + c, emergencies + e
-                        alarms, calm = alarms + a, calm + k
-                        ok = ok and a * 20 <= k  # the target holds on every set
-                    key = (by_meaning, -alarms, at_least, margin)
-                    if ok and (best is None or key >= best[0]):
-                        best = (key, nearest, asking, at_least, margin)
-                    if margin in (0.0, 0.04):
-                        print(
-                            f"{nearest}  {asking:>5}  {at_least:.2f}  {margin:.2f}  "
-                            f"{caught}/{emergencies} ({by_meaning})  {alarms}/{calm}"
-                            f"{'' if ok else '  (too many false alarms)'}"
-                        )
-    print("chosen (meaning caught, -false alarms, ...), nearest, asking, at_least, margin:", best)
+    print("nearest asking more at_least margin  caught/emergencies (by meaning)  false alarms/calm")
+    for nearest in (2, 3):
+        saved, emergency.NEAREST = emergency.NEAREST, nearest
+        close = {n: closenesses(sims[n]) for n in dev}
+        emergency.NEAREST = saved
+        for asking, more, at_least, margin in itertools.product(
+            ("veto", 0.0, 0.10), (0.0, 0.04, 0.08),
+            [x / 100 for x in range(30, 57, 2)], (0.0, 0.02, 0.04, 0.06, 0.08),
+        ):  # fmt: skip
+            if asking == "veto" and more:
+                continue
+            need = 1.0 if asking == "veto" else at_least + float(asking)
+            caught = by_meaning = emergencies = alarms = calm = 0
+            ok = True
+            for n in dev:
+                meaning = verdicts(
+                    sims[n], close[n], NEAREST=nearest, SIMILAR_AT_LEAST=at_least,
+                    CLOSER_THAN_CALM_BY=margin, ASKING_NEEDS=need, ASKING_MARGIN=margin + more,
+                )  # fmt: skip
+                both = [a or b for a, b in zip(rules[n], meaning, strict=True)]
+                c, e, a, k = score(sets[n], both)
+                by_meaning += score(sets[n], meaning)[0]
+                caught, emergencies = caught + c, emergencies + e
+                alarms, calm = alarms + a, calm + k
+                ok = ok and a * 20 <= k  # the target holds on every set
+            key = (by_meaning, -alarms, at_least, margin)
+            if ok and (best is None or key >= best[0]):
+                best = (key, nearest, asking, more, at_least, margin)
+            if margin in (0.0, 0.04):
+                print(
+                    f"{nearest}  {asking:>5}  {more:.2f}  {at_least:.2f}  {margin:.2f}  "
+                    f"{caught}/{emergencies} ({by_meaning})  {alarms}/{calm}"
+                    f"{'' if ok else '  (too many false alarms)'}"
+                )
+    print("chosen (meaning caught, -false alarms, ...), nearest, asking, more, at_least, margin:")
+    print("   ", best)
 
 
 def main() -> None:

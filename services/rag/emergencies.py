@@ -38,12 +38,17 @@ class EmergencySense:
             return self._bank
 
     def read(
-        self, vector: np.ndarray, normalise: Callable[[str], str], message: str = ""
+        self,
+        vector: np.ndarray,
+        normalise: Callable[[str], str],
+        message: str = "",
+        context: str = "",
     ) -> tuple[str, float]:
         """The kind of emergency a question's (normalised, unit) embedding reads like, or "",
-        and its best similarity to an emergency description."""
+        and its best similarity to an emergency description; `message` may be one sentence of
+        `context`, the whole."""
         bank, kinds, calm = self._vectors(normalise)
         near, calm_near = emergency.closeness(
             (bank @ vector).tolist(), kinds, (calm @ vector).tolist()
         )
-        return emergency.semantic_kind(near, calm_near, message)
+        return emergency.semantic_kind(near, calm_near, message, context)

@@ -75,3 +75,97 @@ def test_one_lucky_neighbour_weighs_less_than_several_close_ones() -> None:
     near, _ = closeness([0.9, 0.1, 0.1, 0.6, 0.6, 0.6], ["a", "a", "a", "b", "b", "b"], [0.2, 0.1])
     assert near["b"] > near["a"]
     assert max(near.values()) < 0.9
+
+
+def test_a_cry_in_one_sentence_is_not_drowned_by_a_question_in_another() -> None:
+    message = (
+        "when is the next counselling slot? i keep standing at the edge of the terrace at night"
+    )
+    assert emergency.readings(message)[1:] == [
+        "when is the next counselling slot?",
+        "i keep standing at the edge of the terrace at night",
+    ]
+    assert screen(message) == "self_harm"
+    assert emergency.readings("my friend is not breathing") == ["my friend is not breathing"]
+
+
+def test_one_sentence_of_several_must_be_as_close_as_a_question_is() -> None:
+    between = (emergency.SIMILAR_AT_LEAST + emergency.ASKING_NEEDS) / 2
+    whole = "the poster near the stairs got torn"
+    assert semantic_kind({"safety": between}, 0.0, whole, whole)[0] == "safety"
+    context = f"is the gym open today? {whole}"
+    assert semantic_kind({"safety": between}, 0.0, whole, context)[0] == ""
+
+
+@pytest.mark.parametrize("topic", ("suicide", "ragging", "fire accidents"))
+def test_a_topic_studied_or_staged_is_not_an_emergency_unless_a_risk_to_oneself_is_named(
+    topic: str,
+) -> None:
+    assert screen(f"for my psychology assignment i need data on {topic} in colleges") == ""
+    assert screen(f"can we book the auditorium for a street play on {topic}") == ""
+    assert screen(f"i need data on {topic} for my project but honestly i want to kill myself") == (
+        "self_harm"
+    )
+
+
+def test_a_question_about_a_case_is_not_one_but_a_threats_condition_is() -> None:
+    assert screen("which number do we call if there's a fire in the hostel?") == ""
+    assert screen("there's a fire in the hostel") == "safety"
+    assert screen("he said he'll fail me if i complain to anyone") == "harassment"
+
+
+def test_an_event_over_or_never_serious_is_calm_but_the_rules_never_take_past_self_harm_so() -> (
+    None
+):
+    assert screen("my friend fainted in the lab but she's fine now, can she get attendance?") == ""
+    assert screen("small cut while cooking, already stopped, where is a bandaid?") == ""
+    assert screen("i cut myself last week and i want to do it again") == "self_harm"
+    # by meaning, a past or resolved event is not an emergency now, whatever kind it resembles
+    assert (
+        semantic_kind({"self_harm": 0.9}, 0.1, "cut my finger, small cut, already stopped")[0] == ""
+    )
+
+
+@pytest.mark.parametrize(
+    "message",
+    (
+        "after passing out can i get my degree certificate by post",
+        "how do i kill a process on linux",
+    ),
+)
+def test_campus_english_that_uses_an_emergencys_words_is_calm(message: str) -> None:
+    assert screen(message) == ""
+
+
+def test_signs_and_threats_beyond_the_words_that_name_an_emergency() -> None:
+    assert screen("the kitchen in our pg caught fire") == "safety"
+    assert screen("koi ladka mera peecha kar raha hai") == "harassment"
+    assert screen("a senior is threatening to send my photos to my family") == "harassment"
+    assert screen("my roommate passed out in the corridor") == "medical"
+
+
+SHORT_CALM = (
+    "mess timings?",
+    "exam schedule?",
+    "bus pass renewal?",
+    "library fine kitna hai",
+    "hostel wifi password?",
+    "sports day date?",
+    "shukriya",
+)
+
+
+def test_short_campus_questions_do_not_read_as_emergencies_by_meaning(sense_kb) -> None:
+    # MiniLM finds a short question near anything: "canteen menu?" once read as a fire
+    readings = sense_kb.emergencies(list(SHORT_CALM))
+    assert [kind for kind, _ in readings] == [""] * len(SHORT_CALM), readings
+
+
+def test_signs_and_a_cry_after_a_question_read_as_emergencies_by_meaning(sense_kb) -> None:
+    messages = [
+        "my roommate won't wake up and his lips look blue",
+        "thick smoke is pouring out of the chemistry lab",
+        "is the library open late today? i have decided tonight is my last night",
+    ]
+    kinds = [kind for kind, _ in sense_kb.emergencies(messages)]
+    assert kinds == ["medical", "safety", "self_harm"]
