@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.gateway.conftest import PATH, TOKEN, signature
-from tests.hostile.conftest import FORM, twiml_messages
+from tests.gateway.hostile.conftest import FORM, twiml_messages
 
 # Derandomized, no example database: the same small run every time.
 QUICK = settings(

@@ -14,7 +14,7 @@ import pytest
 
 from collegebot.telemetry import log_handler
 from tests.gateway.conftest import form, send, settle
-from tests.hostile.conftest import assert_absent, twiml_messages
+from tests.gateway.hostile.conftest import assert_absent, twiml_messages
 
 SENDER = "+919845012345"
 LONGEST = ("Please tell me the hostel fee per semester and the last date to pay it. " * 60)[:4096]

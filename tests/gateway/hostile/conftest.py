@@ -1,6 +1,6 @@
-"""Hostile input: the gateway of tests/gateway (real rag and llm servers behind it), and what
-every hostile test checks of a reply: a status Twilio accepts, TwiML that parses, nothing
-private in the logs or on /metrics."""
+"""Hostile input against the gateway fixture of tests/gateway (real rag and llm servers behind
+it), and what every hostile test checks of a reply: a status Twilio accepts, TwiML that
+parses, nothing private in the logs or on /metrics."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from fastapi.testclient import TestClient
 
 from collegebot.settings import WEBHOOK_PATH
-from tests.gateway.conftest import counted, gateway, signature  # noqa: F401 (fixtures, reused)
+from tests.gateway.conftest import signature
 
 FORM = "application/x-www-form-urlencoded"
 

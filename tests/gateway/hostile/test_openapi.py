@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
 from collegebot.settings import WEBHOOK_PATH
-from tests.hostile.conftest import post_signed, twiml_messages
+from tests.gateway.hostile.conftest import post_signed, twiml_messages
 
 # Derandomized, no example database: the same small run every time (a few seconds).
 SETTINGS = settings(
