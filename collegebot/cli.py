@@ -115,17 +115,9 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def _rag_serving(address: str) -> bool:
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from collegebot.grpc_client import health
 
-    with grpc.insecure_channel(address) as channel:
-        try:
-            status = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=1.0
-            )
-        except grpc.RpcError:
-            return False
-    return status.status == health_pb2.HealthCheckResponse.SERVING
+    return health(address)[0]
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
