@@ -198,7 +198,7 @@ def count_by(engine: Engine, window: Window, column: Any, limit: int = 50) -> li
         select(column, func.count().label("n"))
         .where(*window.turns())
         .group_by(column)
-        .order_by(func.count().desc())
+        .order_by(func.count().desc(), column)
         .limit(limit)
     )
     with engine.connect() as connection:
