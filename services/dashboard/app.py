@@ -55,12 +55,14 @@ def navbar(college: str) -> dbc.NavbarSimple:
     links.append(dbc.NavItem(dbc.NavLink("Sign out", href="/logout", external_link=True)))
     return dbc.NavbarSimple(
         links,
-        brand=f"{college} · student services",
+        brand=html.Span(
+            ["Student services ", html.Small(college, className="d-none d-xxl-inline")]
+        ),
         brand_href="/",
         color="primary",
         dark=True,
         fluid=True,
-        expand="lg",
+        expand="xl",  # below 1200 px wide: the menu button
         id="navbar",
     )
 

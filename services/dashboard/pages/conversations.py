@@ -16,7 +16,7 @@ dash.register_page(
 
 TEXT = {"wrapText": True, "autoHeight": True, "cellStyle": {"lineHeight": "1.35"}}
 COLUMNS = [
-    {"field": "when", "headerName": "When", "minWidth": 140, "sort": "desc"},
+    {"field": "when", "headerName": "When", "minWidth": 150, "sort": "desc"},
     {"field": "student", "headerName": "Student", "minWidth": 130},
     {"field": "question", "headerName": "Question", "minWidth": 240, "flex": 3, **TEXT},
     {"field": "answer", "headerName": "Answer", "minWidth": 280, "flex": 4,
@@ -36,8 +36,10 @@ COLUMNS = [
     {"field": "respond_ms", "headerName": "Respond (ms)", "filter": "agNumberColumnFilter",
      "minWidth": 110},
 ]  # fmt: skip
+# A click anywhere on a row selects it (AG Grid's default wants a checkbox), which opens the thread.
+CLICK_TO_OPEN = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
 THREAD = [
-    {"field": "when", "headerName": "When", "minWidth": 140},
+    {"field": "when", "headerName": "When", "minWidth": 150},
     {"field": "question", "headerName": "Student wrote", "flex": 3, **TEXT},
     {"field": "answer", "headerName": "Bot answered", "flex": 4, **TEXT},
     {"field": "intent", "headerName": "Intent", "minWidth": 110},
@@ -65,7 +67,7 @@ def layout(**_query: str) -> html.Div:
             ui.section(
                 "Turns (newest first; click a row for the student's whole thread)",
                 html.Div(id="cv-count", className="small text-muted mb-2"),
-                ui.grid("cv-grid", COLUMNS, rowSelection={"mode": "singleRow"}),
+                ui.grid("cv-grid", COLUMNS, rowSelection=CLICK_TO_OPEN),
                 action=ui.export_link("cv-export"),
             ),
             dbc.Offcanvas(

@@ -23,7 +23,7 @@ COLUMNS = [
      "cellClassRules": {"text-danger fw-bold": "params.value == 'failed'"}},
     {"field": "error", "headerName": "Error", "flex": 2, "minWidth": 160, "wrapText": True,
      "autoHeight": True},
-    {"field": "indexed_at", "headerName": "Indexed at", "minWidth": 140},
+    {"field": "indexed_at", "headerName": "Indexed at", "minWidth": 150},
 ]  # fmt: skip
 
 

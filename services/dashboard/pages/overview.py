@@ -52,6 +52,14 @@ def layout(**_query: str) -> html.Div:
     )
 
 
+def percent(part: int, whole: int) -> str:
+    """A share as staff read it: whole percents, but a few emergencies are never "0%"."""
+    if not whole:
+        return "–"
+    share = part / whole
+    return f"{share:.1%}" if 0 < share < 0.01 else f"{share:.0%}"
+
+
 def _seconds(ms: float | None) -> str:
     return "–" if ms is None else f"{ms / 1000:.1f} s"
 
@@ -75,7 +83,7 @@ def refresh(start, end, intent, _tick) -> tuple:
     counts = q.overview_counts(board.engine, window)
     times = q.reply_times(board.engine, window)
     turns = counts["turns"]
-    shares = [f"{counts[key] / turns:.0%}" if turns else "–" for _, _, key in SHARES]
+    shares = [percent(counts[key], turns) for _, _, key in SHARES]
     notes = [f"{counts[key]:,} messages" for _, _, key in SHARES]
     return (
         f"{turns:,}",

@@ -13,7 +13,7 @@ from services.dashboard import context, filters, probes
 dash.register_page(__name__, path="/system", name="System", title="System", order=6)
 
 COLUMNS = [
-    {"field": "when", "headerName": "When", "minWidth": 140},
+    {"field": "when", "headerName": "When", "minWidth": 150},
     {"field": "service", "headerName": "Service", "minWidth": 100},
     {"field": "level", "headerName": "Level", "minWidth": 90,
      "cellClassRules": {"text-danger fw-bold": "params.value == 'error'"}},

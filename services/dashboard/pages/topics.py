@@ -18,7 +18,7 @@ dash.register_page(
 SENTIMENT_COLOURS = {"negative": "#dc3545", "neutral": "#adb5bd", "positive": "#198754"}
 TOP_TOPICS = 8  # the trend draws these; the rest are summed as "other topics"
 NEGATIVE = [
-    {"field": "when", "headerName": "When", "minWidth": 140},
+    {"field": "when", "headerName": "When", "minWidth": 150},
     {"field": "student", "headerName": "Student", "minWidth": 130},
     {"field": "question", "headerName": "Message", "flex": 4, "wrapText": True, "autoHeight": True},
     {"field": "intent", "headerName": "Intent", "minWidth": 110},
