@@ -166,9 +166,11 @@ def database():
     server.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """Debian's headless chromium under Playwright, for the whole session."""
+    """Debian's headless chromium under Playwright, for one test module: Playwright's sync API
+    keeps an event loop running in this thread while it is open, and asyncio.run() in the tests
+    of other modules must not find one."""
     from playwright.sync_api import sync_playwright
 
     from tests.servers import CHROMIUM, CHROMIUM_ARGS, require

@@ -99,6 +99,13 @@ ABSTAIN = (
     "I don't know that from the college's documents. Please ask the student services office "
     "(Mon–Fri, 9:30–17:30)."
 )
+CANNED = {  # the replies to what is not a question about the college
+    "greeting": "Hello! Ask me anything about the college: fees, exams, hostel, timetable…",
+    "thanks": "You're welcome! Ask me anything about the college.",
+    "complaint": "I'm sorry about that. I've noted it; the student services office can help "
+    '(Mon–Fri, 9:30–17:30), or write "human" and a member of staff will contact you.',
+    "human_request": "I've asked a member of staff to contact you here as soon as possible.",
+}
 DEGRADED = "I can't reach the handbook right now. Please try again in a few minutes."
 BUSY = "I'm busy right now: please send your question again in a minute."
 EMERGENCY_REPLY = (
@@ -315,7 +322,7 @@ def _turn(rng: random.Random, intent: str, moment: datetime, outage: bool) -> di
         turn.update(answer=ABSTAIN, abstained=True, confidence=round(rng.uniform(0.05, 0.35), 3))
         return turn
     if not source:
-        turn.update(answer="You're welcome! Ask me anything about the college.",
+        turn.update(answer=CANNED.get(intent, ABSTAIN), abstained=intent not in CANNED,
                     confidence=round(rng.uniform(0.6, 0.9), 3))  # fmt: skip
         return turn
     turn.update(
@@ -329,7 +336,7 @@ def _turn(rng: random.Random, intent: str, moment: datetime, outage: bool) -> di
 
 
 def _sentiment(rng: random.Random, intent: str) -> tuple[str, float]:
-    negative = {"complaint": 0.95, "welfare": 0.6, "human_request": 0.35}.get(intent, 0.1)
+    negative = {"complaint": 0.95, "welfare": 0.6, "human_request": 0.35}.get(intent, 0.06)
     positive = 0.9 if intent == "thanks" else 0.0 if intent == "complaint" else 0.2
     roll = rng.random()
     if roll < negative:

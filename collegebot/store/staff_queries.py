@@ -130,7 +130,10 @@ def messages_per(engine: Engine, window: Window, tz: tzinfo, seconds: int) -> li
     """(local bucket start, turns) for every hour or day of the window, oldest first: quiet
     buckets as 0, so a line does not bridge the night."""
     counts = {bucket: n for (bucket,), n in _local_counts(engine, window, tz, seconds).items()}
-    return [(bucket, counts.get(bucket, 0)) for bucket in local_buckets(window, tz, seconds)]
+    # Hours still to come today are not quiet ones: the series stops at the current hour.
+    now = datetime.now(UTC).astimezone(tz).replace(tzinfo=None)
+    buckets = [b for b in local_buckets(window, tz, seconds) if b <= now]
+    return [(bucket, counts.get(bucket, 0)) for bucket in buckets]
 
 
 def messages_per_hour_and_day(

@@ -196,7 +196,7 @@ def test_times_are_shown_in_the_college_s_time_zone(browser_page, demo_dashboard
     engine.dispose()
     page, base = browser_page, demo_dashboard.url
     sign_in(page, base)
-    assert page.inner_text("#filter-bar").count("Times in Asia/Kolkata") == 1
+    assert page.inner_text("#filter-bar").count("times in Asia/Kolkata") == 1
     page.get_by_role("link", name="Conversations").click()
     page.fill("#cv-search", "time is it in Pune")
     page.press("#cv-search", "Enter")
