@@ -15,6 +15,13 @@ from dash import dcc, html
 from collegebot.store.staff_queries import Window
 
 HOUR, DAY = 3_600, 86_400
+# A column of free text: wrapped, each row as tall as its text (line height set, or AG Grid
+# measures a wrapped line as a whole row and cuts the text off).
+WRAP = {
+    "wrapText": True,
+    "autoHeight": True,
+    "cellStyle": {"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"},
+}
 HOUR_MS, DAY_MS = HOUR * 1000, DAY * 1000  # plotly's dtick on a date axis is in milliseconds
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 
@@ -99,7 +106,14 @@ def grid(grid_id: str, columns: list[dict], height: str = "480px", **options: An
         id=grid_id,
         columnDefs=columns,
         rowData=[],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 90},
+        # Widths by flex (text columns take more), so a narrow screen scrolls sideways.
+        defaultColDef={
+            "sortable": True,
+            "filter": True,
+            "resizable": True,
+            "minWidth": 90,
+            "flex": 1,
+        },  # fmt: skip
         dashGridOptions={
             "pagination": True,
             "paginationPageSize": 20,
@@ -108,7 +122,6 @@ def grid(grid_id: str, columns: list[dict], height: str = "480px", **options: An
             "tooltipShowDelay": 300,
             **options,
         },
-        columnSize="responsiveSizeToFit",
         style={"height": height, "width": "100%"},
     )
 

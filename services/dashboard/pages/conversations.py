@@ -14,11 +14,10 @@ dash.register_page(
     __name__, path="/conversations", name="Conversations", title="Conversations", order=1
 )
 
-TEXT = {"wrapText": True, "autoHeight": True, "cellStyle": {"lineHeight": "1.35"}}
 COLUMNS = [
     {"field": "when", "headerName": "When", "minWidth": 150, "sort": "desc"},
     {"field": "student", "headerName": "Student", "minWidth": 130},
-    {"field": "question", "headerName": "Question", "minWidth": 240, "flex": 3, **TEXT},
+    {"field": "question", "headerName": "Question", "minWidth": 240, "flex": 3, **ui.WRAP},
     {"field": "answer", "headerName": "Answer", "minWidth": 280, "flex": 4,
      "tooltipField": "answer"},
     {"field": "sources", "headerName": "Sources", "minWidth": 150, "flex": 1},

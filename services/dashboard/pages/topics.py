@@ -20,7 +20,7 @@ TOP_TOPICS = 8  # the trend draws these; the rest are summed as "other topics"
 NEGATIVE = [
     {"field": "when", "headerName": "When", "minWidth": 150},
     {"field": "student", "headerName": "Student", "minWidth": 130},
-    {"field": "question", "headerName": "Message", "flex": 4, "wrapText": True, "autoHeight": True},
+    {"field": "question", "headerName": "Message", "flex": 4, **ui.WRAP},
     {"field": "intent", "headerName": "Intent", "minWidth": 110},
     {"field": "score", "headerName": "Score", "filter": "agNumberColumnFilter", "minWidth": 90},
     {"field": "status", "headerName": "Status", "minWidth": 100},
