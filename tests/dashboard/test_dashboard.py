@@ -108,3 +108,14 @@ def test_the_session_cookie_expires_and_is_secure_in_production(
     cookie = login.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "Expires=" in cookie  # not valid for ever once copied
     assert ("Secure" in cookie) == (mode == "production")  # plain http on a laptop still works
+
+
+def test_an_unknown_college_timezone_stops_start_up_naming_the_variable(env, monkeypatch, capsys):
+    from collegebot.settings import ConfigurationError, DashboardSettings, load
+
+    monkeypatch.setenv("COLLEGE_TIMEZONE", "Asia/Atlantis")
+    with pytest.raises(ConfigurationError):
+        load(DashboardSettings)
+    assert "COLLEGE_TIMEZONE" in capsys.readouterr().err
+    monkeypatch.setenv("COLLEGE_TIMEZONE", "Asia/Kolkata")
+    assert load(DashboardSettings).timezone.key == "Asia/Kolkata"
