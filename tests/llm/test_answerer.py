@@ -410,3 +410,60 @@ def test_a_pdf_passage_is_pointed_to_by_its_page_and_a_long_heading_is_cut() -> 
     assert '"Hostel > Fees" in h.md' in Replies(InstitutionSettings()).dont_know("other", odd)
     untitled = Passage(text="x", source="r.md", section=" \u200b ", title="Hostel Rules", score=0.8)
     assert '"Hostel Rules" in r.md' in Replies(InstitutionSettings()).dont_know("other", untitled)
+
+
+SCHOLARSHIP = Passage(
+    text="Scholarships are awarded by the Scholarship Committee every year. "
+    "The committee meets in the Admin Block on the first floor. "
+    "The last date to apply for the merit scholarship is 15 August 2026. "
+    "Scholarship results are posted on the notice board.",
+    source="scholarships.md",
+    section="Scholarships",
+    score=0.7,
+)
+
+
+def test_the_fact_asked_for_comes_first_then_the_rest_in_document_order(monkeypatch) -> None:
+    # The date is the third sentence of the passage: it leads the answer all the same.
+    monkeypatch.setattr(answerer, "BEARS_FROM", 0.0)  # every sentence sharing a word is said
+    answer = compose("last date to apply for scholarship?", [SCHOLARSHIP], relevant=True)
+    assert not answer.abstained
+    assert answer.text.startswith("The last date to apply for the merit scholarship is 15 August")
+    said = [s for s in sentences(SCHOLARSHIP.text) if s in answer.text]
+    rest = [s for s in said if not answer.text.startswith(s)]
+    assert len(rest) >= 2
+    assert rest == sorted(rest, key=SCHOLARSHIP.text.index)  # the others in document order
+
+
+def test_a_sentence_that_only_shares_a_word_with_the_question_is_left_out(monkeypatch) -> None:
+    question = "last date to apply for scholarship?"
+    monkeypatch.setattr(answerer, "BEARS_FROM", 0.0)  # any shared word: every sentence
+    every = compose(question, [SCHOLARSHIP], relevant=True).text
+    assert "notice board" in every
+    monkeypatch.setattr(answerer, "BEARS_FROM", 0.5)
+    bearing = compose(question, [SCHOLARSHIP], relevant=True).text
+    assert "15 August 2026" in bearing and "notice board" not in bearing
+
+
+def test_a_sentence_that_says_it_in_other_words_is_answered_and_unrelated_ones_are_not(
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr(answerer, "SAYS_FROM", 0.65)  # off by default until chosen on dev
+    # "employer" and "invoice" are rare words the passage lacks: abstain, unless one of its
+    # sentences is as close to the question in meaning as SAYS_FROM.
+    fees = Passage(
+        text="A company paying a student's fees can ask the Fees Office for a receipt in its "
+        "name. Send the request from the company's e-mail to fees@college.edu.",
+        source="fees.md",
+        section="Fees",
+        score=0.6,
+    )
+    question = "can my employer get an invoice for my fees"
+    (first, _) = sentences(fees.text)
+    below = _with_similarities(fees, {first: answerer.SAYS_FROM - 0.1}, 0.2)
+    assert compose(question, [below], relevant=True).abstained
+    close = _with_similarities(fees, {first: answerer.SAYS_FROM + 0.02}, 0.2)
+    answer = compose(question, [close], relevant=True)
+    assert not answer.abstained and answer.text.startswith("A company paying")
+    # Still no answer for a question no sentence is close to, whatever its words.
+    assert compose("is there a swimming pool", [below], relevant=True).abstained
