@@ -12,6 +12,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from collegebot.grpc_telemetry import server_interceptors
+
 log = logging.getLogger("collegebot.grpc")
 
 # Clients reconnect, and so look the name up again, at least every few minutes: replicas added
@@ -32,7 +34,10 @@ async def start_server(
 
     Returns the server, the bound port and the health servicer (SERVING for every service).
     """
-    server = grpc.aio.server(interceptors=interceptors, options=SERVER_OPTIONS)
+    # Metrics and the correlation id first, so they see every call as the client did.
+    server = grpc.aio.server(
+        interceptors=[*server_interceptors(), *interceptors], options=SERVER_OPTIONS
+    )
     register(server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -58,6 +58,8 @@ class RuntimeSettings(_Moded, _Stateful):
 
     collegebot_data_dir: Path = Path("data")
     log_level: str = "INFO"
+    # json: one JSON object a line (containers, log collectors); text: readable (`make up`).
+    log_format: Literal["json", "text"] = "json"
 
 
 class ServiceAddresses(_Settings):
@@ -73,6 +75,9 @@ class ServiceAddresses(_Settings):
     rag_address: str = ""
     llm_address: str = ""
     bind_host: str = "127.0.0.1"
+    # Gateway worker processes (uvicorn's); more than one adds up their metrics through
+    # prometheus-client's multiprocess mode.
+    gateway_workers: int = Field(1, ge=1, le=64)
 
     @model_validator(mode="after")
     def _here_by_default(self) -> ServiceAddresses:
@@ -300,6 +305,7 @@ class SentrySettings(_Moded):
     sentry_dsn: SecretStr | None = None
     sentry_environment: str | None = None  # unset: COLLEGEBOT_ENV, so events say the mode
     sentry_traces_sample_rate: float = Field(0.0, ge=0, le=1)
+    sentry_release: str | None = None  # unset: collegebot@<package version>
 
 
 class DashboardSettings(_Moded):

@@ -31,6 +31,20 @@ class RetrieveResponse(_message.Message):
     kb_version: str
     def __init__(self, passages: _Optional[_Iterable[_Union[_common_pb2.Passage, _Mapping]]] = ..., relevant: _Optional[bool] = ..., emergency: _Optional[str] = ..., emergency_similarity: _Optional[float] = ..., kb_version: _Optional[str] = ...) -> None: ...
 
+class SenseRequest(_message.Message):
+    __slots__ = ("text",)
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    def __init__(self, text: _Optional[str] = ...) -> None: ...
+
+class SenseResponse(_message.Message):
+    __slots__ = ("emergency", "emergency_similarity")
+    EMERGENCY_FIELD_NUMBER: _ClassVar[int]
+    EMERGENCY_SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    emergency: str
+    emergency_similarity: float
+    def __init__(self, emergency: _Optional[str] = ..., emergency_similarity: _Optional[float] = ...) -> None: ...
+
 class IngestRequest(_message.Message):
     __slots__ = ("paths",)
     PATHS_FIELD_NUMBER: _ClassVar[int]

@@ -45,6 +45,11 @@ class RagStub:
                 request_serializer=collegebot_dot_v1_dot_rag__pb2.IngestRequest.SerializeToString,
                 response_deserializer=collegebot_dot_v1_dot_rag__pb2.IngestResponse.FromString,
                 _registered_method=True)
+        self.Sense = channel.unary_unary(
+                '/collegebot.v1.Rag/Sense',
+                request_serializer=collegebot_dot_v1_dot_rag__pb2.SenseRequest.SerializeToString,
+                response_deserializer=collegebot_dot_v1_dot_rag__pb2.SenseResponse.FromString,
+                _registered_method=True)
 
 
 class RagServicer:
@@ -63,6 +68,14 @@ class RagServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Sense(self, request, context):
+        """Only the emergency reading of a message, without retrieval: for a message a rule (the rate
+        limit, the hand-off pause, the length limit) would otherwise leave unanswered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RagServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -75,6 +88,11 @@ def add_RagServicer_to_server(servicer, server):
                     servicer.Ingest,
                     request_deserializer=collegebot_dot_v1_dot_rag__pb2.IngestRequest.FromString,
                     response_serializer=collegebot_dot_v1_dot_rag__pb2.IngestResponse.SerializeToString,
+            ),
+            'Sense': grpc.unary_unary_rpc_method_handler(
+                    servicer.Sense,
+                    request_deserializer=collegebot_dot_v1_dot_rag__pb2.SenseRequest.FromString,
+                    response_serializer=collegebot_dot_v1_dot_rag__pb2.SenseResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -132,6 +150,33 @@ class Rag:
             '/collegebot.v1.Rag/Ingest',
             collegebot_dot_v1_dot_rag__pb2.IngestRequest.SerializeToString,
             collegebot_dot_v1_dot_rag__pb2.IngestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Sense(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/collegebot.v1.Rag/Sense',
+            collegebot_dot_v1_dot_rag__pb2.SenseRequest.SerializeToString,
+            collegebot_dot_v1_dot_rag__pb2.SenseResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import plotly.graph_objects as go
 from dash import ALL, Dash, Input, Output, ctx, dcc, html
 from flask import Flask
+from prometheus_flask_exporter import PrometheusMetrics
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -140,6 +141,10 @@ def create_app() -> Dash:
     store = load(StoreSettings)
     engine = sync_engine(store.url, store.database_statement_cache)
     server = Flask(__name__)
+    # prometheus-flask-exporter's names: flask_http_request_total{method,status} and
+    # flask_http_request_duration_seconds{method,url_rule,status} (the route template), on
+    # /metrics; every request but the scrapes.
+    PrometheusMetrics(server, group_by="url_rule", excluded_paths="^/metrics$")
     assert settings.dashboard_secret_key is not None and settings.dashboard_password is not None
     server.secret_key = settings.dashboard_secret_key.get_secret_value()
     server.config.update(

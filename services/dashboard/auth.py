@@ -10,7 +10,7 @@ from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-OPEN_PATHS = {"/login", "/healthz"}
+OPEN_PATHS = {"/login", "/healthz", "/metrics"}  # /metrics: request counts, no staff data
 # Failed sign-ins a client may make in a minute; then even the right password waits, so the
 # password cannot be guessed at speed (per replica: the dashboard runs one or a few).
 LOGIN_ATTEMPTS = 10

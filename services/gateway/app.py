@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,8 +11,10 @@ import grpc
 from fastapi import FastAPI, Response
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import make_asgi_app
+from prometheus_fastapi_instrumentator import Instrumentator, metrics
 
 from collegebot.emergency import EmergencyDesk, rag_lookup
+from collegebot.grpc_client import channel
 from collegebot.privacy import Pseudonymiser
 from collegebot.settings import (
     GatewaySettings,
@@ -25,6 +26,7 @@ from collegebot.settings import (
     load,
 )
 from collegebot.store import Store
+from collegebot.telemetry import metrics_registry
 from collegebot.v1 import llm_pb2_grpc, rag_pb2_grpc
 from services.gateway import webhook
 from services.gateway.admission import Admission
@@ -37,37 +39,7 @@ from services.gateway.twilio_io import RestSender, SignatureCheck
 
 log = logging.getLogger("collegebot.gateway")
 
-# Calls that fail before reaching rag or llm (a restarting pod) are tried again by gRPC itself,
-# within each call's deadline. Round robin over every address the name resolves to: behind a
-# headless Kubernetes Service that is every ready replica (one long-lived HTTP/2 connection
-# through a ClusterIP would pin this gateway to one of them, and scaling rag or llm out would
-# not spread the load).
-SERVICE_CONFIG = json.dumps(
-    {
-        "loadBalancingConfig": [{"round_robin": {}}],
-        "methodConfig": [
-            {
-                "name": [{"service": "collegebot.v1.Rag"}, {"service": "collegebot.v1.Llm"}],
-                "retryPolicy": {
-                    "maxAttempts": 3,
-                    "initialBackoff": "0.05s",
-                    "maxBackoff": "0.5s",
-                    "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
-                },
-            }
-        ],
-    }
-)
-
-
 EMERGENCY_LOOKUP_DEADLINE_S = 1.0
-
-
-def channel(address: str) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(
-        address, options=[("grpc.enable_retries", 1), ("grpc.service_config", SERVICE_CONFIG)]
-    )
 
 
 def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], Awaitable[webhook.Gateway]]:
@@ -169,6 +141,25 @@ async def _shutdown(gw: webhook.Gateway) -> None:
     await gw.store.close()
 
 
+# HTTP metrics as prometheus-fastapi-instrumentator names them, by method, route template and
+# exact status: http_requests_total and http_request_duration_seconds{handler,method,status}.
+HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15)
+_HTTP_METRICS = [
+    metrics.requests(should_include_handler=True, should_include_status=True),
+    metrics.latency(should_include_status=True, buckets=HTTP_BUCKETS),
+]
+
+
+def instrument(app: FastAPI) -> None:
+    """Count and time every request but the scrapes (unknown paths share the handler "none")."""
+    instrumentator = Instrumentator(
+        should_group_status_codes=False, excluded_handlers=["^/metrics"]
+    )
+    for metric in _HTTP_METRICS:
+        instrumentator.add(metric)
+    instrumentator.instrument(app)
+
+
 def create_app() -> FastAPI:
     addresses = load(ServiceAddresses)
     build_gateway = gateway_factory()
@@ -186,7 +177,8 @@ def create_app() -> FastAPI:
     app = FastAPI(title="collegebot gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(webhook.router)
     app.add_middleware(webhook.ServerTiming)
-    app.mount("/metrics", make_asgi_app())
+    instrument(app)
+    app.mount("/metrics", make_asgi_app(metrics_registry()))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

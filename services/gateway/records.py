@@ -48,10 +48,19 @@ def refused(error: BaseException) -> bool:
     return isinstance(error, RECORD_REFUSED) or sqlstate[:2] in REFUSED_SQLSTATES
 
 
-PENDING = Gauge("collegebot_gateway_records_pending", "Records waiting to be written to the store")
+# livesum: with several gateway worker processes, the records waiting in all of the live ones.
+PENDING = Gauge(
+    "collegebot_gateway_records_pending",
+    "Records waiting to be written to the store",
+    multiprocess_mode="livesum",
+)
 DROPPED = Counter(
     "collegebot_gateway_records_dropped_total", "Records never written to the store", ["reason"]
 )
+# Every reason exported at 0 from the start: increase() over a series that first appears at 1
+# reads 0, so without them the first record dropped would never raise RecordsDropped.
+for _reason in ("invalid", "queue_full"):
+    DROPPED.labels(_reason)
 LINGER_S = 0.25
 MAX_BATCH = 200
 RETRIES = Counter(

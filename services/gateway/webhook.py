@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from collegebot import emergency
+from collegebot import correlation, emergency
 from collegebot.emergency import EmergencyDesk
 from collegebot.followup import depends_on_previous
 from collegebot.privacy import Pseudonymiser
@@ -56,6 +56,9 @@ STORE_WAIT_S = 1.0
 # An emergency waits this long at most for the llm's reply before the gateway gives its own: the
 # llm answers one without any model (its contacts lookup has 1 s), so only a sick llm is slower.
 EMERGENCY_WAIT_S = 3.0
+# How long a message about to be held back (throttled, paused, too long) waits for rag to read
+# it for an emergency by meaning: one embedding, when rag is not overloaded.
+SENSE_WAIT_S = 2.0
 # When rag is slow the llm still gets this much of the budget (the offline answerer needs
 # milliseconds; with Groq, the llm falls back to it when its own time runs short).
 RESPOND_RESERVE_S = 1.0
@@ -145,11 +148,13 @@ class _TooLarge(Exception):
 
 def _reply(parts: list[str], outcome: str) -> Response:
     WEBHOOKS.labels(outcome).inc()
+    log.info("webhook answered", extra={"outcome": outcome})  # the MessageSid is on the line
     return Response(twiml(parts), media_type=TWIML, headers={OUTCOME_HEADER: outcome})
 
 
 def _refuse(status: int, reason: str, outcome: str) -> Response:
     WEBHOOKS.labels(outcome).inc()
+    log.info("webhook refused", extra={"outcome": outcome, "status": status})
     return Response(
         reason, status_code=status, media_type="text/plain", headers={OUTCOME_HEADER: outcome}
     )
@@ -173,6 +178,7 @@ async def whatsapp_webhook(request: Request) -> Response:
         message = parse_message(form)
     except BadRequest as e:
         return _refuse(400, str(e), "malformed")
+    correlation.bind(message.sid)  # on every log line, gRPC call and Sentry event from here on
 
     # 2. Emergency: read first, so no rule below (the rate limit, the hand-off pause, a command,
     #    the length limit, a dependency down) can leave it unanswered.
@@ -235,34 +241,18 @@ async def _answer(
     if not question:
         outcome.kind = "media" if message.num_media else "empty"
         return [gw.replies.text_only if message.num_media else gw.replies.type_a_question], "empty"
+    # 4-5. The rules that keep the bot from answering (length, rate limit, hand-off pause). A
+    #    message one of them would silence is first read by meaning too: the rules' words above
+    #    miss an emergency described in other words ("my friend won't wake up").
+    held = None if alarm else await _held(gw, message, question, outcome)
+    if held is not None:
+        alarm = await _by_meaning(gw, question)
+        if not alarm:
+            outcome.kind, outcome.turn = held.kind, held.turn
+            return held.parts, held.label
     if alarm:  # before every rule that follows, however many messages this student sent
         answer = await _ask(gw, question, await history, started, alarm)
         return _fill(outcome, message, question, answer), answer.reply.generator
-    if len(question) > MAX_BODY_CHARS:
-        outcome.kind = "too_long"
-        return [gw.replies.too_long], "too_long"
-
-    # 4. Limit: per sender and for everyone; a throttled student is told once when to come back.
-    verdict = await gw.throttle.check(outcome.sender_hash)
-    if not verdict.allowed:
-        outcome.kind = "throttled"
-        if verdict.notice is None:
-            return [], "throttled_silent"
-        return [verdict.notice], "throttled"
-
-    # 5. Pause: while staff have the student's case, the bot keeps quiet (the message is kept).
-    if await _paused(gw, outcome.sender_hash):
-        outcome.kind = "paused"
-        outcome.turn = TurnRecord(
-            message.sid,
-            outcome.sender_hash,
-            outcome.sender_masked,
-            question,
-            answer="",
-            generator="paused",
-            status="paused",
-        )
-        return [], "paused"
 
     # 6. Commands before AI.
     if command is not None:
@@ -311,6 +301,55 @@ async def _command(gw: Gateway, command: Command, outcome: Outcome) -> list[str]
             return [gw.replies.delete_unavailable]
         outcome.sender_hash = ""  # this message's own record keeps no trace of the student
     return [gw.replies.for_command(command)]
+
+
+@dataclass
+class _Held:
+    """What a rule that keeps the bot from answering would reply, and how it is recorded."""
+
+    kind: str
+    parts: list[str]
+    label: str
+    turn: TurnRecord | None = None
+
+
+async def _held(
+    gw: Gateway, message: InboundMessage, question: str, outcome: Outcome
+) -> _Held | None:
+    if len(question) > MAX_BODY_CHARS:
+        return _Held("too_long", [gw.replies.too_long], "too_long")
+
+    # 4. Limit: per sender and for everyone; a throttled student is told once when to come back.
+    verdict = await gw.throttle.check(outcome.sender_hash)
+    if not verdict.allowed:
+        if verdict.notice is None:
+            return _Held("throttled", [], "throttled_silent")
+        return _Held("throttled", [verdict.notice], "throttled")
+
+    # 5. Pause: while staff have the student's case, the bot keeps quiet (the message is kept).
+    if await _paused(gw, outcome.sender_hash):
+        turn = TurnRecord(
+            message.sid,
+            outcome.sender_hash,
+            outcome.sender_masked,
+            question,
+            answer="",
+            generator="paused",
+            status="paused",
+        )
+        return _Held("paused", [], "paused", turn)
+    return None
+
+
+async def _by_meaning(gw: Gateway, question: str) -> str:
+    """The kind of emergency rag reads in `question` by meaning, or "": also when rag cannot say
+    in time (the rules have read it already)."""
+    try:
+        sensed = await gw.rag.Sense(rag_pb2.SenseRequest(text=question), timeout=SENSE_WAIT_S)
+    except grpc.aio.AioRpcError as e:
+        log.warning("rag could not read a held message for an emergency: %s", e.code().name)
+        return ""
+    return sensed.emergency
 
 
 async def _paused(gw: Gateway, sender_hash: str) -> bool:

@@ -3,9 +3,8 @@
 import asyncio
 import logging
 
-import grpc
-
 from collegebot.emergency import rag_lookup
+from collegebot.grpc_client import channel
 from collegebot.grpc_server import serve_forever
 from collegebot.settings import (
     GroqSettings,
@@ -40,7 +39,7 @@ def main() -> None:
             generator,
             refine_labels=groq.groq_refine_labels,
             emergency_lookup=rag_lookup(
-                rag_pb2_grpc.RagStub(grpc.aio.insecure_channel(addresses.rag_address)),
+                rag_pb2_grpc.RagStub(channel(addresses.rag_address)),
                 EMERGENCY_LOOKUP_DEADLINE_S,
             ),
         )

@@ -21,7 +21,7 @@ from typing import Any
 
 import groq
 import openai
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge, Histogram
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 from tenacity import (
@@ -47,6 +47,23 @@ GROQ_FALLBACKS = Counter(
     "collegebot_llm_groq_fallbacks_total",
     "Model calls given up for the offline answerer, by provider and reason",
     ["provider", "reason"],
+)
+
+LLM_REQUEST_SECONDS = Histogram(
+    "collegebot_llm_request_duration_seconds",
+    "One generation by the model provider, every attempt and wait included",
+    ["provider"],
+    buckets=(0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15),
+)
+LLM_REQUESTS = Counter(
+    "collegebot_llm_requests_total",
+    "Generations by provider and outcome (ok, or why the offline answerer answered instead)",
+    ["provider", "outcome"],
+)
+BREAKER_OPEN = Gauge(
+    "collegebot_llm_breaker_open",
+    "1 while the circuit breaker skips the provider (every answer offline), else 0",
+    ["provider"],
 )
 
 _BACKOFF = wait_random_exponential(multiplier=0.25, max=2.0)
@@ -130,9 +147,16 @@ class ChatGenerator:
             default_threshold=settings.groq_breaker_failures,
             default_ttl=settings.groq_breaker_reset_s,
         )
+        BREAKER_OPEN.labels(self.name).set(0)
 
     async def _attempt(self, request: dict[str, Any], deadline: float) -> Any:
         breaker = await self.breakers.get_breaker(self.name)
+        try:
+            return await self._through(breaker, request, deadline)
+        finally:  # read after every attempt: the state it left the breaker in
+            BREAKER_OPEN.labels(self.name).set(1 if breaker.context.state == "opened" else 0)
+
+    async def _through(self, breaker: Any, request: dict[str, Any], deadline: float) -> Any:
         async with breaker:
             timeout = min(self.settings.groq_timeout_s, deadline - time.monotonic())
             if timeout <= 0:
@@ -169,15 +193,17 @@ class ChatGenerator:
             async with asyncio.timeout(budget):
                 completion: Any = await retrying(self._attempt, request, started + budget)
         except OpenedState:
-            self._fall_back("breaker_open")
+            self._fall_back("breaker_open", started)
             return None
         except (*_API_ERRORS, TimeoutError) as e:
-            self._fall_back(_outcome(e))
+            self._fall_back(_outcome(e), started)
             return None
         text = (completion.choices[0].message.content or "").strip() if completion.choices else ""
         if not text:
-            self._fall_back("empty")
+            self._fall_back("empty", started)
             return None
+        LLM_REQUEST_SECONDS.labels(self.name).observe(time.monotonic() - started)
+        LLM_REQUESTS.labels(self.name, "ok").inc()
         usage = completion.usage
         return Generation(
             text,
@@ -185,9 +211,11 @@ class ChatGenerator:
             usage.completion_tokens if usage else 0,
         )
 
-    def _fall_back(self, reason: str) -> None:
+    def _fall_back(self, reason: str, started: float) -> None:
         log.warning("%s unavailable (%s): answering offline", self.name, reason)
         GROQ_FALLBACKS.labels(self.name, reason).inc()
+        LLM_REQUEST_SECONDS.labels(self.name).observe(time.monotonic() - started)
+        LLM_REQUESTS.labels(self.name, reason).inc()
 
 
 # The name other modules (and branches) know it by, from when Groq was the only provider.

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import func, select
 from threadpoolctl import threadpool_limits
 
 from collegebot.settings import IndexSettings, RuntimeSettings, StoreSettings
 from collegebot.store import knowledge_base_version, sync_engine
+from collegebot.store.models import KnowledgeBaseDocument
 from services.rag.embedder import MiniLM, MiniLMEmbeddingFunction
 from services.rag.emergencies import EmergencySense, read_as_written
 from services.rag.index import open_index
@@ -57,13 +59,32 @@ class KnowledgeBase:
         the student wrote it (folded, lower case): the knowledge base's own normalisation turns
         unknown words into its nearest words, which on a small knowledge base reads alarms into
         a canteen menu."""
-        vector = self.model.embed_queries([read_as_written(query)])[0]
-        return self.sense.read(vector, read_as_written, query)
+        return self.emergencies([query])[0]
+
+    def emergencies(self, texts: list[str]) -> list[tuple[str, float]]:
+        """`emergency` of each text, embedded together."""
+        vectors = self.model.embed_queries([read_as_written(t) for t in texts])
+        return [self.sense.read(v, read_as_written, t) for v, t in zip(vectors, texts, strict=True)]
 
     def version(self) -> str:
         """What the store says the index holds: changes with every document added, changed or
         removed, whichever replica did it (they share the store as they share the index)."""
         return knowledge_base_version(self.engine)
+
+    def document_counts(self) -> dict[str, int]:
+        """Documents the store tracks, by status (indexed, failed)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(KnowledgeBaseDocument.status, func.count()).group_by(
+                    KnowledgeBaseDocument.status
+                )
+            ).all()
+        return {status: count for status, count in rows}
+
+    def newest_ingestion(self) -> object:
+        """When the store's newest document was ingested (None: no document)."""
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.max(KnowledgeBaseDocument.ingested_at))).scalar()
 
     def chunk_count(self) -> int:
         return self.index.chunks.count()

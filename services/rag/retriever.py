@@ -227,6 +227,11 @@ class Retriever:
             )
             return self._snapshot
 
+    @property
+    def answering_version(self) -> object:
+        """The knowledge-base version of the snapshot this replica answers from (None: none yet)."""
+        return self._snapshot_version
+
     def _current_version(self, current: _Snapshot | None) -> object:
         """The store's version of the knowledge base; while the store is unreachable, the
         snapshot's own (Chroma still answers: a store outage must not fail every question)."""

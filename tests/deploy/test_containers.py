@@ -109,7 +109,8 @@ def compose_config(tmp_path: Path, env: str) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def compose(tmp_path_factory) -> dict:
-    env = (ROOT / ".env.example").read_text() + "\nPOSTGRES_PASSWORD=example-only\n"
+    env = (ROOT / ".env.example").read_text()
+    env += "\nPOSTGRES_PASSWORD=example-only\nGRAFANA_ADMIN_PASSWORD=example-only\n"
     code, out = compose_config(tmp_path_factory.mktemp("compose"), env)
     assert code == 0, out
     return json.loads(out)

@@ -56,6 +56,16 @@ def containers(docs: list[dict]) -> Iterator[tuple[dict, dict]]:
             yield doc, container
 
 
+def is_ours(container: dict) -> bool:
+    """Built from our Dockerfile (runs our code and reads our settings), not a third party's
+    image such as the dev overlay's PostgreSQL."""
+    return container["image"].rsplit("/", 1)[-1].startswith("collegebot-")
+
+
+def our_containers(docs: list[dict]) -> Iterator[tuple[dict, dict]]:
+    return ((doc, c) for doc, c in containers(docs) if is_ours(c))
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_container_is_sized_and_runs_as_non_root(overlay, manifests) -> None:
     checked = 0
@@ -87,7 +97,9 @@ def test_long_running_containers_have_the_right_probes(overlay, manifests) -> No
             ports = {p["name"]: p["containerPort"] for p in container["ports"]}
             for probe in ("readinessProbe", "livenessProbe"):
                 check = container[probe]
-                if "grpc" in ports:  # gRPC services answer grpc.health.v1 (native probes)
+                if not is_ours(container):  # its own client (pg_isready), on its own address
+                    assert check["exec"]["command"], (overlay, container["name"])
+                elif "grpc" in ports:  # gRPC services answer grpc.health.v1 (native probes)
                     assert check["grpc"]["port"] == ports["grpc"], (overlay, container["name"])
                 else:
                     assert check["httpGet"]["port"] in ports, (overlay, container["name"])
@@ -160,12 +172,13 @@ def test_the_gateway_pod_outlives_its_own_shutdown(overlay, manifests) -> None:
 
 
 def environment(overlay_docs: list[dict]) -> Iterator[tuple[str, str]]:
-    """(variable, where) for every variable a container gets, directly or from a ConfigMap."""
+    """(variable, where) for every variable one of our containers gets, directly or from a
+    ConfigMap."""
     for doc in overlay_docs:
         if doc["kind"] == "ConfigMap":
             for key in doc["data"]:
                 yield key, f"ConfigMap/{doc['metadata']['name']}"
-    for _, container in containers(overlay_docs):
+    for _, container in our_containers(overlay_docs):
         for var in container.get("env", []):
             yield var["name"], container["name"]
 
@@ -183,7 +196,7 @@ def test_containers_read_config_and_documented_secrets_only(overlay, manifests) 
     readme = (ROOT / "README.md").read_text()
     production = readme[readme.index("## Production") :]
     config_maps = {d["metadata"]["name"] for d in manifests[overlay] if d["kind"] == "ConfigMap"}
-    for _, container in containers(manifests[overlay]):
+    for _, container in our_containers(manifests[overlay]):
         for source in container.get("envFrom", []):
             assert source["configMapRef"]["name"] in config_maps, container["name"]
         for var in container.get("env", []):
@@ -195,9 +208,13 @@ def test_containers_read_config_and_documented_secrets_only(overlay, manifests) 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_image_is_a_dockerfile_target(overlay, manifests) -> None:
     targets = set(dockerfile_stages())
-    images = {c["image"] for _, c in containers(manifests[overlay])}
+    images = {c["image"] for _, c in our_containers(manifests[overlay])}
     assert {target_of(i) for i in images} >= set(SERVICES)
     assert {target_of(i) for i in images} <= targets, images
+    # Anyone else's image by a fixed tag (or digest): never `latest`, never untagged.
+    for _, container in containers(manifests[overlay]):
+        name = container["image"].rsplit("/", 1)[-1]
+        assert "@" in name or name.partition(":")[2] not in {"", "latest"}, container["image"]
 
 
 # --- the monitoring component -------------------------------------------------------------------
@@ -205,6 +222,8 @@ def test_every_image_is_a_dockerfile_target(overlay, manifests) -> None:
 
 def exported_metrics() -> set[str]:
     """Every sample name the services register, from the code itself."""
+    import collegebot.grpc_telemetry  # noqa: F401
+    import services.gateway.app  # noqa: F401
     import services.gateway.records  # noqa: F401
     import services.gateway.webhook  # noqa: F401
     import services.llm.generate  # noqa: F401
@@ -229,7 +248,11 @@ def test_alert_rules_use_only_exported_metrics(manifests) -> None:
     exported = exported_metrics()
     (rule,) = [d for d in monitored(manifests) if d["kind"] == "PrometheusRule"]
     exprs = [r["expr"] for g in rule["spec"]["groups"] for r in g["rules"]]
-    used = {m for e in exprs for m in re.findall(r"\b(collegebot_\w+|up)\b(?=[{\[\s)])", e)}
+    used = {
+        m
+        for e in exprs
+        for m in re.findall(r"\b(collegebot_\w+|grpc_(?:server|client)_\w+|up)\b(?=[{\[\s)])", e)
+    }
     assert len(used) >= 6
     assert used <= exported, used - exported
 
@@ -253,7 +276,7 @@ def test_monitoring_objects_match_the_operators_schema(manifests) -> None:
 
     models = {"ServiceMonitor": ServiceMonitor, "PrometheusRule": PrometheusRule}
     custom = [d for d in monitored(manifests) if d["kind"] in models]
-    assert len(custom) == 4
+    assert len(custom) == 5
     for doc in custom:
         models[doc["kind"]].model_validate(doc)
 
@@ -262,9 +285,26 @@ def test_service_monitors_scrape_real_ports(manifests) -> None:
     docs = monitored(manifests)
     services = [d for d in docs if d["kind"] == "Service"]
     monitors = [d for d in docs if d["kind"] == "ServiceMonitor"]
-    assert {m["metadata"]["name"] for m in monitors} == {"gateway", "rag", "llm"}
+    assert {m["metadata"]["name"] for m in monitors} == {"gateway", "rag", "llm", "dashboard"}
     for monitor in monitors:
         selector = monitor["spec"]["selector"]["matchLabels"]
         (service,) = [s for s in services if selector.items() <= s["metadata"]["labels"].items()]
         names = {p["name"] for p in service["spec"]["ports"]}
         assert {e["port"] for e in monitor["spec"]["endpoints"]} <= names
+
+
+def test_compose_prometheus_loads_the_same_alerts_as_kubernetes(manifests) -> None:
+    """deploy/prometheus/alerts.yml is the PrometheusRule's spec (`make alerts` writes it), and
+    compose's scrape config passes promtool with it."""
+    (rule,) = [d for d in monitored(manifests) if d["kind"] == "PrometheusRule"]
+    plain = ROOT / "deploy" / "prometheus"
+    assert yaml.safe_load((plain / "alerts.yml").read_text()) == rule["spec"]
+    done = run(tool("promtool"), "check", "config", str(plain / "prometheus.yml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    jobs = {
+        j["job_name"]
+        for j in yaml.safe_load((plain / "prometheus.yml").read_text())["scrape_configs"]
+    }
+    assert jobs == {
+        m["metadata"]["name"] for m in monitored(manifests) if m["kind"] == "ServiceMonitor"
+    }

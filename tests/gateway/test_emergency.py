@@ -37,13 +37,27 @@ def urgent_escalations(env) -> int:
         return db.execute("SELECT count(*) FROM escalations WHERE reason = 'urgent'").fetchone()[0]
 
 
-def test_a_throttled_student_in_crisis_still_gets_help_every_time(gateway, env) -> None:
-    client = gateway(RATE_LIMIT_PER_SENDER="3/minute")
-    sender = "+919855500001"
-    for i in range(3):
+def use_up_the_limit(client, sender: str, limit: int) -> None:
+    for i in range(limit):
         send(client, form(f"library timings q{i}", sender=sender))
     told = reply_text(send(client, form("one more question", sender=sender)).text)
     assert told.startswith("You're sending messages faster"), told
+
+
+def hand_to_staff(client, env, sender: str) -> None:
+    """The student asks for a person and a member of staff takes the case: the bot pauses."""
+    send(client, form("talk to a human", sender=sender))
+    settle(client)
+    engine = sync_engine(f"sqlite:///{env / 'collegebot.db'}")
+    with sqlite3.connect(env / "collegebot.db") as db:
+        (case,) = db.execute("SELECT id FROM escalations WHERE reason != 'urgent'").fetchone()
+    assert claim_escalation(engine, case)
+
+
+def test_a_throttled_student_in_crisis_still_gets_help_every_time(gateway, env) -> None:
+    client = gateway(RATE_LIMIT_PER_SENDER="3/minute")
+    sender = "+919855500001"
+    use_up_the_limit(client, sender, 3)
     assert reply_text(send(client, form("and another", sender=sender)).text) == ""  # ignored
 
     for crisis in (CRISIS, "please, my roommate collapsed and is not breathing"):
@@ -55,12 +69,7 @@ def test_a_throttled_student_in_crisis_still_gets_help_every_time(gateway, env) 
 def test_a_paused_conversation_stays_quiet_except_for_an_emergency(gateway, env) -> None:
     client = gateway()
     sender = "+919855500002"
-    send(client, form("talk to a human", sender=sender))
-    settle(client)
-    engine = sync_engine(f"sqlite:///{env / 'collegebot.db'}")
-    with sqlite3.connect(env / "collegebot.db") as db:
-        (case,) = db.execute("SELECT id FROM escalations").fetchone()
-    assert claim_escalation(engine, case)  # a member of staff takes the case
+    hand_to_staff(client, env, sender)
 
     quiet = send(client, form("What is the hostel fee per semester?", sender=sender))
     assert quiet.status_code == 200 and reply_text(quiet.text) == ""
@@ -155,10 +164,13 @@ def test_a_frozen_store_does_not_delay_the_emergency_past_twilios_limit(gateway,
     assert_emergency_reply(reply_text(response.text))
 
 
+DESCRIBED = "my friend is lying in the corridor and his eyes keep rolling back"
+
+
 def test_an_emergency_the_rules_miss_is_recognised_by_meaning(gateway, env) -> None:
     from collegebot.emergency import screen
 
-    described = "my friend is lying in the corridor and his eyes keep rolling back"
+    described = DESCRIBED
     assert screen(described) == ""  # no rule names it: rag's sense of meaning must
     client = gateway()
     assert_emergency_reply(reply_text(send(client, form(described)).text))
@@ -166,3 +178,21 @@ def test_an_emergency_the_rules_miss_is_recognised_by_meaning(gateway, env) -> N
     assert "flagged this conversation" not in ordinary and "42,000" in ordinary
     settle(client)
     assert urgent_escalations(env) == 1
+
+
+def test_an_emergency_the_rules_miss_is_not_held_back_by_a_rule(gateway, env) -> None:
+    """Throttled, paused or too long: the message is read by meaning before it is held back."""
+    client = gateway(RATE_LIMIT_PER_SENDER="2/minute")
+    throttled = "+919855500011"
+    use_up_the_limit(client, throttled, 2)
+    assert_emergency_reply(reply_text(send(client, form(DESCRIBED, sender=throttled)).text))
+
+    paused = "+919855500012"
+    hand_to_staff(client, env, paused)
+    assert reply_text(send(client, form("bus timings please", sender=paused)).text) == ""
+    assert_emergency_reply(reply_text(send(client, form(DESCRIBED, sender=paused)).text))
+
+    long = "sorry for the long message, I did not know whom to ask. " * 80 + DESCRIBED
+    assert_emergency_reply(reply_text(send(client, form(long)).text))
+    settle(client)
+    assert urgent_escalations(env) == 3
