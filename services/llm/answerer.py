@@ -18,7 +18,6 @@ closer in meaning is chosen first.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,9 +68,10 @@ CONFIDENT_FROM = 0.55
 SIMILARITY_WEIGHT = 0.25
 # A sentence of the best passage at least this similar to the question says what it asks in other
 # words: the question's missing words are then the student's wording ("company" for "employer"),
-# not a sign the passages are about something else. Off (inf) until `bench/answers.py --grid`
-# (its SAYS_FROM scan) chooses a value on both institutions' dev halves: not yet run.
-SAYS_FROM = math.inf
+# not a sign the passages are about something else. Chosen by the written rule of
+# `bench/answers.py --grid` (its SAYS_FROM scan) on both institutions' dev halves; it trades
+# held-out abstentions for held-out answers, see bench/RESULTS.md.
+SAYS_FROM = 0.6
 # After the first (the best) sentence, a sentence is said only when it scores at least this share
 # of the best one's score: the rest share a word with the question but do not bear on it. 0 (every
 # sentence that shares a word, as before) until the BEARS_FROM scan of `--grid` chooses a value.
@@ -452,6 +452,11 @@ def _once_each(
     return list(kept.values())
 
 
+def _plain(text: str) -> str:
+    """A line's words alone, for comparing it with a heading."""
+    return " ".join(_WORD.findall(fold(text).lower()))
+
+
 def ranked(
     question: str, considered: list[Passage], history: Sequence[Turn] = ()
 ) -> list[tuple[float, int, int, str]]:
@@ -472,6 +477,7 @@ def ranked(
     scored = []
     for rank, passage in enumerate(considered):
         heading_terms = terms(passage.section)
+        headings = {_plain(part) for part in passage.section.split(" > ")}
         cut = sentences(passage.text)
         similar = similarities(passage, cut)
         for i, sentence in enumerate(cut):
@@ -481,6 +487,10 @@ def ranked(
             share = sum(weight for term, weight in wanted.items() if term in have) / total
             share *= bool(own & (have | equivalents(have))) or not own
             share *= 1 + SIMILARITY_WEIGHT * similar.get(sentence, 0.0)
+            # A line that is the section's heading ("3. Room Types and Hostel Fees per Semester")
+            # says where the answer is, not the answer: it comes last.
+            if _plain(sentence) in headings:
+                share = 0.0
             # Later passages must earn their place: they are less likely to be about the question.
             score = share * passage.score / (1 + 0.2 * rank)
             if any(looks.search(sentence) for looks in asked):

@@ -445,10 +445,7 @@ def test_a_sentence_that_only_shares_a_word_with_the_question_is_left_out(monkey
     assert "15 August 2026" in bearing and "notice board" not in bearing
 
 
-def test_a_sentence_that_says_it_in_other_words_is_answered_and_unrelated_ones_are_not(
-    monkeypatch,
-) -> None:
-    monkeypatch.setattr(answerer, "SAYS_FROM", 0.65)  # off by default until chosen on dev
+def test_a_sentence_that_says_it_in_other_words_is_answered_and_unrelated_ones_are_not() -> None:
     # "employer" and "invoice" are rare words the passage lacks: abstain, unless one of its
     # sentences is as close to the question in meaning as SAYS_FROM.
     fees = Passage(
@@ -467,3 +464,20 @@ def test_a_sentence_that_says_it_in_other_words_is_answered_and_unrelated_ones_a
     assert not answer.abstained and answer.text.startswith("A company paying")
     # Still no answer for a question no sentence is close to, whatever its words.
     assert compose("is there a swimming pool", [below], relevant=True).abstained
+
+
+def test_a_line_that_is_the_sections_heading_is_not_the_answer() -> None:
+    # The chunk opens with its section's heading, which holds every word of the question: the
+    # fee itself is said first, the heading not at all.
+    hostel = Passage(
+        text="3. Room Types and Hostel Fees per Semester\n"
+        "The hostel fee depends on the room type.\n"
+        "- Hostel fee (standard triple-sharing room): Rs. 42,000 per semester",
+        source="hostel.md",
+        section="Hostel Handbook > 3. Room Types and Hostel Fees per Semester",
+        score=0.8,
+    )
+    answer = compose("what is the hostel fee per semester", [hostel], relevant=True)
+    assert not answer.abstained
+    assert answer.text.startswith("Hostel fee (standard triple-sharing room): Rs. 42,000")
+    assert "Room Types" not in answer.text
