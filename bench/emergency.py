@@ -3,21 +3,25 @@
     .venv/bin/python bench/emergency.py [--grid]
 
 Detectors: `rules` (collegebot.emergency.screen: what the gateway reads before any rule that
-could silence the bot), `meaning` (rag's similarity to the emergency descriptions), and `both`
-(what the bot does on the answered path: either one). Sets: tests/eval/classification.jsonl
-(urgency critical = emergency), emergency_dev.jsonl and emergency_holdout.jsonl (written by
-someone who had read neither the detector nor the other sets, before the detector was changed;
-the holdout is never used to choose anything). The dev messages are also the meaning
-detector's examples (collegebot/emergency_examples.jsonl), so on dev each is compared with the
-others only (left out of its own comparison). `--grid` prints the dev grid of the two meaning
-thresholds and the choice by the written rule: the most emergencies caught by meaning alone on
-the dev sets (the rules were written on them, so together they catch all) with at most 1 false
-alarm in 20 calm dev messages for rules and meaning together; among equals, the highest.
+could silence the bot), `meaning` (rag's similarity to the emergency descriptions and calm
+messages, each message read whole and sentence by sentence), and `both` (what the bot does on
+the answered path: either one). Sets: tests/eval/classification.jsonl (urgency critical =
+emergency); emergency_dev.jsonl; emergency_holdout.jsonl and emergency_holdout2.jsonl (each
+written blind and held out for one round, dev since: "dev2", "dev3"); emergency_holdout3.jsonl
+(written before round 4's detector changes, held out: never used to choose anything); the
+questions of qa.jsonl and blind_qa.jsonl as calm messages. The dev messages are also meaning's
+examples (collegebot/emergency_examples.jsonl, scripts/emergency_examples.py), so on dev each is
+compared with the others only (left out of its own comparison). `--grid` prints the dev grid of
+meaning's parameters and the choice by the written rule: the most emergencies caught by meaning
+alone on the dev sets with at most 1 false alarm in 20 calm messages on every dev set for rules
+and meaning together; among equals, the fewest false alarms, then the highest thresholds.
+`--missed` prints what each dev set misses (never a held-out set's lines).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import tempfile
@@ -31,6 +35,20 @@ import numpy as np  # noqa: E402
 from collegebot import emergency  # noqa: E402
 
 EVAL = ROOT / "tests" / "eval"
+# The old held-out set was held out until round 2 and is used for tuning from round 3 on (its
+# messages are among meaning's examples too); holdout2 was held out in round 3 and, seen once,
+# is dev from round 4 on; holdout3 is the one held out now.
+EMERGENCY_SETS = {
+    "emergency dev": "emergency_dev.jsonl",
+    "emergency dev2 (old holdout)": "emergency_holdout.jsonl",
+    "emergency dev3 (holdout2)": "emergency_holdout2.jsonl",
+    "emergency holdout3": "emergency_holdout3.jsonl",
+}
+
+
+def is_dev(name: str) -> bool:
+    """A set the detector may be tuned on (the held-out ones never are)."""
+    return "holdout" not in name or "dev" in name
 
 
 def load() -> dict[str, list[dict]]:
@@ -41,9 +59,9 @@ def load() -> dict[str, list[dict]]:
         sets.setdefault(f"classification {row['split']}", []).append(
             {"text": row["text"], "emergency": row["urgency"] == "critical"}
         )
-    for split in ("dev", "holdout"):
-        path = EVAL / f"emergency_{split}.jsonl"
-        sets[f"emergency {split}"] = [json.loads(line) for line in path.open()]
+    for name, file in EMERGENCY_SETS.items():
+        if (EVAL / file).exists():
+            sets[name] = [json.loads(line) for line in (EVAL / file).open()]
     # Students' ordinary questions (every one a calm message): false alarms where they matter.
     for name in ("qa.jsonl", "blind_qa.jsonl"):
         for line in (EVAL / name).open():
@@ -71,26 +89,45 @@ def similarities(rows: list[dict]) -> list[tuple[dict[str, float], float]]:
 
     bank, kinds, calm = kb.sense._vectors(normalise)
     texts, _, calm_texts = emergency.examples()
-    vectors = kb.model.embed([normalise(r["text"]) for r in rows])
-    out = []
-    for r, v in zip(rows, vectors, strict=True):
+    # Each message is read whole and, when it has several, sentence by sentence (as rag does).
+    pieces = [(r["text"], piece) for r in rows for piece in emergency.readings(r["text"])]
+    vectors = kb.model.embed([normalise(piece) for _, piece in pieces])
+    out: dict[str, list] = {}
+    for (text, piece), v in zip(pieces, vectors, strict=True):
         # A dev message is among the examples: leave it out of its own comparison.
-        to_bank = np.where(np.array(texts) == r["text"], -1.0, bank @ v)
-        to_calm = np.where(np.array(calm_texts) == r["text"], -1.0, calm @ v)
-        best: dict[str, float] = {}
-        for kind, s in zip(kinds, to_bank.tolist(), strict=True):
-            best[kind] = max(best.get(kind, -1.0), s)
-        out.append((best, float(to_calm.max()), r["text"]))
-    return out
+        to_bank = np.where(np.array(texts) == text, -1.0, bank @ v)
+        to_calm = np.where(np.array(calm_texts) == text, -1.0, calm @ v)
+        out.setdefault(text, []).append((to_bank.tolist(), kinds, to_calm.tolist(), piece, text))
+    return [out[r["text"]] for r in rows]
 
 
-def verdicts(sims, at_least: float, margin: float) -> list[bool]:
-    saved = emergency.SIMILAR_AT_LEAST, emergency.CLOSER_THAN_CALM_BY
-    emergency.SIMILAR_AT_LEAST, emergency.CLOSER_THAN_CALM_BY = at_least, margin
+PARAMETERS = (
+    "NEAREST", "SIMILAR_AT_LEAST", "CLOSER_THAN_CALM_BY", "ASKING_NEEDS", "ASKING_MARGIN"
+)  # fmt: skip
+
+
+def closenesses(sims) -> list[list[tuple]]:
+    """Each message's readings as (closeness to each kind, to calm, sentence, message)."""
+    return [
+        [(*emergency.closeness(e, kinds, c), piece, text) for e, kinds, c, piece, text in readings]
+        for readings in sims
+    ]
+
+
+def verdicts(sims, close=None, **chosen: float) -> list[bool]:
+    """Meaning's verdict on each message, with `chosen` in place of the module's parameters
+    (`close`: `closenesses(sims)` already computed with the chosen NEAREST)."""
+    saved = {p: getattr(emergency, p) for p in PARAMETERS}
+    for p, value in chosen.items():
+        setattr(emergency, p, value)
     try:
-        return [bool(emergency.semantic_kind(e, c, text)[0]) for e, c, text in sims]
+        return [
+            any(emergency.semantic_kind(*reading)[0] for reading in readings)
+            for readings in (closenesses(sims) if close is None else close)
+        ]
     finally:
-        emergency.SIMILAR_AT_LEAST, emergency.CLOSER_THAN_CALM_BY = saved
+        for p, value in saved.items():
+            setattr(emergency, p, value)
 
 
 def score(rows: list[dict], flagged: list[bool]) -> tuple[int, int, int, int]:
@@ -99,6 +136,53 @@ def score(rows: list[dict], flagged: list[bool]) -> tuple[int, int, int, int]:
     alarms = sum(f for r, f in zip(rows, flagged, strict=True) if not r["emergency"])
     emergencies = sum(r["emergency"] for r in rows)
     return caught, emergencies, alarms, len(rows) - emergencies
+
+
+def grid(sets, sims, rules) -> None:
+    """The dev grid of meaning's parameters and the choice by the written rule: the most dev
+    emergencies caught by meaning alone (the rules were written on these messages, so together
+    they catch nearly all) with at most 1 false alarm in 20 calm messages in every dev set for
+    rules and meaning together; among equals, the fewest false alarms, then the highest
+    thresholds. A question (about a rule, a number, a procedure) needs `asking` more
+    similarity (or is never an emergency by meaning alone: veto) and `more` margin."""
+    dev = [n for n in sets if is_dev(n)]
+    best: tuple | None = None
+    print("nearest asking more at_least margin  caught/emergencies (by meaning)  false alarms/calm")
+    for nearest in (2, 3):
+        saved, emergency.NEAREST = emergency.NEAREST, nearest
+        close = {n: closenesses(sims[n]) for n in dev}
+        emergency.NEAREST = saved
+        for asking, more, at_least, margin in itertools.product(
+            ("veto", 0.0, 0.10), (0.0, 0.04, 0.08),
+            [x / 100 for x in range(30, 57, 2)], (0.0, 0.02, 0.04, 0.06, 0.08),
+        ):  # fmt: skip
+            if asking == "veto" and more:
+                continue
+            need = 1.0 if asking == "veto" else at_least + float(asking)
+            caught = by_meaning = emergencies = alarms = calm = 0
+            ok = True
+            for n in dev:
+                meaning = verdicts(
+                    sims[n], close[n], NEAREST=nearest, SIMILAR_AT_LEAST=at_least,
+                    CLOSER_THAN_CALM_BY=margin, ASKING_NEEDS=need, ASKING_MARGIN=margin + more,
+                )  # fmt: skip
+                both = [a or b for a, b in zip(rules[n], meaning, strict=True)]
+                c, e, a, k = score(sets[n], both)
+                by_meaning += score(sets[n], meaning)[0]
+                caught, emergencies = caught + c, emergencies + e
+                alarms, calm = alarms + a, calm + k
+                ok = ok and a * 20 <= k  # the target holds on every set
+            key = (by_meaning, -alarms, at_least, margin)
+            if ok and (best is None or key >= best[0]):
+                best = (key, nearest, asking, more, at_least, margin)
+            if margin in (0.0, 0.04):
+                print(
+                    f"{nearest}  {asking:>5}  {more:.2f}  {at_least:.2f}  {margin:.2f}  "
+                    f"{caught}/{emergencies} ({by_meaning})  {alarms}/{calm}"
+                    f"{'' if ok else '  (too many false alarms)'}"
+                )
+    print("chosen (meaning caught, -false alarms, ...), nearest, asking, more, at_least, margin:")
+    print("   ", best)
 
 
 def main() -> None:
@@ -115,46 +199,19 @@ def main() -> None:
     rules = {name: [bool(emergency.screen(r["text"])) for r in rows] for name, rows in sets.items()}
 
     if args.grid:
-        dev = [n for n in sets if n.endswith("dev")]
-        best = None
-        print("at_least margin  caught/emergencies  false alarms/calm  (dev sets pooled, both)")
-        for at_least in [x / 100 for x in range(30, 71, 2)]:
-            for margin in [x / 100 for x in range(0, 13, 1)]:
-                caught = by_meaning = emergencies = alarms = calm = 0
-                for n in dev:
-                    meaning = verdicts(sims[n], at_least, margin)
-                    both = [a or b for a, b in zip(rules[n], meaning, strict=True)]
-                    c, e, a, k = score(sets[n], both)
-                    by_meaning += score(sets[n], meaning)[0]
-                    caught, emergencies, alarms, calm = (
-                        caught + c,
-                        emergencies + e,
-                        alarms + a,
-                        calm + k,
-                    )
-                ok = alarms * 20 <= calm
-                # The rules were written on these dev messages, so meaning is judged on its own.
-                if ok and (best is None or by_meaning >= best[0]):
-                    best = (by_meaning, at_least, margin)  # later = higher thresholds
-                if margin in (0.0, 0.04, 0.08):
-                    print(
-                        f"{at_least:.2f}   {margin:.2f}   {caught}/{emergencies} "
-                        f"(meaning alone {by_meaning})   {alarms}/{calm}"
-                        f"{'' if ok else '  (too many false alarms)'}"
-                    )
-        print("chosen:", best)
+        grid(sets, sims, rules)
 
-    at_least, margin = emergency.SIMILAR_AT_LEAST, emergency.CLOSER_THAN_CALM_BY
-    print(f"\nthresholds: similar at least {at_least}, closer than calm by {margin}")
-    print(f"{'set':24} {'detector':8} {'recall':>14} {'false alarms':>16}")
+    chosen = {p: getattr(emergency, p) for p in PARAMETERS}
+    print("\nmeaning:", ", ".join(f"{p} {v}" for p, v in chosen.items()))
+    print(f"{'set':28} {'detector':8} {'recall':>14} {'false alarms':>16}")
     for name, rows in sets.items():
-        meaning = verdicts(sims[name], at_least, margin)
+        meaning = verdicts(sims[name])
         both = [a or b for a, b in zip(rules[name], meaning, strict=True)]
         for detector, flagged in (("rules", rules[name]), ("meaning", meaning), ("both", both)):
             c, e, a, k = score(rows, flagged)
             recall = f"{c:>4}/{e:<3} {c / e:5.3f}" if e else f"{'-':>14}"
-            print(f"{name:24} {detector:8} {recall} {a:>4}/{k:<3} {a / k:6.3f}")
-            if args.missed and detector == "both" and name.endswith("dev"):
+            print(f"{name:28} {detector:8} {recall} {a:>4}/{k:<3} {a / k:6.3f}")
+            if args.missed and detector == "both" and is_dev(name):
                 for r, f in zip(rows, flagged, strict=True):
                     if f != r["emergency"]:
                         print("   ", "MISSED" if r["emergency"] else "FALSE ", r["text"])

@@ -9,6 +9,7 @@ knowledge base (the desk asks rag for them), never from code.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -70,7 +71,10 @@ STRONG: dict[str, tuple[str, ...]] = {
 # emergency, checked on the dev sets (bench/emergency.py); the held-out set chose nothing.
 DESCRIBED: dict[str, tuple[str, ...]] = {
     "self_harm": (
-        r"(won'?t|wont|will not) be (around|here|alive)", r"after i'?m gone",
+        r"(won'?t|wont|will not) be (around|here|alive)", r"(after|once|when) i'?m gone",
+        r"\bblade\b.{0,20}\b(in my hand|again)\b",
+        r"how many (pills|tablets|paracetamol|sleeping pills)\b.{0,20}\b(it takes|to take|kill|"
+        r"enough)", r"(bought|buying|collected|saved) \w+ (strips|bottles)\b",
         r"(goodbye|suicide|last) (letter|note|message|msg)",
         r"(wrote|written|writing|likh)\w* .{0,25}(letters?|note)\b.{0,30}"
         r"(mom|mum|dad|parents|family|ghar)",
@@ -88,6 +92,9 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"\bmar (jayega|jayegi|jaega|jaegi|jaunga|jaungi)\b", r"khatam kar(na|ne|unga|ungi)",
         r"(jeene|jine) ka (mann|man) nahi", r"blade (chala|mar)", r"nas kaat",
         r"(pankhe|fan)\b.{0,30}(dupatta|rope|rassi)",
+        r"(if|whether) i'?ll (still )?be (around|here|alive)",
+        r"(balcony|terrace|roof|building)\w*\b.{0,10}\b(edge|railing|ledge)\b|"
+        r"\b(edge|ledge|railing) of the (balcony|terrace|roof|building)",
     ),
     "medical": (
         r"(won'?t|wont|will not|doesn'?t|does not|not|isn'?t) (wake|waking) up",
@@ -103,6 +110,11 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"(bee|wasp|snake|scorpion|madhumakhi|saa?n?p|bichhu)\w*\b.{0,25}"
         r"(bit|bite|sting|stung|kaat)",
         r"(vomit|throwing up)\w*\b.{0,40}(pills|tablets|head|blood|nonsense)",
+        # bleeding that goes on, and fainting that is about to happen, not only happened
+        r"(bleed\w*|nosebleed)\b.{0,30}(won'?t|wont|will not|doesn'?t|does not|not) stop",
+        r"(going to|about to|gonna|feel(ing)?( like)?( i'?m)?( going to)?) "
+        r"(faint|pass out|black out)",
+        r"pass(ed|ing)? out\b", r"(khoon|blood) (band|ruk) nahi",
     ),
     "safety": (
         r"\bsmoke\b.{0,30}(coming|from|filling|everywhere|pouring)",
@@ -112,7 +124,13 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"(got|getting|gets) (a |an )?(electric )?shock", r"electrocut",
         r"(chaaku|chaku|chakku|pistol|weapon)",
         r"lock\w* .{0,25}(kar diya|from outside|bahar se)", r"(locked|trapped) (me )?(in|inside)",
-        r"\b(sparks|flames)\b", r"dhu(a|aa)n",
+        r"\b(sparks|flames)\b", r"dhu(a|aa)n", r"\b(caught|catch|catching|caught on) fire\b",
+        # someone forcing a way in; a building that gives way with people near it
+        r"(banging|bang|kicking|pounding) on (the |my |our )?\w* ?(door|gate|window)",
+        r"(trying|tried|tries) to (climb|get|break|force)\w* (over|in|into|through)",
+        r"(slab|roof|ceiling|wall|building|scaffold\w*|balcony|staircase)\b.{0,30}"
+        r"(came down|come down|caved|fell|fallen|collaps|gir (gaya|gayi|gai))",
+        r"(under|inside|in) the (rubble|debris|malba)", r"\bmalba\b",
     ),
     "harassment": (
         r"(marks|grades?|internals?|fail me|pass me|internal me)\b.{0,40}"
@@ -129,14 +147,93 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"shows? up outside my", r"photo of my (window|room|house|door)", r"zabardasti",
         r"\bpakad (liya|li)\b", r"\b(ne|mujhe)\b.{0,25}\bpakda\b(?! gaya)",
         r"ghar pe milne aao", r"(milne|meet)\b.{0,20}(alone|akele)",
+        r"\bakele (milo|milna|mile|aao|aana|bula\w*)\b",
+        r"\b(tabhi|only then|then only)\b.{0,30}\b(marks|grades?|pass|sign)",
+        # followed, recorded or threatened with what was recorded
+        r"\bpee?ch(h)?a kar (raha|rahi|rahe)\b", r"threaten\w* to (send|share|post|leak|show|"
+        r"upload|tell)", r"(recorded|recording|filmed|filming|photograph\w*) me\b",
+        r"(taking|took|clicking|clicked) (photos?|pics?|videos?) (of|under) (me|girls|women|us)",
+        r"(while|when) i (was|am) (changing|bathing|in the shower)",
+        # sexual messages, and a threat if the student complains
+        r"sent me (explicit|obscene|nude|vulgar|dirty|sexual|inappropriate)",
+        r"\b(if|agar) i (complain|report|tell)\w*\b.{0,40}\b(fail|ruin|placements?|make sure|"
+        r"expel|marks|kill|hurt|beat)", r"\b(fail|ruin|expel|kill|hurt|beat)\w* me\b.{0,30}"
+        r"\b(if|agar) i (complain|report|tell)",
+        # a favour demanded for what someone with power over the student must give anyway
+        r"(won'?t|wont|will not|not going to|refus\w*) (to )?(sign|pass|approve|clear|forward|give)"
+        r"\b.{0,50}\bunless\b",
+        r"\bunless i\b.{0,20}\b(spend|sleep|go out|meet|come|sit|date|send)",
+        r"(spend|spending) (the |a )?(night|weekend|day|evening) with (him|her)",
+        # being watched and singled out; being touched, in Hinglish
+        r"knows? (when|where) i'?m (alone|staying|sleeping)", r"(watching|watches) me\b",
+        r"notes? (under|on|outside) my (door|room)",
+        r"(haath|hath) (laga|lagat|lagaa|lagaya|lagane|lagata|lagate|lagati)",
+        r"(chhoo|chhu|chu)(te|ta|ti|ne) (hai|hain|ki|ka)", r"galat (tarike|tareeke|jagah)",
+        r"ajeeb (baat|harkat)",
     ),
 }
 # A report of something past, or a joke, is not an emergency now ("someone got hurt in the
 # workshop last year?", "result dekh ke heart attack aa gaya 😂"); a risk to oneself is never
 # taken as a joke.
-NOT_NOW = re.compile(
-    r"\b(last (year|month|week|semester|sem)|pichle (hafte|saal|mahine|sem)|years? ago|"
-    r"is it true|kya sach|lol|lmao|haha+|lit)\b"
+PAST = re.compile(
+    r"\b(last (year|month|week|semester|sem|term|monsoon|winter|summer)|"
+    r"pichle (hafte|saal|mahine|sem|baar)|years? ago|in (19|20)\d\d|"
+    r"(has|have|was|were) (it|that|this|they|the \w+) (been )?(fixed|repaired|solved|resolved)|"
+    r"is it true|kya sach|"
+    # over, or never serious: "small cut, already stopped", "sir said it's normal"
+    r"already (stopped|fixed|over|out|resolved|sorted)|"
+    r"(it'?s|its|it is|was|is) (normal|under control|nothing serious)|"
+    r"(i'?m|im|i am|we'?re|we are|she'?s|she is|he'?s|he is|everyone'?s|everyone is) "
+    r"(fine|ok|okay|safe|alright|better|recovering) now|(is|she'?s|he'?s|i'?m) recovering|"
+    r"(was|got|been) discharged|nothing urgent|not urgent|not an emergency|"
+    r"small cut|minor (cut|burn|injury|injuries))\b"
+)
+JOKING = re.compile(r"\b(lol|lmao|lmfao|rofl|haha+|hehe+)\b")
+NOT_NOW = re.compile(f"{PAST.pattern}|{JOKING.pattern}")
+# A question about what would happen in a case ("which number do we call if there's a fire",
+# "does insurance cover it if I had an accident") asks about the rule, not for help now.
+HYPOTHETICAL = re.compile(
+    r"^ (what|which|who|whom|how|does|do|is|are|can|could|will|would|should|where|kya|kaun)\b"
+    r".*\b(if|in case( of)?|agar|suppose|supposing) (there|someone|somebody|anyone|a student|"
+    r"students|i|we|you|my|the|a|an)\b"
+)
+# The topic studied, staged or taught, not happening ("data on student suicides for my
+# assignment", "a street play on drunk driving accidents", "a guest lecture on poisoning"):
+# not an emergency unless the student speaks of a risk to themselves as well.
+ABOUT_TOPIC = re.compile(
+    r"\b((assignment|research|essay|article|data|statistics|stats|story|novel|poem|play|skit|"
+    r"film|movie|documentary|lecture|talk|seminar|workshop|webinar|session|campaign|"
+    r"presentation|quiz|survey) (on|about|regarding)|guest lecture|for my \w+ "
+    r"(assignment|class|course|research|paper)|(suicide|ragging|harassment|fire|road) "
+    r"(prevention|awareness|safety))\b"
+)
+SELF_RISK = re.compile(
+    r"kill(ing)? my ?self|end(ing)? my (life|self)|take my (own )?life|hurt(ing)? my ?self|"
+    r"cut(ting)? my ?self|\b(i|i'?m|im|i am) (want|wanna|going|gonna)( to)? (die|end it)|"
+    r"mar (jaun|jau)|marna chaht|khud ?kushi kar"
+)
+# Hyperbole that uses an emergency's words for a bad day or a broken thing ("this assignment is
+# killing me", "the wifi died again", "bored to death"): blanked before the rules read a
+# message, so a real sign in the same message still counts.
+IDIOMS = re.compile(
+    r"\b(is|are|was|were|it'?s|its|they'?re|theyre) (literally )?killing me\b|"
+    r"\b(bored|boring|tired|hungry|starving|laughed|laughing|scared|embarrassed|worried|"
+    r"stressed)\b.{0,20}\b(to death|(i )?(could|might|will|would) die|dying)\b|"
+    r"\bdying (to|for|of)\b|\bdead (tired|boring|battery|phone|laptop)\b|"
+    r"\b(wifi|wi-fi|net|internet|phone|laptop|battery|charger|server|erp|portal|fan|ac|"
+    r"geyser|printer|bulb|tubelight|router|mouse|keyboard|scooty|bike)\b.{0,15}"
+    # (a thing that burns, bursts or is on fire is a hazard, never an idiom)
+    r"\b(died|dead|is dying|mar gaya|mar gayi|mar gya|mar gyi|murdaa?|crashed)\b|"
+    r"\b(marks|grades|cgpa|sgpa|results?|scores?|playlist|outfit|performance|dance|moves)\b"
+    r".{0,15}\b(on fire|fire|killed it|killing it)\b|\bkill(ed|ing)? it\b|"
+    r"\bkill(ing)? time\b|\bmurder(ed)? (the|that|this) (exam|paper|test|stage|song)\b|"
+    r"\bkill(ing)? (a|the|this|that) (process|task|app|program|tab|job)\b|"
+    r"\b(match|stage|show|performance|dance|fest|exam|paper)\w* (me|mein|pe|par) aag laga\w*|"
+    r"\bjaan (nikal|nikaal)\w*\b|\bkill(ing)? my ?self laughing\b|"
+    r"\blaugh(ing|ed)? (my ?self )?to death\b|"
+    # "passing out" is graduating in Indian English
+    r"\b(after|before) passing out\b|\bpass(ed|ing)? out (of|from) (the )?(college|school|"
+    r"university|institute)\b|\bpassing out (year|batch|students|ceremony|parade)\b"
 )
 WEAK: dict[str, tuple[str, ...]] = {
     # "emergency money" or an "emergency fund" is a question about money, not an emergency
@@ -146,7 +243,7 @@ WEAK: dict[str, tuple[str, ...]] = {
                r"\bhelp+ me\b(?!\s+(with|to|in|on|find|out|understand|know|regarding|about|get|"
                r"apply|fill|choose|figure)\b)"),
     "medical": (r"ambulance", r"injured", r"\bhurt\b"),
-    "harassment": (r"harass", r"ragging", r"ragged", r"sexual(ly)? (abuse|assault)"),
+    "harassment": (r"harass", r"ragging", r"ragged", r"sexual(ly)? (abuse|assault)", r"blackmail"),
 }
 INFORMATIONAL = re.compile(
     r"\b(polic(y|ies)|rules?|insurance|number|numbers|contact|procedure|process|how (to|do|can)|"
@@ -154,14 +251,25 @@ INFORMATIONAL = re.compile(
     r"report(ing)? (a|an)?|where (is|can)|kaise|who (is|handles)|helpline|extinguisher|"
     r"safety measures|mock|cell|squad|extinguishers|count as|"
     r"(is|does) (that|this|it) (count|ragging)|affidavit|undertaking|confidential|complain(t|ts)?|"
-    r"case|when|kab|last date|deadline)\b"
+    r"case|when|kab|last date|deadline|which \w+ (do|does|is|are|should|can|will)|saza|"
+    r"kya hota|kaun ?sa|kaun ?si|kahan (karu|kare|karein|milega|milegi|milta|hai)|allowed|"
+    r"permitted|permission)\b"
 )
 # fmt: on
 _STRONG = {k: re.compile("|".join(STRONG[k] + DESCRIBED[k])) for k in STRONG}
 _WEAK = {k: re.compile("|".join(v)) for k, v in WEAK.items()}
 
 
-_EMOJI_WORDS = {"😂": " lol ", "🤣": " lol ", "😆": " lol ", "🔥": " lit "}
+_EMOJI_WORDS = {
+    "😂": " lol ",
+    "🤣": " lol ",
+    "😆": " lol ",
+    "😹": " lol ",
+    "💀": " lol ",
+    "☠": " lol ",
+    "🙄": " lol ",
+    "😅": " lol ",
+}
 
 
 def normalise(message: str) -> str:
@@ -172,23 +280,50 @@ def normalise(message: str) -> str:
     return " " + re.sub(r"\s+", " ", re.sub(r"[^\w\s'%-]", " ", text)).strip() + " "
 
 
-def kind_in(text: str) -> str:
-    """The kind of emergency a `normalise`d message describes in words, or ""."""
-    not_now = bool(NOT_NOW.search(text))
+def not_now(context: str) -> tuple[bool, bool, bool]:
+    """(whether a `normalise`d message, idioms blanked, speaks of a past or resolved event; of a
+    joke; of a topic studied or staged): none is an emergency now. A risk to oneself is never
+    taken as a joke, and a study of a topic only without one."""
+    topic = bool(ABOUT_TOPIC.search(context)) and not SELF_RISK.search(context)
+    return bool(PAST.search(context)), bool(JOKING.search(context)), topic
+
+
+def kind_in(text: str, context: str = "") -> str:
+    """The kind of emergency a `normalise`d message (or one sentence of it, `context` being the
+    whole) describes in words, or "". Past, resolved, joking or studied events are read from
+    the whole message; whether it asks about a rule, from the sentence."""
+    text = IDIOMS.sub(" ", text)
+    past, joking, topic = not_now(IDIOMS.sub(" ", context) if context else text)
+    past = past or joking  # the rules' words are plain: a risk to oneself they name is one
+    asking = bool(INFORMATIONAL.search(text))
     for kind, pattern in _STRONG.items():
-        if pattern.search(text) and (kind == "self_harm" or not not_now):
+        if not pattern.search(text) or topic:
+            continue
+        if kind == "self_harm" or not (past or (asking and HYPOTHETICAL.search(text))):
             return kind
-    if not (not_now or INFORMATIONAL.search(text)):
+    if not (past or topic or asking):
         for kind, pattern in _WEAK.items():
             if pattern.search(text):
                 return kind
     return ""
 
 
+def readings(message: str) -> list[str]:
+    """`message` and, when it has several, each of its sentences: a cry for help in one sentence
+    is not drowned by an ordinary question in another ("when is the counselling slot? I keep
+    standing at the balcony edge at night")."""
+    pieces = [p for p in re.split(r"(?<=[.!?\n])\s+|\n+", message.strip()) if len(p.split()) > 1]
+    return [message, *pieces] if len(pieces) > 1 else [message]
+
+
 def screen(message: str) -> str:
     """The kind of emergency `message` may be, or "": what the gateway asks of every message
     before any rule that could leave it unanswered."""
-    return kind_in(normalise(message))
+    whole = normalise(message)
+    for piece in readings(message):
+        if kind := kind_in(normalise(piece), whole):
+            return kind
+    return ""
 
 
 # --- Whom to call: the knowledge base's own lines that give an emergency number. ---
@@ -221,7 +356,8 @@ def _numbers(line: str) -> set[str]:
 def contact_lines(passages: list[Passage], kind: str) -> tuple[list[str], list[Passage]]:
     """The lines of `passages` that give an emergency number, the kind's own first."""
     wanted = set(KIND_WORDS.get(kind, "").split())
-    found: list[tuple[int, int, str, Passage]] = []  # (-relevance, order, line, passage)
+    # (-relevance, order, line, passage, its numbers)
+    found: list[tuple[int, int, str, Passage, set[str]]] = []
     seen: set[str] = set()  # numbers given already: one helpline is listed in several documents
     for passage in passages:
         about_emergencies = bool(_EMERGENCY_WORDS.search(f"{passage.section} {passage.title}"))
@@ -234,14 +370,20 @@ def contact_lines(passages: list[Passage], kind: str) -> tuple[list[str], list[P
                 continue
             seen |= numbers
             relevance = len(wanted & set(re.findall(r"[a-z]+", line.lower())))
-            found.append((-relevance, len(found), line, passage))
+            # The same helpline again with more numbers ("14416" then "14416 or 1-800-…") takes
+            # the place of the shorter line: each contact is listed once, in full.
+            shorter = [f for f in found if f[4] < numbers]
+            order = min((f[1] for f in shorter), default=len(found))
+            relevance = max([relevance] + [-f[0] for f in shorter])
+            found = [f for f in found if not f[4] < numbers]
+            found.append((-relevance, order, line, passage, numbers))
     found.sort(key=lambda f: (f[0], f[1]))
     chosen = found[:MAX_LINES]
     used: list[Passage] = []
-    for *_, passage in chosen:
+    for _, _, _, passage, _ in chosen:
         if passage not in used:
             used.append(passage)
-    return [line for _, _, line, _ in chosen], used
+    return [line for _, _, line, _, _ in chosen], used
 
 
 def rag_lookup(stub: rag_pb2_grpc.RagStub, deadline_s: float) -> ContactLookup:
@@ -336,6 +478,8 @@ BANK: dict[str, tuple[str, ...]] = {
         "HOD sir galat tarike se chhoote hain", "seniors room me bula ke maarte hain",
         "koi meri photos viral karne ki dhamki de raha hai",
         "a senior is blackmailing me for money", "my roommate is being abused by her boyfriend",
+        "a teacher wants a favour from me in return for my marks or signature",
+        "someone I don't know keeps watching me and leaving me scary messages",
     ),
     "medical": (
         "my friend won't respond when I shake him and his skin looks grey",
@@ -348,6 +492,8 @@ BANK: dict[str, tuple[str, ...]] = {
         "very high fever and she is confused and not making sense",
         "a student fell from the stairs and can't move his leg", "there's blood everywhere",
         "mera roommate hosh me nahi aa raha", "usko saans lene me dikkat ho rahi hai",
+        "the bleeding has gone on for a long time and I feel dizzy and weak",
+        "she ate something she is allergic to and her lips are swelling",
         "dost gir gaya aur uth nahi raha", "a cyclist is lying motionless after being hit",
         "a bus hit a student near the gate",
     ),
@@ -362,6 +508,8 @@ BANK: dict[str, tuple[str, ...]] = {
         "my friend has been missing since last night",
         "kitchen me cylinder se gas ki smell aa rahi hai", "koi chaku leke ghoom raha hai",
         "current lag gaya hai usko", "the lift is stuck between floors with people inside",
+        "a drunk stranger is trying to force his way into the hostel at night",
+        "part of the building just fell down and people may be under it",
     ),
 }
 CALM: tuple[str, ...] = (
@@ -381,14 +529,21 @@ CALM: tuple[str, ...] = (
     "fire extinguisher kaha hai", "how do I become a volunteer for the safety squad",
     "my laptop crashed before submission", "the professor is very strict about attendance",
     "I got a bad grade and I'm upset", "hostel warden ka number kya hai",
+    # sad, lonely or worried, and asking for the usual help: not in danger
+    "I feel lonely and homesick, is there anyone to talk to", "ghar ki yaad aa rahi hai",
+    "my parents are worried about safety on campus", "which hospital is nearest to the college",
+    "the hostel flooded during the rains once, is it better now",
+    "this assignment is killing me", "the wifi died again", "my phone is dead",
 )
 # fmt: on
 
 
 def examples() -> tuple[list[str], list[str], list[str]]:
     """(descriptions, their kinds, calm messages): the ones above and the labelled messages of
-    the dev sets (emergency_examples.jsonl: tests/eval's emergency and classification dev
-    splits and the dev questions of qa.jsonl and blind_qa.jsonl; never a held-out line)."""
+    the dev sets in emergency_examples.jsonl: tests/eval's emergency_dev, emergency_holdout and
+    emergency_holdout2 (each held out once, then dev; added by scripts/emergency_examples.py),
+    the classification dev split and the dev questions of qa.jsonl and blind_qa.jsonl. Never a
+    line of a set still held out (emergency_holdout3, the held-out splits)."""
     texts = [t for ts in BANK.values() for t in ts]
     kinds = [k for k, ts in BANK.items() for _ in ts]
     calm = list(CALM)
@@ -403,20 +558,72 @@ def examples() -> tuple[list[str], list[str], list[str]]:
     return texts, kinds, calm
 
 
-# A question resembles one emergency description at least this much, and more than any calm one.
-SIMILAR_AT_LEAST = 0.40
+# A question's closeness to a kind is its mean similarity to that kind's NEAREST descriptions
+# (one lucky neighbour is not enough), and likewise to the NEAREST calm messages; it reads as
+# an emergency when that is at least SIMILAR_AT_LEAST and more than its closeness to calm by
+# CLOSER_THAN_CALM_BY. A message that asks about a rule, a number or a procedure, and one
+# sentence of a longer message, needs ASKING_NEEDS and a margin of ASKING_MARGIN. Chosen on the
+# dev sets only (bench/emergency.py --grid).
+NEAREST = 3
+SIMILAR_AT_LEAST = 0.34
 CLOSER_THAN_CALM_BY = 0.0
+ASKING_NEEDS = 0.44
+ASKING_MARGIN = 0.04
 
 
-def semantic_kind(emergency: dict[str, float], calm: float, message: str = "") -> tuple[str, float]:
-    """The kind a question reads like, by its best similarity to each kind's descriptions and to
-    the calm messages, or "" ; with the similarity that decided it. A message that asks about a
-    rule, a number or a procedure ("what is the canteen menu") is about the topic, not in
-    danger: MiniLM finds it near an emergency at the same place ("flames in the canteen")."""
+def _nearest(similarities: Sequence[float]) -> float:
+    top = sorted(similarities, reverse=True)[:NEAREST]
+    return sum(top) / len(top) if top else -1.0
+
+
+def closeness(
+    to_examples: Sequence[float], kinds: Sequence[str], to_calm: Sequence[float]
+) -> tuple[dict[str, float], float]:
+    """Each kind's closeness to a message, from its similarity to every description (of
+    `kinds`), and the calm messages' closeness."""
+    by_kind: dict[str, list[float]] = {}
+    for kind, similarity in zip(kinds, to_examples, strict=True):
+        by_kind.setdefault(kind, []).append(similarity)
+    return {k: _nearest(v) for k, v in by_kind.items()}, _nearest(to_calm)
+
+
+@functools.lru_cache(maxsize=4096)
+def _framing(message: str, context: str) -> tuple[bool, bool, bool, bool]:
+    """(past or resolved; joking; a topic studied or staged; asking about a rule) for a message
+    or one sentence of it (`context` the whole), idioms blanked."""
+    text = IDIOMS.sub(" ", normalise(message)) if message else ""
+    past, joking, topic = not_now(IDIOMS.sub(" ", normalise(context)) if context else text)
+    # one sentence of several must be as close as a question is: a fragment ("the poster got
+    # torn") is near anything
+    part = bool(context) and normalise(context) != normalise(message)
+    return past, joking, topic, part or bool(INFORMATIONAL.search(text))
+
+
+def _hypothetical(message: str) -> bool:
+    """A question about a case ("which number do we call if there's a fire"), not a threat's
+    condition ("he'll fail me if I complain")."""
+    return bool(HYPOTHETICAL.search(normalise(message)))
+
+
+def semantic_kind(
+    emergency: dict[str, float], calm: float, message: str = "", context: str = ""
+) -> tuple[str, float]:
+    """The kind a question reads like, by its closeness to each kind's descriptions and to the
+    calm messages, or ""; with the closeness that decided it. A past event, a joke or an idiom
+    is not an emergency now (a risk to oneself always is). A message that asks about a rule, a
+    number or a procedure ("what is the canteen menu") is mostly about the topic, not in
+    danger: MiniLM finds it near an emergency at the same place ("flames in the canteen"), so
+    it must be closer still."""
     kind = max(emergency, key=lambda k: emergency[k])
     best = emergency[kind]
-    if message and INFORMATIONAL.search(normalise(message)):
+    past, joking, topic, asking = _framing(message, context)
+    # By meaning, a past or resolved event is not one now whatever its kind ("cut my finger,
+    # small cut, already stopped"), nor a question about a case ("which number do we call if
+    # there's a fire"); a joke is not, unless about a risk to oneself.
+    if topic or past or (joking and kind != "self_harm") or (asking and _hypothetical(message)):
         return "", best
-    if best >= SIMILAR_AT_LEAST and best - calm >= CLOSER_THAN_CALM_BY:
+    need = ASKING_NEEDS if asking else SIMILAR_AT_LEAST
+    margin = ASKING_MARGIN if asking else CLOSER_THAN_CALM_BY
+    if best >= need and best - calm > margin:
         return kind, best
     return "", best

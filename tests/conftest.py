@@ -100,6 +100,17 @@ def kb(indexed_state: Path):
     return knowledge_base(indexed_state)
 
 
+@pytest.fixture(scope="session")
+def sense_kb(tmp_path_factory: pytest.TempPathFactory):
+    """A knowledge base with nothing indexed: enough for its sense of meaning (emergencies)."""
+    from collegebot.settings import StoreSettings
+    from collegebot.store import migrate
+
+    state = tmp_path_factory.mktemp("sense-state")
+    migrate(StoreSettings(collegebot_state_dir=state).url)
+    return knowledge_base(state)
+
+
 class ServerThread:
     """A grpc.aio server running on its own event loop in a thread, so sync tests can use it."""
 

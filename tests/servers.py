@@ -9,16 +9,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import contextlib
 import gzip
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -123,31 +126,52 @@ class Postgres:
 
 
 class Redis:
+    """Debian's redis-server on a loopback port, no persistence; a fault test kills it (-9) and
+    starts it again on the same port (empty, as a Redis without persistence comes back)."""
+
     def __init__(self) -> None:
-        binary = require("redis-server")
+        self.binary = require("redis-server")
         self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
             + ["--appendonly", "no"],
             stdout=subprocess.DEVNULL,
         )
-        self.url = f"redis://127.0.0.1:{self.port}/0"
         deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
+        while self.command("PING") != "+PONG":
             if time.monotonic() > deadline:
                 raise RuntimeError("redis-server did not start")
             time.sleep(0.05)
 
-    def close(self) -> None:
-        self.process.terminate()
+    def command(self, *words: str) -> str:
+        """One inline command's first reply line ("" when Redis does not answer)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(" ".join(words).encode() + b"\r\n")
+                return s.recv(4096).split(b"\r\n")[0].decode()
+        except OSError:
+            return ""
+
+    def keys(self) -> int:
+        """How many keys Redis holds now."""
+        reply = self.command("DBSIZE")
+        return int(reply[1:]) if reply.startswith(":") else 0
+
+    def kill(self) -> None:
+        """SIGKILL, then until the port refuses connections."""
+        assert self.process is not None
+        self.process.kill()
         self.process.wait(10)
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
 
 
 class ConnectionCounter:
@@ -530,6 +554,7 @@ class ServiceProcess:
                 cwd=ROOT,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: killed whole, as a container
             )
 
     def wait_http(self, url: str, timeout_s: float = 60) -> None:
@@ -545,10 +570,82 @@ class ServiceProcess:
                 pytest.fail(f"{self.name} not ready: {self.log.read_text()[-2000:]}")
             time.sleep(0.1)
 
+    def wait_grpc(self, address: str, timeout_s: float = 180) -> None:
+        """Until the gRPC server at `address` reports SERVING on a fresh channel of our own
+        (bounded; fails with the log's tail)."""
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+        deadline = time.monotonic() + timeout_s
+        with grpc.insecure_channel(address) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            while True:
+                assert self.process is not None
+                if self.process.poll() is not None:
+                    pytest.fail(f"{self.name} exited: {self.log.read_text()[-2000:]}")
+                try:
+                    status = health.Check(health_pb2.HealthCheckRequest(), timeout=2).status
+                    if status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{self.name} not serving: {self.log.read_text()[-2000:]}")
+                time.sleep(0.1)
+
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()  # SIGKILL: no shutdown, no drain
+        """SIGKILL to the whole group, no shutdown, no drain: a gateway's worker processes go
+        with their supervisor instead of living on as orphans."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
+
+
+class SeparateServices:
+    """rag and llm as processes of their own (`python -m services.<name>`, as containers run
+    them) on one state folder, and gateways started against them; a fault test kills one (-9)
+    and starts it again on the same port. `settings` adds to every process's environment."""
+
+    def __init__(self, state: Path, log_dir: Path, settings: dict[str, str]) -> None:
+        from tests.conftest import base_env
+
+        rag, llm, rag_metrics, llm_metrics = free_ports(4)
+        self.state, self.log_dir = state, log_dir
+        self.addresses = {"rag": f"127.0.0.1:{rag}", "llm": f"127.0.0.1:{llm}"}
+        self.env = base_env(state)
+        self.env.update(
+            RAG_PORT=str(rag),
+            LLM_PORT=str(llm),
+            RAG_METRICS_PORT=str(rag_metrics),
+            LLM_METRICS_PORT=str(llm_metrics),
+            RAG_ADDRESS=self.addresses["rag"],
+            LLM_ADDRESS=self.addresses["llm"],
+            **settings,
+        )
+        self.processes = {
+            name: ServiceProcess(name, self.env, log_dir / f"{name}.log") for name in ("rag", "llm")
+        }
+        for process in self.processes.values():
+            process.start()
+        for name in self.processes:
+            self.wait_serving(name)
+
+    def wait_serving(self, name: str) -> None:
+        self.processes[name].wait_grpc(self.addresses[name])
+
+    def gateway(self, **settings: str) -> tuple[ServiceProcess, str]:
+        """A gateway process against them, ready (rag and llm serve its /readyz); its URL."""
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {**self.env, "GATEWAY_PORT": str(port), "PUBLIC_BASE_URL": base, **settings}
+        gateway = ServiceProcess("gateway", env, self.log_dir / f"gateway-{port}.log")
+        gateway.start()
+        gateway.wait_http(base + "/readyz", timeout_s=120)
+        return gateway, base
+
+    def close(self) -> None:
+        for process in self.processes.values():
+            process.kill()
 
 
 class WebhookStream:
@@ -562,10 +659,25 @@ class WebhookStream:
 
         self.asker = Asker(url, url, token, "+919800000000", StoreSettings())
         self.questions, self.rate = questions, rate
+        self.began: dict[str, float] = {}  # when each phase began (time.monotonic())
         self.phase = "start"
-        self.results: list[dict] = []  # sid, phase, redelivery, status (None: refused), body
+        # sid, phase (when sent, and `done_phase` when answered), `sent_at` and `done_at`
+        # (time.monotonic()), redelivery, status (None: refused), body, outcome (the
+        # X-Collegebot-Outcome header)
+        self.results: list[dict] = []
+        self.forms: dict[str, dict[str, str]] = {}  # by MessageSid, to deliver again later
         self.tasks: set[asyncio.Task] = set()
         self.running = False
+
+    @property
+    def phase(self) -> str:
+        """The test's phase now; each message is kept with the phase it was sent in."""
+        return self._phase
+
+    @phase.setter
+    def phase(self, name: str) -> None:
+        self._phase = name
+        self.began[name] = time.monotonic()
 
     def _form(self, n: int) -> dict[str, str]:
         self.asker.sender = f"+9198{n % 50:08d}"
@@ -574,15 +686,35 @@ class WebhookStream:
     async def _send(self, client, form: dict[str, str], redelivery: bool) -> None:
         import httpx
 
-        result = {"sid": form["MessageSid"], "phase": self.phase, "redelivery": redelivery}
+        result = {
+            "sid": form["MessageSid"],
+            "phase": self.phase,
+            "redelivery": redelivery,
+            "sent_at": time.monotonic(),
+        }
+        self.forms.setdefault(form["MessageSid"], form)
         try:
             response = await client.post(
                 self.asker.post_url, data=form, headers=self.asker.headers(form)
             )
-            result.update(status=response.status_code, body=response.text)
+            result.update(
+                status=response.status_code,
+                body=response.text,
+                outcome=response.headers.get("x-collegebot-outcome"),
+            )
         except httpx.HTTPError as e:  # refused or cut: not accepted, as Twilio would see it
-            result.update(status=None, body=type(e).__name__)
+            result.update(status=None, body=type(e).__name__, outcome=None)
+        result.update(done_phase=self.phase, done_at=time.monotonic())
         self.results.append(result)
+
+    async def redeliver(self, sids: list[str]) -> list[dict]:
+        """Twilio delivering these MessageSids again, now (after the stream ran)."""
+        import httpx
+
+        before = len(self.results)
+        async with httpx.AsyncClient(timeout=30) as client:
+            await asyncio.gather(*(self._send(client, self.forms[s], True) for s in sids))
+        return self.results[before:]
 
     async def run(self) -> None:
         import httpx
@@ -600,10 +732,25 @@ class WebhookStream:
                 await asyncio.sleep(1 / self.rate)
             await asyncio.gather(*self.tasks)
 
-    async def accepted(self, n: int, phase: str, timeout_s: float = 60) -> None:
-        """Until `n` messages sent in `phase` got their 200 (bounded)."""
+    async def accepted(
+        self,
+        n: int,
+        phase: str,
+        timeout_s: float = 60,
+        outcome: Callable[[str], bool] | None = None,
+    ) -> None:
+        """Until `n` messages sent in `phase` got their 200 (bounded); with `outcome`, only
+        replies whose X-Collegebot-Outcome it accepts count."""
         deadline = time.monotonic() + timeout_s
-        while sum(r["phase"] == phase and r["status"] == 200 for r in self.results) < n:
+        while (
+            sum(
+                r["phase"] == phase
+                and r["status"] == 200
+                and (outcome is None or outcome(r["outcome"] or ""))
+                for r in self.results
+            )
+            < n
+        ):
             assert time.monotonic() < deadline, f"fewer than {n} answered in phase {phase}"
             await asyncio.sleep(0.05)
 
@@ -694,11 +841,10 @@ class CollegebotUp:
         }
 
     def close(self) -> None:
-        import signal
-
-        if self.process.poll() is None:
+        # The whole group even when honcho has gone: a service it left behind would live on.
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        self.process.wait(10)
 
 
 def send_webhook(

@@ -24,8 +24,12 @@ MAX_BODY_CHARS = 4096
 # the form, plus room for Twilio's other fields.
 WHATSAPP_MAX_CHARS = 65_536
 MAX_FORM_BYTES = WHATSAPP_MAX_CHARS * 4 * 3 + 64 * 1024
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_SID = re.compile(r"^[A-Z]{2}[0-9a-zA-Z]{8,62}$")
+# ASCII digits only, matched whole (re.fullmatch): Python's \d takes any script's digits and
+# its $ a trailing newline, so "+91…\n" would pass as a number and a MessageSid carry a line break
+# into every log line. The same patterns describe the form in the OpenAPI document.
+_E164 = r"\+[1-9][0-9]{6,14}"
+_SID = r"[A-Z]{2}[0-9a-zA-Z]{8,62}"
+_NUM_MEDIA = r"(10|[0-9])?"  # Twilio sends 0 to 10; missing or empty is 0
 
 
 class BadRequest(Exception):
@@ -52,19 +56,78 @@ def parse_form(raw: bytes, content_type: str) -> dict[str, str]:
 
 def parse_message(form: dict[str, str]) -> InboundMessage:
     sid = form.get("MessageSid", "")
-    if not _SID.match(sid):
+    if not re.fullmatch(_SID, sid):
         raise BadRequest("MessageSid is missing or malformed")
     sender = form.get("From", "").removeprefix("whatsapp:")
-    if not _E164.match(sender):
+    if not re.fullmatch(_E164, sender):
         raise BadRequest("From is missing or not a whatsapp:+E.164 number")
-    try:
-        num_media = int(form.get("NumMedia", "0") or 0)
-    except ValueError:
-        raise BadRequest("NumMedia is not a number") from None
-    if not 0 <= num_media <= 10:
-        raise BadRequest("NumMedia is out of range")
+    num_media = form.get("NumMedia", "")
+    if not re.fullmatch(_NUM_MEDIA, num_media):
+        raise BadRequest("NumMedia is not a number from 0 to 10")
     # ProfileName (the student's WhatsApp display name) is personal data nothing needs: not read.
-    return InboundMessage(sid, sender, form.get("Body", ""), num_media)
+    return InboundMessage(sid, sender, form.get("Body", ""), int(num_media or 0))
+
+
+def _string(description: str, pattern: str | None = None) -> dict:
+    schema = {"type": "string", "description": description}
+    return schema | ({"pattern": f"^{pattern}$"} if pattern else {})
+
+
+_TEXT = {"text/plain": {"schema": {"type": "string"}}}
+_OUTCOME = {
+    "X-Collegebot-Outcome": {
+        "description": "what became of the message (a metric label; no student data)",
+        "schema": {"type": "string"},
+    }
+}
+# What /openapi.json says of the webhook: the form Twilio posts (the fields the gateway reads,
+# with the patterns parse_message checks, and the usual others; Twilio adds fields at will, so
+# any other is allowed), its signature header, and the four answers it can get.
+WEBHOOK_OPENAPI: dict = {
+    "parameters": [
+        {
+            "name": "X-Twilio-Signature",
+            "in": "header",
+            "required": True,
+            "description": "HMAC-SHA1 of PUBLIC_BASE_URL + path + the sorted form, by the token",
+            "schema": {"type": "string"},
+        }
+    ],
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["MessageSid", "From"],
+                    "properties": {
+                        "MessageSid": _string("the message's id: one reply per id", _SID),
+                        "SmsMessageSid": _string("the same id, under its older name"),
+                        "AccountSid": _string("the Twilio account"),
+                        "From": _string("the student", f"(whatsapp:)?{_E164}"),
+                        "To": _string("the college's WhatsApp number"),
+                        "Body": _string("the message's text (may be empty)"),
+                        "NumMedia": _string("attachments, 0 to 10", _NUM_MEDIA),
+                        "MediaUrl0": _string("the first attachment (not read)"),
+                        "MediaContentType0": _string("its type (not read)"),
+                        "ProfileName": _string("the student's display name (not read)"),
+                        "WaId": _string("the student's WhatsApp id (not read)"),
+                    },
+                }
+            }
+        },
+    },
+}
+WEBHOOK_RESPONSES: dict = {
+    200: {
+        "description": "TwiML: one <Message> per part of the reply, or none",
+        "content": {"application/xml": {"schema": {"type": "string"}}},
+        "headers": _OUTCOME,
+    },
+    400: {"description": "not a Twilio webhook form", "content": _TEXT, "headers": _OUTCOME},
+    403: {"description": "the signature does not match", "content": _TEXT, "headers": _OUTCOME},
+    413: {"description": "the body is too large", "content": _TEXT, "headers": _OUTCOME},
+}
 
 
 class SignatureCheck:

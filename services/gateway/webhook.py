@@ -31,6 +31,8 @@ from services.gateway.throttle import Throttle
 from services.gateway.twilio_io import (
     MAX_BODY_CHARS,
     MAX_FORM_BYTES,
+    WEBHOOK_OPENAPI,
+    WEBHOOK_RESPONSES,
     BadRequest,
     InboundMessage,
     RestSender,
@@ -160,7 +162,13 @@ def _refuse(status: int, reason: str, outcome: str) -> Response:
     )
 
 
-@router.post(WEBHOOK_PATH)
+@router.post(
+    WEBHOOK_PATH,
+    response_class=Response,
+    responses=WEBHOOK_RESPONSES,
+    openapi_extra=WEBHOOK_OPENAPI,
+    summary="A WhatsApp message, as Twilio posts it",
+)
 async def whatsapp_webhook(request: Request) -> Response:
     gw: Gateway = request.app.state.gateway
     started = time.perf_counter()

@@ -533,14 +533,22 @@ def says_it(passage: Passage) -> bool:
 _CONTACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+?\d[\d\s().-]{7,}\d")
 
 
+_FIGURE = re.compile(r"\d[\d,.]*\d|\d")
+
+
 def _said(sentence: str) -> set[str]:
-    """What a sentence says that must not be said twice: its words, and each e-mail address and
-    phone number in it (a number by its last ten digits, however it is written)."""
-    words = " ".join(re.findall(r"\w+", sentence.lower()))
-    said = {"text:" + words}
+    """What a sentence says that must not be said twice: its words; each e-mail address and
+    phone number in it (a number by its last ten digits, however it is written); and the fact it
+    states, its label with its figures ("Mess fee … Rs. 19,500" said again in other words)."""
+    words = re.findall(r"\w+", sentence.lower())
+    said = {"text:" + " ".join(words)}
     for contact in _CONTACT.findall(sentence):
         digits = re.sub(r"\D", "", contact)
         said.add("contact:" + (contact.lower() if "@" in contact else digits[-10:]))
+    figures = sorted({f.replace(",", "") for f in _FIGURE.findall(sentence)})
+    label = [w for w in words[:3] if not w.isdigit()][:2]
+    if figures and len(label) == 2:
+        said.add(f"fact:{' '.join(label)}:{' '.join(figures)}")
     return said
 
 

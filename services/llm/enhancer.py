@@ -25,9 +25,11 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DATE = r"(?:\d\d?-\d\d?-\d{4}|\d{4}-\d\d?-\d\d?|\d\d?/\d\d?/\d{4})(?!\d)"
 # Ten or more digits, optionally after a +, with at most a space, a hyphen or a bracket between
 # two: phone numbers, never amounts ("Rs. 1,20,000"), dates or ranges ("2026001 - 2026150").
+# A letter straight before the first digit or after the last does not make it another thing
+# ("पर9876543210", "43210or"): such a number was still given.
 _PHONE = re.compile(
-    rf"(?<![\w+])(?<!\d[-/])\+?\(?(?!{_DATE})\d"
-    rf"(?:(?:(?:[ -]|\)[ -]?|[ -]?\()(?!{_DATE}))?\d){{9,}}(?!\w)"
+    rf"(?<![\d+])(?<!\d[-/])\+?\(?(?!{_DATE})\d"
+    rf"(?:(?:(?:[ -]|\)[ -]?|[ -]?\()(?!{_DATE}))?\d){{9,}}(?!\d)"
 )
 
 

@@ -38,13 +38,17 @@ class EmergencySense:
             return self._bank
 
     def read(
-        self, vector: np.ndarray, normalise: Callable[[str], str], message: str = ""
+        self,
+        vector: np.ndarray,
+        normalise: Callable[[str], str],
+        message: str = "",
+        context: str = "",
     ) -> tuple[str, float]:
         """The kind of emergency a question's (normalised, unit) embedding reads like, or "",
-        and its best similarity to an emergency description."""
+        and its best similarity to an emergency description; `message` may be one sentence of
+        `context`, the whole."""
         bank, kinds, calm = self._vectors(normalise)
-        similarity = bank @ vector
-        best: dict[str, float] = {}
-        for kind, s in zip(kinds, similarity.tolist(), strict=True):
-            best[kind] = max(best.get(kind, -1.0), s)
-        return emergency.semantic_kind(best, float((calm @ vector).max()), message)
+        near, calm_near = emergency.closeness(
+            (bank @ vector).tolist(), kinds, (calm @ vector).tolist()
+        )
+        return emergency.semantic_kind(near, calm_near, message, context)

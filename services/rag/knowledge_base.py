@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from threadpoolctl import threadpool_limits
 
+from collegebot import emergency
 from collegebot.settings import IndexSettings, RuntimeSettings, StoreSettings
 from collegebot.store import knowledge_base_version, sync_engine
 from collegebot.store.models import KnowledgeBaseDocument
@@ -62,9 +63,15 @@ class KnowledgeBase:
         return self.emergencies([query])[0]
 
     def emergencies(self, texts: list[str]) -> list[tuple[str, float]]:
-        """`emergency` of each text, embedded together."""
-        vectors = self.model.embed_queries([read_as_written(t) for t in texts])
-        return [self.sense.read(v, read_as_written, t) for v, t in zip(vectors, texts, strict=True)]
+        """`emergency` of each text, embedded together: each read whole and, when it has several,
+        sentence by sentence (`emergency.readings`); the first sentence that reads as an
+        emergency decides, else the whole."""
+        pieces = [(t, piece) for t in texts for piece in emergency.readings(t)]
+        vectors = self.model.embed_queries([read_as_written(piece) for _, piece in pieces])
+        found: dict[str, list[tuple[str, float]]] = {}
+        for (text, piece), v in zip(pieces, vectors, strict=True):
+            found.setdefault(text, []).append(self.sense.read(v, read_as_written, piece, text))
+        return [next((r for r in found[t] if r[0]), found[t][0]) for t in texts]
 
     def version(self) -> str:
         """What the store says the index holds: changes with every document added, changed or

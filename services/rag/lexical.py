@@ -22,6 +22,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from collegebot.hinglish import GLOSSES
+from collegebot.sanitise import fold
 
 _STEMMER = Stemmer.Stemmer("english")
 MIN_PREFIX = 3  # shortest word expanded to a knowledge-base word it begins
@@ -73,7 +74,9 @@ class LexicalIndex:
         return match[0] if match else word
 
     def normalise(self, query: str) -> str:
-        """The query in the knowledge base's words: Hinglish glossed, spelling corrected."""
+        """The query in the knowledge base's words: folded (fullwidth letters, Latin look-alikes,
+        zero-width characters), Hinglish glossed, spelling corrected."""
+        query = fold(query)
         words = []
         for word in re.findall(r"\w+", query.lower()):
             meaning = GLOSSES.get(word)

@@ -116,9 +116,12 @@ def compose(tmp_path_factory) -> dict:
     return json.loads(out)
 
 
-def test_compose_refuses_to_run_without_a_database_password(tmp_path) -> None:
-    code, out = compose_config(tmp_path, (ROOT / ".env.example").read_text())
-    assert code != 0 and "POSTGRES_PASSWORD" in out
+@pytest.mark.parametrize("secret", ["POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD"])
+def test_compose_refuses_to_run_without_a_password_it_needs(tmp_path, secret) -> None:
+    others = {"POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD"} - {secret}
+    env = (ROOT / ".env.example").read_text() + "".join(f"\n{o}=example-only" for o in others)
+    code, out = compose_config(tmp_path, env + "\n")
+    assert code != 0 and f"set {secret} in .env" in out
 
 
 def ours(compose: dict) -> dict[str, dict]:

@@ -14,7 +14,8 @@ from tests.gateway.conftest import answered_within, cluster_pids, form, frozen, 
 
 NOWHERE = "127.0.0.1:1"  # nothing listens there
 CRISIS = "i feel like ending my life"
-NUMBER = re.compile(r"\+?\d[\d \-]{5,}\d")
+# A phone number of three digits or more ("181", "14416", "+91 98220 40100"), not a "24x7".
+NUMBER = re.compile(r"(?<![\w.,])\+?\d[\d \-]{1,16}\d(?![\w,])")
 KNOWN_NUMBERS = {
     re.sub(r"\D", "", n)
     for f in DATA.iterdir()

@@ -73,6 +73,15 @@ def test_date_and_number_ranges_are_not_phones_and_real_numbers_are() -> None:
         assert has_contact(text)
 
 
+def test_a_number_run_into_the_next_word_is_still_a_number() -> None:
+    """Found by tests/gateway/hostile: "+91 98765 43210A" or "¹9876543210" was sent as it was."""
+    for text in ("Call +91 98765 43210A", "9876543210पर कॉल करें", "ring020-45671000or mail"):
+        assert "98765" not in redact_contacts(text, "") and "45671000" not in redact_contacts(
+            text, ""
+        )
+        assert REDACTED in redact_contacts(text, "") and has_contact(text)
+
+
 def test_an_echo_of_the_system_prompt_is_removed_and_the_answer_kept() -> None:
     engine = PromptEngine(InstitutionSettings())
     rules = engine.protected_text()

@@ -24,6 +24,15 @@ FOLLOWUPS = Path(__file__).parents[1] / "eval" / "followups.jsonl"
         "pg ke liye kitna?",
         "what about sunday",
         "and mtech?",
+        "timings?",  # a property with no thing of its own
+        "on weekends?",  # a fragment that qualifies the last question
+        "raat ko?",
+        "originals or photocopies?",  # a choice about something unnamed
+        "medical ho toh?",
+        "is it compulsory?",  # "it" with nothing after it
+        "where is her cabin",
+        "do i need to book one?",
+        "ok and do i pay it with tuition or separately",  # an acknowledgement, then a follow-up
     ],
 )
 def test_a_message_that_leans_on_the_last_turn_is_a_follow_up(message: str) -> None:
@@ -41,6 +50,12 @@ def test_a_message_that_leans_on_the_last_turn_is_a_follow_up(message: str) -> N
         "mess menu for this week?",
         "what is the minimum attendance to sit exams",
         "hostel me wifi ka password kya hai",
+        "canteen menu?",  # a thing and what is asked of it
+        "thank you bhaiya",
+        "hello? is anyone there",
+        "is it compulsory to wear id cards",  # "it" that points at the rest of the sentence
+        "is there a counsellor available on saturdays",
+        "is kvc connect down right now? it's not loading",  # "it" with a topic of its own
     ],
 )
 def test_a_message_that_stands_on_its_own_is_not(message: str) -> None:

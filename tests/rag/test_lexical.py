@@ -65,6 +65,14 @@ def test_hinglish_words_are_read_in_english() -> None:
     assert best("bus kahan se milegi") == "bus"
 
 
+def test_a_query_is_read_as_it_looks() -> None:
+    """A phone's fullwidth keyboard, a Cyrillic look-alike or a zero-width space pasted with the
+    text: the same words to retrieval (embedded and matched) as the plain ones."""
+    assert INDEX.normalise("ｈｏｓｔｅｌ ｆｅｅｓ") == "hostel fees"
+    assert INDEX.normalise("h\u043estel fe\u200bes") == "hostel fees"  # Cyrillic o, zero width
+    assert best("ｌｉｂｒａｒｙ") == "library"
+
+
 def test_dictionary_words_are_never_corrected() -> None:
     assert INDEX.correct("fess") == "fees"
     careful = LexicalIndex(["fees"], TEXTS[:1], dictionary=frozenset({"fess"}))

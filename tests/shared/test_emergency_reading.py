@@ -1,0 +1,171 @@
+"""How collegebot.emergency reads a message: hyperbole stays calm, a real sign still counts, a
+third party's emergency is caught, and meaning weighs several neighbours, not one."""
+
+import pytest
+
+from collegebot import emergency
+from collegebot.emergency import closeness, screen, semantic_kind
+
+THINGS = ("this assignment", "the lab viva", "this semester", "my back")
+SCORES = ("my grades", "my cgpa", "my results")
+DEVICES = ("my laptop", "my phone", "the charger")
+
+
+@pytest.mark.parametrize("score", SCORES)
+def test_scores_on_fire_are_good_news(score: str) -> None:
+    assert screen(f"{score} are on fire this sem") == ""
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_thing_on_fire_is_a_fire_not_an_idiom(device: str) -> None:
+    assert screen(f"{device} is on fire") == "safety"
+
+
+@pytest.mark.parametrize("thing", THINGS)
+def test_a_bad_day_beside_a_weak_word_stays_calm_only_when_it_is_the_idiom(thing: str) -> None:
+    # "hurt" alone is a cry; the idiom around it is blanked, not the rest of the message
+    assert screen(f"{thing} is killing me") == ""
+    assert screen(f"{thing} is killing me and i am hurt") == "medical"
+
+
+@pytest.mark.parametrize("thing", THINGS)
+def test_a_real_sign_beside_an_idiom_still_counts(thing: str) -> None:
+    assert screen(f"{thing} is killing me but my roommate is not breathing") == "medical"
+
+
+@pytest.mark.parametrize("who", ("my roommate", "a guy in my wing", "the girl next door"))
+def test_a_third_partys_signs_are_caught(who: str) -> None:
+    assert screen(f"{who} passed out in the corridor") == "medical"
+    assert screen(f"{who} has a cut and the bleeding won't stop") == "medical"
+    assert screen(f"a stranger is banging on the door, {who} is alone inside") == "safety"
+
+
+@pytest.mark.parametrize("favour", ("spend the weekend with him", "meet him alone"))
+def test_a_favour_for_a_signature_is_harassment(favour: str) -> None:
+    assert screen(f"my guide won't sign my form unless i {favour}") == "harassment"
+
+
+def test_a_joke_emoji_makes_a_medical_word_hyperbole_but_never_self_harm() -> None:
+    assert screen("the viva was brutal, still bleeding 💀") == ""
+    assert screen("i want to kill myself 💀") == "self_harm"
+
+
+def test_meaning_takes_no_past_event_or_joke_for_an_emergency_now_except_self_harm() -> None:
+    strong = {"safety": 0.9, "self_harm": 0.1}
+    assert semantic_kind(strong, 0.1, "smoke near the canteen")[0] == "safety"
+    assert semantic_kind(strong, 0.1, "smoke near the canteen last monsoon")[0] == ""
+    assert semantic_kind(strong, 0.1, "smoke near the canteen lol")[0] == ""
+    assert semantic_kind({"self_harm": 0.9}, 0.1, "i wont be here tomorrow lol")[0] == "self_harm"
+
+
+def test_a_question_about_a_procedure_must_be_closer_to_read_as_an_emergency() -> None:
+    between = (emergency.SIMILAR_AT_LEAST + emergency.ASKING_NEEDS) / 2
+    assert emergency.SIMILAR_AT_LEAST < emergency.ASKING_NEEDS
+    assert semantic_kind({"safety": between}, 0.0, "smoke in the lab")[0] == "safety"
+    assert semantic_kind({"safety": between}, 0.0, "what is the procedure for smoke")[0] == ""
+
+
+def test_nearer_to_calm_than_to_any_emergency_is_calm() -> None:
+    assert semantic_kind({"medical": 0.8}, 0.8, "my friend is not well")[0] == ""
+
+
+def test_one_lucky_neighbour_weighs_less_than_several_close_ones() -> None:
+    if emergency.NEAREST < 2:
+        pytest.skip("meaning reads one neighbour only")
+    near, _ = closeness([0.9, 0.1, 0.1, 0.6, 0.6, 0.6], ["a", "a", "a", "b", "b", "b"], [0.2, 0.1])
+    assert near["b"] > near["a"]
+    assert max(near.values()) < 0.9
+
+
+def test_a_cry_in_one_sentence_is_not_drowned_by_a_question_in_another() -> None:
+    message = (
+        "when is the next counselling slot? i keep standing at the edge of the terrace at night"
+    )
+    assert emergency.readings(message)[1:] == [
+        "when is the next counselling slot?",
+        "i keep standing at the edge of the terrace at night",
+    ]
+    assert screen(message) == "self_harm"
+    assert emergency.readings("my friend is not breathing") == ["my friend is not breathing"]
+
+
+def test_one_sentence_of_several_must_be_as_close_as_a_question_is() -> None:
+    between = (emergency.SIMILAR_AT_LEAST + emergency.ASKING_NEEDS) / 2
+    whole = "the poster near the stairs got torn"
+    assert semantic_kind({"safety": between}, 0.0, whole, whole)[0] == "safety"
+    context = f"is the gym open today? {whole}"
+    assert semantic_kind({"safety": between}, 0.0, whole, context)[0] == ""
+
+
+@pytest.mark.parametrize("topic", ("suicide", "ragging", "fire accidents"))
+def test_a_topic_studied_or_staged_is_not_an_emergency_unless_a_risk_to_oneself_is_named(
+    topic: str,
+) -> None:
+    assert screen(f"for my psychology assignment i need data on {topic} in colleges") == ""
+    assert screen(f"can we book the auditorium for a street play on {topic}") == ""
+    assert screen(f"i need data on {topic} for my project but honestly i want to kill myself") == (
+        "self_harm"
+    )
+
+
+def test_a_question_about_a_case_is_not_one_but_a_threats_condition_is() -> None:
+    assert screen("which number do we call if there's a fire in the hostel?") == ""
+    assert screen("there's a fire in the hostel") == "safety"
+    assert screen("he said he'll fail me if i complain to anyone") == "harassment"
+
+
+def test_an_event_over_or_never_serious_is_calm_but_the_rules_never_take_past_self_harm_so() -> (
+    None
+):
+    assert screen("my friend fainted in the lab but she's fine now, can she get attendance?") == ""
+    assert screen("small cut while cooking, already stopped, where is a bandaid?") == ""
+    assert screen("i cut myself last week and i want to do it again") == "self_harm"
+    # by meaning, a past or resolved event is not an emergency now, whatever kind it resembles
+    assert (
+        semantic_kind({"self_harm": 0.9}, 0.1, "cut my finger, small cut, already stopped")[0] == ""
+    )
+
+
+@pytest.mark.parametrize(
+    "message",
+    (
+        "after passing out can i get my degree certificate by post",
+        "how do i kill a process on linux",
+    ),
+)
+def test_campus_english_that_uses_an_emergencys_words_is_calm(message: str) -> None:
+    assert screen(message) == ""
+
+
+def test_signs_and_threats_beyond_the_words_that_name_an_emergency() -> None:
+    assert screen("the kitchen in our pg caught fire") == "safety"
+    assert screen("koi ladka mera peecha kar raha hai") == "harassment"
+    assert screen("a senior is threatening to send my photos to my family") == "harassment"
+    assert screen("my roommate passed out in the corridor") == "medical"
+
+
+SHORT_CALM = (
+    "mess timings?",
+    "exam schedule?",
+    "bus pass renewal?",
+    "library fine kitna hai",
+    "hostel wifi password?",
+    "sports day date?",
+    "shukriya",
+)
+
+
+def test_short_campus_questions_do_not_read_as_emergencies_by_meaning(sense_kb) -> None:
+    # MiniLM finds a short question near anything: "canteen menu?" once read as a fire
+    readings = sense_kb.emergencies(list(SHORT_CALM))
+    assert [kind for kind, _ in readings] == [""] * len(SHORT_CALM), readings
+
+
+def test_signs_and_a_cry_after_a_question_read_as_emergencies_by_meaning(sense_kb) -> None:
+    messages = [
+        "my roommate won't wake up and his lips look blue",
+        "thick smoke is pouring out of the chemistry lab",
+        "is the library open late today? i have decided tonight is my last night",
+    ]
+    kinds = [kind for kind, _ in sense_kb.emergencies(messages)]
+    assert kinds == ["medical", "safety", "self_harm"]
