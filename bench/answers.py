@@ -370,6 +370,11 @@ def near_best(sums: dict, current: object) -> list:
 SCANS: dict[str, list[float]] = {
     # The longest line the answerer keeps whole (0: every line cut into sentences).
     "WHOLE_LINE": [0, 40, 60, 80, 100, 120, 140, 160, 200],
+    # How similar a sentence of the best passage must be to the question to answer it in other
+    # words despite missing question words (inf: never).
+    "SAYS_FROM": [0.55, 0.6, 0.65, 0.7, 0.75, 0.8, math.inf],
+    # The share of the best sentence's score a further sentence needs (0: any shared word).
+    "BEARS_FROM": [0.0, 0.25, 0.5, 0.75],
 }
 
 

@@ -428,3 +428,92 @@ def test_a_pdf_passage_is_pointed_to_by_its_page_and_a_long_heading_is_cut() -> 
     assert '"Hostel > Fees" in h.md' in Replies(InstitutionSettings()).dont_know("other", odd)
     untitled = Passage(text="x", source="r.md", section=" \u200b ", title="Hostel Rules", score=0.8)
     assert '"Hostel Rules" in r.md' in Replies(InstitutionSettings()).dont_know("other", untitled)
+
+
+SCHOLARSHIP = Passage(
+    text="Scholarships are awarded by the Scholarship Committee every year. "
+    "The committee meets in the Admin Block on the first floor. "
+    "The last date to apply for the merit scholarship is 15 August 2026. "
+    "Scholarship results are posted on the notice board.",
+    source="scholarships.md",
+    section="Scholarships",
+    score=0.7,
+)
+
+
+def test_the_fact_asked_for_comes_first_then_the_rest_in_document_order(monkeypatch) -> None:
+    # The date is the third sentence of the passage: it leads the answer all the same.
+    monkeypatch.setattr(answerer, "BEARS_FROM", 0.0)  # every sentence sharing a word is said
+    answer = compose("last date to apply for scholarship?", [SCHOLARSHIP], relevant=True)
+    assert not answer.abstained
+    assert answer.text.startswith("The last date to apply for the merit scholarship is 15 August")
+    said = [s for s in sentences(SCHOLARSHIP.text) if s in answer.text]
+    rest = [s for s in said if not answer.text.startswith(s)]
+    assert len(rest) >= 2
+    assert rest == sorted(rest, key=SCHOLARSHIP.text.index)  # the others in document order
+
+
+def test_a_sentence_that_only_shares_a_word_with_the_question_is_left_out(monkeypatch) -> None:
+    question = "last date to apply for scholarship?"
+    monkeypatch.setattr(answerer, "BEARS_FROM", 0.0)  # any shared word: every sentence
+    every = compose(question, [SCHOLARSHIP], relevant=True).text
+    assert "notice board" in every
+    monkeypatch.setattr(answerer, "BEARS_FROM", 0.5)
+    bearing = compose(question, [SCHOLARSHIP], relevant=True).text
+    assert "15 August 2026" in bearing and "notice board" not in bearing
+
+
+def test_a_sentence_that_says_it_in_other_words_is_answered_and_unrelated_ones_are_not() -> None:
+    # "employer" and "invoice" are rare words the passage lacks: abstain, unless one of its
+    # sentences is as close to the question in meaning as SAYS_FROM.
+    fees = Passage(
+        text="A company paying a student's fees can ask the Fees Office for a receipt in its "
+        "name. Send the request from the company's e-mail to fees@college.edu.",
+        source="fees.md",
+        section="Fees",
+        score=0.6,
+    )
+    question = "can my employer get an invoice for my fees"
+    (first, _) = sentences(fees.text)
+    below = _with_similarities(fees, {first: answerer.SAYS_FROM - 0.1}, 0.2)
+    assert compose(question, [below], relevant=True).abstained
+    close = _with_similarities(fees, {first: answerer.SAYS_FROM + 0.02}, 0.2)
+    answer = compose(question, [close], relevant=True)
+    assert not answer.abstained and answer.text.startswith("A company paying")
+    # Still no answer for a question no sentence is close to, whatever its words.
+    assert compose("is there a swimming pool", [below], relevant=True).abstained
+
+
+def test_a_line_that_is_the_sections_heading_is_not_the_answer() -> None:
+    # The chunk opens with its section's heading, which holds every word of the question: the
+    # fee itself is said first, the heading not at all.
+    hostel = Passage(
+        text="3. Room Types and Hostel Fees per Semester\n"
+        "The hostel fee depends on the room type.\n"
+        "- Hostel fee (standard triple-sharing room): Rs. 42,000 per semester",
+        source="hostel.md",
+        section="Hostel Handbook > 3. Room Types and Hostel Fees per Semester",
+        score=0.8,
+    )
+    answer = compose("what is the hostel fee per semester", [hostel], relevant=True)
+    assert not answer.abstained
+    assert answer.text.startswith("Hostel fee (standard triple-sharing room): Rs. 42,000")
+    assert "Room Types" not in answer.text
+
+
+def test_the_issues_examples_read_right_over_the_real_knowledge_base(kb) -> None:
+    # The top passage says "Minimum attendance is 75% in each course": answered, that line first.
+    found, relevant = passages(kb, "what is the minimum attendance to sit exams", [])
+    answer = compose("what is the minimum attendance to sit exams", found, relevant)
+    assert not answer.abstained
+    assert answer.text.startswith("1. Minimum attendance is 75% in each course")
+    # The hostel fee: the fee is stated, the section's heading not said, nothing twice.
+    found, relevant = passages(kb, "what is the hostel fee per semester", [])
+    answer = compose("what is the hostel fee per semester", found, relevant)
+    assert "Hostel fee (standard triple-sharing room): Rs. 42,000 per semester" in answer.text
+    assert "Room Types and Hostel Fees per Semester" not in answer.text
+    said = sentences(answer.text)
+    assert len(said) == len(set(said))
+    # And a question no passage answers is still not answered.
+    found, relevant = passages(kb, "does the college have a swimming pool", [])
+    assert compose("does the college have a swimming pool", found, relevant).abstained

@@ -5,7 +5,9 @@ import time
 import numpy as np
 import pytest
 
+from services.rag.evaluation import first_hit, load_qa, throwaway_knowledge_base
 from services.rag.retriever import MODES, Retriever
+from tests.conftest import ROOT, SHARED_EVAL
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -142,3 +144,26 @@ def test_a_newer_version_is_built_in_the_background_while_the_old_one_answers(
             break
         time.sleep(0.05)
     assert isinstance(retriever.snapshot(), SlowSnapshot)  # the new version replaced it
+
+
+UCD_FAQ = SHARED_EVAL / "external" / "ucd_studentdesk" / "kb"
+
+
+@pytest.mark.skipif(not UCD_FAQ.is_dir(), reason=f"needs the external eval data {UCD_FAQ}")
+def test_hybrid_finds_at_least_what_each_mode_alone_finds_on_a_foreign_faq(tmp_path) -> None:
+    # Students' paraphrases of another university's FAQ, held out from choosing the fusion: the
+    # lexical side must not cost what dense alone finds on plain English over documents not ours.
+    kb = throwaway_knowledge_base(UCD_FAQ, tmp_path)
+    kb.ingest()
+    qa = load_qa(ROOT / "tests" / "eval" / "ucd_paraphrases.jsonl")
+    recall = {
+        mode: sum(
+            first_hit(
+                kb.retriever.retrieve(line["question"], 5, mode).passages, line["expected_text"]
+            )
+            is not None
+            for line in qa
+        )
+        for mode in MODES
+    }
+    assert recall["hybrid"] >= recall["dense"] and recall["hybrid"] >= recall["lexical"], recall
