@@ -13,7 +13,8 @@ def main() -> None:
     runtime, addresses = load(RuntimeSettings), load(ServiceAddresses)
     setup_logging("rag", runtime)
     setup_sentry("rag", load(SentrySettings))
-    kb = KnowledgeBase.from_settings()
+    # One thread per embedding: questions arrive from several threads at once.
+    kb = KnowledgeBase.from_settings(embedding_threads=1)
     start_metrics_server(addresses.rag_metrics_port, addresses.bind_host)
     asyncio.run(
         serve_forever(f"{addresses.bind_host}:{addresses.rag_port}", register(kb), [SERVICE_NAME])

