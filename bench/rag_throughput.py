@@ -60,7 +60,8 @@ def main() -> None:
         print(f"{side}: questions/s " + ", ".join(f"{v:.1f}" for v in values))
     ratios = [b / a for a, b in zip(rates["A"], rates["B"], strict=True)]
     print(
-        "B/A per round: " + ", ".join(f"{r:.2f}" for r in ratios)
+        "B/A per round: "
+        + ", ".join(f"{r:.2f}" for r in ratios)
         + f" (median {statistics.median(ratios):.2f})"
     )
 
