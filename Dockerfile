@@ -15,10 +15,12 @@ ENV PYTHONUNBUFFERED=1 \
     BIND_HOST=0.0.0.0 \
     COLLEGEBOT_STATE_DIR=/var/lib/collegebot \
     COLLEGEBOT_DATA_DIR=/app/data
+# uid and gid 10001, as the pods' runAsUser/runAsGroup (a test checks the built image).
 # The venv stays root's and read-only to the service; the state dir is the one place it writes
 # (SQLite and the embedded index, when no DATABASE_URL or CHROMA_HOST is set).
 RUN python -m venv /opt/venv \
-    && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home collegebot \
+    && groupadd --system --gid 10001 collegebot \
+    && useradd --system --uid 10001 --gid collegebot --home-dir /app --no-create-home collegebot \
     && install -d -o collegebot -g collegebot /var/lib/collegebot
 WORKDIR /app
 

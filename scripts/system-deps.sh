@@ -6,6 +6,9 @@ need[redis-server]=redis-server
 need[/usr/lib/postgresql/15/bin/initdb]=postgresql
 need[/usr/sbin/pgbouncer]=pgbouncer   # a transaction-mode pooler, as Supabase's
 need[promtool]=prometheus              # checks the alert rules in k8s/ (tests/deploy)
+need[dockerd]=docker.io                 # builds and runs the images (tests/deploy/test_images.py)
+need[debootstrap]=debootstrap          # their stand-in base image: no registry is reachable
+need[/usr/bin/prometheus]=prometheus   # the server tests/e2e/test_prometheus.py scrapes the stack with
 
 missing=()
 for cmd in "${!need[@]}"; do
@@ -23,3 +26,4 @@ $sudo service redis-server stop >/dev/null 2>&1 || true
 $sudo service postgresql stop >/dev/null 2>&1 || true
 $sudo service pgbouncer stop >/dev/null 2>&1 || true
 $sudo service prometheus stop >/dev/null 2>&1 || true
+$sudo service docker stop >/dev/null 2>&1 || true

@@ -150,6 +150,171 @@ class Redis:
         self.process.wait(10)
 
 
+class ConnectionCounter:
+    """A loopback TCP port that counts the connections made to it and closes each at once: set
+    as a process's HTTP(S) proxy, it shows whether the process tried to reach the network."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # closed
+                return
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def answers_200(url: str) -> bool:
+    """Whether `url` answers 200 now (a server still starting does not)."""
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+class DockerEngine:
+    """A throwaway Docker engine: dockerd (root only) with its own socket, data and exec roots in
+    a temporary folder, and no bridge network (none can be made here: every container uses the
+    host's network and binds 127.0.0.1). `docker` runs the client of that dockerd's package,
+    whose builder is BuildKit without the buildx plugin. Skips when there is no engine to start."""
+
+    def __init__(self) -> None:
+        dockerd = shutil.which("dockerd")
+        if os.environ.get("COLLEGEBOT_SKIP_SERVER_TESTS") == "1":
+            pytest.skip("COLLEGEBOT_SKIP_SERVER_TESTS=1")
+        if dockerd is None:
+            pytest.skip("no Docker engine: dockerd is missing (scripts/system-deps.sh installs it)")
+        if os.geteuid() != 0:
+            pytest.skip("no Docker engine: starting a throwaway dockerd needs root")
+        # The client of the same package (Debian's docker.io puts it in /usr/bin): a newer
+        # client would want the buildx plugin for BuildKit.
+        beside = [Path(dockerd).parent / "docker", Path("/usr/bin/docker")]
+        self.client = next((str(c) for c in beside if c.exists()), shutil.which("docker") or "")
+        # Short: a unix socket's path is limited to about 100 characters.
+        self.dir = Path(tempfile.mkdtemp(prefix="cb-docker-"))
+        # Layers, build cache and containers in memory (about 3 GB for the four images): on
+        # this disk writing and then deleting their 60,000 files took minutes.
+        self.tmpfs = (
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "size=8g,mode=0700", "tmpfs", str(self.dir)],
+                capture_output=True,
+            ).returncode
+            == 0
+        )
+        config = self.dir / "daemon.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "bridge": "none",
+                    "iptables": False,
+                    "ip-forward": False,
+                    "ip-masq": False,
+                    "default-ulimits": {"nofile": {"Name": "nofile", "Hard": 1024, "Soft": 1024}},
+                }
+            )
+        )
+        self.host = f"unix://{self.dir}/docker.sock"
+        self.log = self.dir / "dockerd.log"
+        with open(self.log, "w") as out:
+            self.process = subprocess.Popen(
+                [dockerd, "--config-file", str(config), "-H", self.host,
+                 "--data-root", str(self.dir / "root"), "--exec-root", str(self.dir / "exec"),
+                 "--pidfile", str(self.dir / "dockerd.pid")],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        try:
+            self._wait_ready()
+        except BaseException:  # a skip included: never leave a dockerd behind
+            self.close()
+            raise
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while self.docker("version", check=False, timeout=10).returncode != 0:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                tail = self.log.read_text()[-1500:]
+                pytest.skip(f"no Docker engine: dockerd did not start here:\n{tail}")
+            time.sleep(0.2)
+
+    def docker(
+        self, *args: str, check: bool = True, timeout: float = 900
+    ) -> subprocess.CompletedProcess:
+        env = {**os.environ, "DOCKER_HOST": self.host, "DOCKER_BUILDKIT": "1"}
+        done = subprocess.run(
+            [self.client, *args], env=env, capture_output=True, text=True, timeout=timeout
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"docker {' '.join(args)}:\n{done.stdout[-3000:]}{done.stderr}")
+        return done
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:  # stop the containers first, so dockerd unmounts their layers
+                running = self.docker("ps", "-aq", check=False, timeout=30).stdout.split()
+                if running:
+                    self.docker("rm", "-f", *running, check=False, timeout=60)
+            except (OSError, subprocess.SubprocessError):
+                pass
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        if self.tmpfs:  # lazily: a mount dockerd left inside goes with it
+            subprocess.run(["umount", "--lazy", "--recursive", str(self.dir)], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def import_standin_base(engine: DockerEngine, tag: str) -> None:
+    """The Dockerfile's base image, made here: no registry is reachable, so `tag` becomes a
+    minimal Debian bookworm with its python3.11 and venv (debootstrap from Debian's mirror),
+    trusting this machine's certificate authorities as its pip does. Not the real
+    python:3.11-slim (another Python build, in /usr/bin): a build on a stand-in base. The root
+    file system is kept in ~/.cache/collegebot-tests (about 100 s to make, once)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "collegebot-tests"
+    tarball = cache / "bookworm-python3.11-rootfs.tar"
+    if not tarball.exists():
+        debootstrap = shutil.which("debootstrap") or shutil.which("/usr/sbin/debootstrap")
+        if debootstrap is None:
+            pytest.skip("debootstrap is missing (scripts/system-deps.sh installs it)")
+        rootfs = engine.dir / "rootfs"
+        subprocess.run(
+            [debootstrap, "--variant=minbase",
+             "--include=python3,python3-venv,python-is-python3,ca-certificates",
+             "bookworm", str(rootfs), "http://deb.debian.org/debian"],
+            check=True, capture_output=True, timeout=900,
+        )  # fmt: skip
+        shutil.copy("/etc/ssl/certs/ca-certificates.crt", rootfs / "etc/ssl/certs/")
+        (rootfs / "etc/pip.conf").write_text(
+            "[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n"
+        )
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = tarball.with_suffix(".partial")
+        subprocess.run(["tar", "-C", str(rootfs), "-cf", str(partial), "."], check=True)
+        partial.rename(tarball)
+        shutil.rmtree(rootfs, ignore_errors=True)
+    engine.docker(
+        "import",
+        "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "--change", 'CMD ["python3"]',
+        str(tarball), tag,
+    )  # fmt: skip
+
+
 class HttpStandIn:
     """A quiet HTTP server on a loopback port, in a thread: a stand-in of a vendor's API. A
     subclass answers each POST in `post`, with `reply` for a JSON body."""
@@ -369,18 +534,13 @@ class ServiceProcess:
 
     def wait_http(self, url: str, timeout_s: float = 60) -> None:
         """Until `url` answers 200 (bounded; fails with the log's tail)."""
-        import httpx
-
         deadline = time.monotonic() + timeout_s
         while True:
             assert self.process is not None
             if self.process.poll() is not None:
                 pytest.fail(f"{self.name} exited: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
+            if answers_200(url):
+                return
             if time.monotonic() > deadline:
                 pytest.fail(f"{self.name} not ready: {self.log.read_text()[-2000:]}")
             time.sleep(0.1)
@@ -446,3 +606,232 @@ class WebhookStream:
         while sum(r["phase"] == phase and r["status"] == 200 for r in self.results) < n:
             assert time.monotonic() < deadline, f"fewer than {n} answered in phase {phase}"
             await asyncio.sleep(0.05)
+
+
+def free_ports(n: int) -> list[int]:
+    """`n` different free loopback ports (all bound at once, so no two are the same)."""
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+class CollegebotUp:
+    """`collegebot up` as a user runs it (migrate, ingest data/, then the four services under
+    honcho), on free ports and its own state directory; `settings` adds to its environment.
+    Ready once the gateway's /readyz says rag and llm serve. `seed`: a state directory whose
+    store and index already hold data/ (copied, so `up`'s own ingestion finds every document
+    unchanged instead of embedding them all again)."""
+
+    def __init__(
+        self,
+        state: Path,
+        token: str,
+        settings: dict[str, str] | None = None,
+        seed: Path | None = None,
+    ) -> None:
+        import sys
+
+        import httpx
+
+        from tests.conftest import base_env
+
+        if seed is not None:
+            shutil.copytree(seed, state, dirs_exist_ok=True)
+
+        gateway, dashboard, rag, llm, rag_metrics, llm_metrics = free_ports(6)
+        self.state, self.token = state, token
+        self.base = f"http://127.0.0.1:{gateway}"
+        self.dashboard = f"http://127.0.0.1:{dashboard}"
+        self.env = base_env(state)
+        self.env.update(
+            TWILIO_AUTH_TOKEN=token,
+            PUBLIC_BASE_URL=self.base,
+            GATEWAY_PORT=str(gateway),
+            DASHBOARD_PORT=str(dashboard),
+            RAG_PORT=str(rag),
+            LLM_PORT=str(llm),
+            RAG_METRICS_PORT=str(rag_metrics),
+            LLM_METRICS_PORT=str(llm_metrics),
+            RAG_ADDRESS=f"127.0.0.1:{rag}",
+            LLM_ADDRESS=f"127.0.0.1:{llm}",
+            **(settings or {}),
+        )
+        self.log = state / "up.log"
+        with open(self.log, "w") as out:  # the services inherit the descriptor
+            self.process = subprocess.Popen(
+                [str(Path(sys.executable).parent / "collegebot"), "up"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 240
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail(f"collegebot up exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.base + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                self.close()
+                pytest.fail(f"not ready: {self.log.read_text()[-2000:]}")
+            time.sleep(0.5)
+
+    def metrics_targets(self) -> dict[str, str]:
+        """Each service's /metrics address as `collegebot up` exposes it, by Prometheus job."""
+        return {
+            "gateway": self.base.removeprefix("http://"),
+            "dashboard": self.dashboard.removeprefix("http://"),
+            "rag": f"127.0.0.1:{self.env['RAG_METRICS_PORT']}",
+            "llm": f"127.0.0.1:{self.env['LLM_METRICS_PORT']}",
+        }
+
+    def close(self) -> None:
+        import signal
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+
+def send_webhook(
+    base: str, token: str, body: str, sender: str = "+919876501234", sign_with: str | None = None
+):
+    """One webhook as Twilio sends it, signed with `sign_with` (default: the right token);
+    returns the httpx response and the MessageSid."""
+    from urllib.parse import urlencode
+
+    import httpx
+    from twilio.request_validator import RequestValidator
+
+    sid = "SM" + os.urandom(16).hex()
+    params = {
+        "MessageSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": f"whatsapp:{sender}",
+        "To": "whatsapp:+14155238886",
+        "Body": body,
+        "NumMedia": "0",
+        "WaId": sender.lstrip("+"),
+    }
+    url = base + "/webhook/whatsapp"
+    signature = RequestValidator(sign_with or token).compute_signature(url, params)
+    response = httpx.post(
+        url,
+        content=urlencode(params),
+        timeout=30,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": signature,
+        },
+    )
+    return response, sid
+
+
+class GroqStandIn(HttpStandIn):
+    """Groq's chat-completions endpoint refusing the key (401, Groq's error body), as after a
+    revoked key: every generation falls back to the offline answerer, and the breaker opens."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        super().__init__()
+
+    def post(self, request: BaseHTTPRequestHandler) -> None:
+        request.rfile.read(int(request.headers.get("Content-Length", 0)))
+        self.requests += 1
+        error = {"message": "Invalid API Key", "type": "invalid_request_error"}
+        self.reply(request, 401, {"error": {**error, "code": "invalid_api_key"}})
+
+
+class Prometheus:
+    """A real Prometheus server on a loopback port scraping `scrape_configs` every second, its
+    storage in a temporary directory. Skips (with the reason) when the binary is absent."""
+
+    BINARY = Path("/usr/bin/prometheus")
+
+    def __init__(self, scrape_configs: list[dict]) -> None:
+        if not self.BINARY.exists():
+            pytest.skip(f"{self.BINARY} is missing: run scripts/system-deps.sh (make test does)")
+        self.dir = Path(tempfile.mkdtemp(prefix="collegebot-prometheus-"))
+        self.config = self.dir / "prometheus.yml"
+        settings = {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"}
+        # JSON is YAML: no YAML writer needed.
+        self.config.write_text(json.dumps({"global": settings, "scrape_configs": scrape_configs}))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = self.dir / "prometheus.log"
+        with open(self.log, "w") as out:
+            self.process = subprocess.Popen(
+                [str(self.BINARY), f"--config.file={self.config}"]
+                + [f"--storage.tsdb.path={self.dir / 'data'}"]
+                + [f"--web.listen-address=127.0.0.1:{self.port}"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait(lambda: self._get("/-/ready").status_code == 200, "ready", 60)
+
+    def _get(self, path: str, **params: str):
+        import httpx
+
+        return httpx.get(self.url + path, params=params, timeout=10)
+
+    def _wait(self, check, what: str, timeout_s: float):
+        import httpx
+
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail(f"prometheus exited: {self.log.read_text()[-2000:]}")
+            try:
+                if found := check():
+                    return found
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"prometheus: {what} not seen in {timeout_s:.0f} s")
+            time.sleep(0.25)
+
+    def query(self, expr: str) -> dict:
+        """The API's answer to an instant query (its `status` is for the caller to check)."""
+        return self._get("/api/v1/query", query=expr).json()
+
+    def value(self, expr: str) -> float | None:
+        """The one sample `expr` returns now, or None when it returns none."""
+        answer = self.query(expr)
+        assert answer["status"] == "success", (expr, answer)
+        result = answer["data"]["result"]
+        if not result:
+            return None
+        assert len(result) == 1, (expr, result)
+        return float(result[0]["value"][1])
+
+    def wait_value(self, expr: str, fits, timeout_s: float = 60) -> float:
+        """Polls until `expr`'s sample is there and `fits` it (bounded); returns the value."""
+        seen: list[float | None] = []
+
+        def check():
+            value = self.value(expr)
+            seen[:] = [value]
+            return value is not None and fits(value) and (value,)
+
+        try:
+            return self._wait(check, expr, timeout_s)[0]
+        except pytest.fail.Exception:
+            pytest.fail(f"{expr}: last value {seen}, not as expected")
+
+    def wait_up(self, jobs: list[str], timeout_s: float = 60) -> None:
+        """Until every target of `jobs` has been scraped successfully."""
+        for job in jobs:
+            self.wait_value(f'min(up{{job="{job}"}})', lambda v: v == 1, timeout_s)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -11,8 +11,9 @@ from fastapi import FastAPI
 
 from collegebot.settings import RuntimeSettings, SentrySettings, ServiceAddresses, load
 from collegebot.telemetry import setup_logging, setup_sentry
-from services.gateway.app import REQUESTS_FINISH_S, create_app
 
+# services.gateway.app is imported only once the metrics folder is ready: its metrics are made
+# at import, and in multiprocess mode each one opens a file there.
 MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -20,6 +21,8 @@ def worker_app() -> FastAPI:
     """One worker process's app: its own logging and Sentry (workers are spawned afresh)."""
     setup_logging("gateway", load(RuntimeSettings))
     setup_sentry("gateway", load(SentrySettings))
+    from services.gateway.app import create_app
+
     return create_app()
 
 
@@ -35,6 +38,10 @@ def metrics_dir() -> None:
 
 def main() -> None:
     addresses = load(ServiceAddresses)
+    if addresses.gateway_workers > 1 or os.environ.get(MULTIPROC):
+        metrics_dir()
+    from services.gateway.app import REQUESTS_FINISH_S
+
     # access_log off: request lines carry nothing useful and we keep logs free of student data.
     options: dict[str, Any] = {
         "host": addresses.bind_host,
@@ -44,7 +51,6 @@ def main() -> None:
         "timeout_graceful_shutdown": REQUESTS_FINISH_S,
     }
     if addresses.gateway_workers > 1:
-        metrics_dir()
         setup_logging("gateway", load(RuntimeSettings))  # the supervisor's own lines
         uvicorn.run(
             "services.gateway.__main__:worker_app",

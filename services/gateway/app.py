@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -15,7 +14,7 @@ from prometheus_client import make_asgi_app
 from prometheus_fastapi_instrumentator import Instrumentator, metrics
 
 from collegebot.emergency import EmergencyDesk, rag_lookup
-from collegebot.grpc_telemetry import client_interceptors
+from collegebot.grpc_client import channel
 from collegebot.privacy import Pseudonymiser
 from collegebot.settings import (
     GatewaySettings,
@@ -40,39 +39,7 @@ from services.gateway.twilio_io import RestSender, SignatureCheck
 
 log = logging.getLogger("collegebot.gateway")
 
-# Calls that fail before reaching rag or llm (a restarting pod) are tried again by gRPC itself,
-# within each call's deadline. Round robin over every address the name resolves to: behind a
-# headless Kubernetes Service that is every ready replica (one long-lived HTTP/2 connection
-# through a ClusterIP would pin this gateway to one of them, and scaling rag or llm out would
-# not spread the load).
-SERVICE_CONFIG = json.dumps(
-    {
-        "loadBalancingConfig": [{"round_robin": {}}],
-        "methodConfig": [
-            {
-                "name": [{"service": "collegebot.v1.Rag"}, {"service": "collegebot.v1.Llm"}],
-                "retryPolicy": {
-                    "maxAttempts": 3,
-                    "initialBackoff": "0.05s",
-                    "maxBackoff": "0.5s",
-                    "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
-                },
-            }
-        ],
-    }
-)
-
-
 EMERGENCY_LOOKUP_DEADLINE_S = 1.0
-
-
-def channel(address: str) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(
-        address,
-        options=[("grpc.enable_retries", 1), ("grpc.service_config", SERVICE_CONFIG)],
-        interceptors=client_interceptors(),
-    )
 
 
 def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], Awaitable[webhook.Gateway]]:

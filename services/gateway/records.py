@@ -57,6 +57,10 @@ PENDING = Gauge(
 DROPPED = Counter(
     "collegebot_gateway_records_dropped_total", "Records never written to the store", ["reason"]
 )
+# Every reason exported at 0 from the start: increase() over a series that first appears at 1
+# reads 0, so without them the first record dropped would never raise RecordsDropped.
+for _reason in ("invalid", "queue_full"):
+    DROPPED.labels(_reason)
 LINGER_S = 0.25
 MAX_BATCH = 200
 RETRIES = Counter(

@@ -3,11 +3,9 @@
 import asyncio
 import logging
 
-import grpc
-
 from collegebot.emergency import rag_lookup
+from collegebot.grpc_client import channel
 from collegebot.grpc_server import serve_forever
-from collegebot.grpc_telemetry import client_interceptors
 from collegebot.settings import (
     GroqSettings,
     InstitutionSettings,
@@ -41,11 +39,7 @@ def main() -> None:
             generator,
             refine_labels=groq.groq_refine_labels,
             emergency_lookup=rag_lookup(
-                rag_pb2_grpc.RagStub(
-                    grpc.aio.insecure_channel(
-                        addresses.rag_address, interceptors=client_interceptors()
-                    )
-                ),
+                rag_pb2_grpc.RagStub(channel(addresses.rag_address)),
                 EMERGENCY_LOOKUP_DEADLINE_S,
             ),
         )

@@ -97,5 +97,10 @@ class KnowledgeBase:
             ).all()
         return {status: count for status, count in rows}
 
+    def newest_ingestion(self) -> object:
+        """When the store's newest document was ingested (None: no document)."""
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.max(KnowledgeBaseDocument.ingested_at))).scalar()
+
     def chunk_count(self) -> int:
         return self.index.chunks.count()

@@ -77,6 +77,15 @@ DOCUMENTS = _Documents()
 REGISTRY.register(DOCUMENTS)
 
 
+def _timestamp(when: object) -> float:
+    """A stored time as Unix seconds (NaN: none); the store writes UTC."""
+    if isinstance(when, str):  # SQLite hands back its text form
+        when = datetime.fromisoformat(when)
+    if not isinstance(when, datetime):
+        return float("nan")  # an empty knowledge base
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
 class RagServicer(rag_pb2_grpc.RagServicer):
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
@@ -84,6 +93,7 @@ class RagServicer(rag_pb2_grpc.RagServicer):
         # Read at each scrape: the setup Job's `ingest --local` or another replica may have
         # changed the index since start-up, and this replica follows it.
         INDEX_CHUNKS.set_function(self._answering_from)
+        self._version_time: tuple[object, float] = (None, float("nan"))
         KB_VERSION.set_function(self._version_seconds)
         DOCUMENTS.kb = kb
 
@@ -95,15 +105,19 @@ class RagServicer(rag_pb2_grpc.RagServicer):
             return float("nan")
 
     def _version_seconds(self) -> float:
+        # The version is a digest of the store's documents: its time is the newest ingestion the
+        # store had when this replica's snapshot changed (read once per snapshot, not per scrape).
         version = self.kb.retriever.answering_version
-        newest = version[1] if isinstance(version, tuple) and len(version) == 2 else None
-        if newest is None:
-            return float("nan")  # no snapshot yet, or an empty knowledge base
-        if isinstance(newest, str):  # SQLite hands back its text form
-            newest = datetime.fromisoformat(newest)
-        if newest.tzinfo is None:
-            newest = newest.replace(tzinfo=UTC)  # the store writes UTC
-        return newest.timestamp()
+        if version is None:
+            return float("nan")  # no snapshot yet
+        if self._version_time[0] != version:
+            try:
+                newest = self.kb.newest_ingestion()
+            except Exception as e:  # the store is down: no sample, not a wrong one
+                log.warning("the store did not give the newest ingestion (%s)", type(e).__name__)
+                return float("nan")
+            self._version_time = (version, _timestamp(newest))
+        return self._version_time[1]
 
     async def Retrieve(self, request: rag_pb2.RetrieveRequest, context) -> rag_pb2.RetrieveResponse:
         if not request.query.strip():

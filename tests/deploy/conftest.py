@@ -46,6 +46,17 @@ def manifests() -> dict[str, list[dict]]:
     return {overlay: build(overlay) for overlay in OVERLAYS}
 
 
+def env_file(text: str) -> dict[str, str]:
+    """KEY=value lines (as `kubectl create secret --from-env-file` reads them), comments aside."""
+    pairs = {}
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, sep, value = line.partition("=")
+            assert sep, line
+            pairs[key.strip()] = value
+    return pairs
+
+
 def dockerfile_stages() -> dict[str, list[tuple[str, str]]]:
     """Each stage of the Dockerfile with its instructions, continuation lines joined."""
     text = re.sub(r"\\\n\s*", " ", (ROOT / "Dockerfile").read_text())

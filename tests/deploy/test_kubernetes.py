@@ -56,6 +56,16 @@ def containers(docs: list[dict]) -> Iterator[tuple[dict, dict]]:
             yield doc, container
 
 
+def is_ours(container: dict) -> bool:
+    """Built from our Dockerfile (runs our code and reads our settings), not a third party's
+    image such as the dev overlay's PostgreSQL."""
+    return container["image"].rsplit("/", 1)[-1].startswith("collegebot-")
+
+
+def our_containers(docs: list[dict]) -> Iterator[tuple[dict, dict]]:
+    return ((doc, c) for doc, c in containers(docs) if is_ours(c))
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_container_is_sized_and_runs_as_non_root(overlay, manifests) -> None:
     checked = 0
@@ -87,7 +97,9 @@ def test_long_running_containers_have_the_right_probes(overlay, manifests) -> No
             ports = {p["name"]: p["containerPort"] for p in container["ports"]}
             for probe in ("readinessProbe", "livenessProbe"):
                 check = container[probe]
-                if "grpc" in ports:  # gRPC services answer grpc.health.v1 (native probes)
+                if not is_ours(container):  # its own client (pg_isready), on its own address
+                    assert check["exec"]["command"], (overlay, container["name"])
+                elif "grpc" in ports:  # gRPC services answer grpc.health.v1 (native probes)
                     assert check["grpc"]["port"] == ports["grpc"], (overlay, container["name"])
                 else:
                     assert check["httpGet"]["port"] in ports, (overlay, container["name"])
@@ -160,12 +172,13 @@ def test_the_gateway_pod_outlives_its_own_shutdown(overlay, manifests) -> None:
 
 
 def environment(overlay_docs: list[dict]) -> Iterator[tuple[str, str]]:
-    """(variable, where) for every variable a container gets, directly or from a ConfigMap."""
+    """(variable, where) for every variable one of our containers gets, directly or from a
+    ConfigMap."""
     for doc in overlay_docs:
         if doc["kind"] == "ConfigMap":
             for key in doc["data"]:
                 yield key, f"ConfigMap/{doc['metadata']['name']}"
-    for _, container in containers(overlay_docs):
+    for _, container in our_containers(overlay_docs):
         for var in container.get("env", []):
             yield var["name"], container["name"]
 
@@ -183,7 +196,7 @@ def test_containers_read_config_and_documented_secrets_only(overlay, manifests) 
     readme = (ROOT / "README.md").read_text()
     production = readme[readme.index("## Production") :]
     config_maps = {d["metadata"]["name"] for d in manifests[overlay] if d["kind"] == "ConfigMap"}
-    for _, container in containers(manifests[overlay]):
+    for _, container in our_containers(manifests[overlay]):
         for source in container.get("envFrom", []):
             assert source["configMapRef"]["name"] in config_maps, container["name"]
         for var in container.get("env", []):
@@ -195,9 +208,13 @@ def test_containers_read_config_and_documented_secrets_only(overlay, manifests) 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_image_is_a_dockerfile_target(overlay, manifests) -> None:
     targets = set(dockerfile_stages())
-    images = {c["image"] for _, c in containers(manifests[overlay])}
+    images = {c["image"] for _, c in our_containers(manifests[overlay])}
     assert {target_of(i) for i in images} >= set(SERVICES)
     assert {target_of(i) for i in images} <= targets, images
+    # Anyone else's image by a fixed tag (or digest): never `latest`, never untagged.
+    for _, container in containers(manifests[overlay]):
+        name = container["image"].rsplit("/", 1)[-1]
+        assert "@" in name or name.partition(":")[2] not in {"", "latest"}, container["image"]
 
 
 # --- the monitoring component -------------------------------------------------------------------

@@ -167,3 +167,20 @@ def test_every_pod_resolves_names(setup) -> None:
     for app in ("gateway", "rag", "llm", "dashboard", "chroma", "setup", "purge"):
         for protocol in ("UDP", "TCP"):
             assert side_allows(policies, Pod(app, ns), OUTSIDE, 53, protocol, "Egress"), app
+
+
+def test_the_dev_postgres_admits_only_the_store_users(manifests) -> None:
+    """k8s/components/dev-postgres composed with these policies (the dev overlay): the store's
+    users reach it on 5432, nobody else does, and it reaches nothing outside."""
+    docs = manifests["dev"]
+    policies = [d for d in docs if d["kind"] == "NetworkPolicy"]
+    ns = next(d for d in docs if d["kind"] == "StatefulSet")["metadata"]["namespace"]
+    postgres = Pod("postgres", ns)
+    for app in ("gateway", "rag", "dashboard", *JOBS):
+        assert allowed(policies, Pod(app, ns), postgres, 5432), app
+    strangers = [Pod("llm", ns), Pod("chroma", ns), Pod("x", "default"), OUTSIDE]
+    strangers.append(Pod("controller", "ingress-nginx"))
+    for other in strangers:
+        assert not allowed(policies, other, postgres, 5432), other
+    assert not allowed(policies, Pod("gateway", ns), postgres, 22)
+    assert not allowed(policies, postgres, OUTSIDE, 443)

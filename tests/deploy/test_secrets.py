@@ -7,19 +7,13 @@ import re
 
 import pytest
 
-from tests.deploy.conftest import K8S, OVERLAYS
+from tests.deploy.conftest import K8S, OVERLAYS, env_file
 
 TEMPLATE = K8S / "secret.template.env"
 
 
 def template() -> dict[str, str]:
-    pairs = {}
-    for line in TEMPLATE.read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, sep, value = line.partition("=")
-            assert sep, line
-            pairs[key.strip()] = value
-    return pairs
+    return env_file(TEMPLATE.read_text())
 
 
 def secret_keys(node: object) -> set[str]:

@@ -4,10 +4,8 @@ signed webhook is answered from data/ with its source and recorded; a forged one
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,103 +15,21 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from pypdf import PdfReader
-from twilio.request_validator import RequestValidator
 
 from collegebot.asker import reply_text
-from tests.conftest import DATA, ROOT, base_env, run_cli
+from tests.conftest import DATA, run_cli
+from tests.servers import send_webhook
 
 pytestmark = pytest.mark.e2e
-TOKEN = "e2e-token-0123456789abcdef"
 
 
-def free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    state = tmp_path_factory.mktemp("e2e-state")
-    gateway, dashboard, rag, llm, rag_metrics, llm_metrics = free_ports(6)
-    base = f"http://127.0.0.1:{gateway}"
-    env = base_env(state)
-    env.update(
-        TWILIO_AUTH_TOKEN=TOKEN,
-        PUBLIC_BASE_URL=base,
-        GATEWAY_PORT=str(gateway),
-        DASHBOARD_PORT=str(dashboard),
-        RAG_PORT=str(rag),
-        LLM_PORT=str(llm),
-        RAG_METRICS_PORT=str(rag_metrics),
-        LLM_METRICS_PORT=str(llm_metrics),
-        RAG_ADDRESS=f"127.0.0.1:{rag}",
-        LLM_ADDRESS=f"127.0.0.1:{llm}",
-    )
-    log = open(state / "up.log", "w")  # noqa: SIM115 (the services write to it until the end)
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "collegebot"), "up"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 240
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"collegebot up exited: {(state / 'up.log').read_text()[-2000:]}")
-        try:
-            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"not ready: {(state / 'up.log').read_text()[-2000:]}")
-        time.sleep(0.5)
-    yield {
-        "base": base,
-        "env": env,
-        "state": state,
-        "process": process,
-        "dashboard": f"http://127.0.0.1:{dashboard}",
-    }
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-def send(stack, body: str, token: str = TOKEN) -> tuple[int, str, str]:
-    sid = "SM" + os.urandom(16).hex()
-    params = {
-        "MessageSid": sid,
-        "AccountSid": "AC" + "0" * 32,
-        "From": "whatsapp:+919876501234",
-        "To": "whatsapp:+14155238886",
-        "Body": body,
-        "NumMedia": "0",
-        "WaId": "919876501234",
-    }
-    url = stack["base"] + "/webhook/whatsapp"
-    signature = RequestValidator(token).compute_signature(url, params)
-    response = httpx.post(
-        url,
-        content=urlencode(params),
-        timeout=30,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": signature,
-        },
-    )
+def send(stack, body: str, token: str | None = None) -> tuple[int, str, str]:
+    response, sid = send_webhook(stack.base, stack.token, body, sign_with=token)
     return response.status_code, response.text, sid
 
 
 def conversations(stack, sid: str | None = None) -> list:
-    with sqlite3.connect(stack["state"] / "collegebot.db") as db:
+    with sqlite3.connect(stack.state / "collegebot.db") as db:
         if sid is None:
             return db.execute("SELECT message_sid FROM conversations").fetchall()
         return db.execute(
@@ -175,7 +91,7 @@ def test_an_oversized_body_over_a_real_socket_gets_its_413(stack) -> None:
     """Sent whole before the reply is read (as urllib, and many proxies, do): a server that
     answers without reading the body resets the connection and the sender sees no status."""
     request = urllib.request.Request(
-        stack["base"] + "/webhook/whatsapp",
+        stack.base + "/webhook/whatsapp",
         data=urlencode({"Body": "a" * 2_000_000, "From": "whatsapp:+919876501234"}).encode(),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         method="POST",
@@ -187,7 +103,7 @@ def test_an_oversized_body_over_a_real_socket_gets_its_413(stack) -> None:
 
 
 def test_cli_ask_json_reports_sources_and_timings(stack) -> None:
-    done = run_cli("ask", "library timings on weekdays", "--json", env=stack["env"])
+    done = run_cli("ask", "library timings on weekdays", "--json", env=stack.env)
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert "8:00 am" in answer["reply"]
@@ -196,23 +112,23 @@ def test_cli_ask_json_reports_sources_and_timings(stack) -> None:
 
 
 def test_every_service_answers_its_health_check(stack) -> None:
-    assert httpx.get(stack["dashboard"] + "/healthz", timeout=5).status_code == 200
-    assert httpx.get(stack["base"] + "/healthz", timeout=5).status_code == 200
+    assert httpx.get(stack.dashboard + "/healthz", timeout=5).status_code == 200
+    assert httpx.get(stack.base + "/healthz", timeout=5).status_code == 200
     assert (
         "collegebot_rag_retrieve_duration_seconds"
-        in httpx.get(f"http://127.0.0.1:{stack['env']['RAG_METRICS_PORT']}/metrics", timeout=5).text
+        in httpx.get(f"http://127.0.0.1:{stack.env['RAG_METRICS_PORT']}/metrics", timeout=5).text
     )
 
 
 def test_cli_ingest_asks_the_running_rag_service(stack) -> None:
-    done = run_cli("ingest", str(DATA / "library.md"), env=stack["env"])
+    done = run_cli("ingest", str(DATA / "library.md"), env=stack.env)
     assert done.returncode == 0, done.stderr
     assert "asking the rag service" in done.stdout
     assert "unchanged library.md" in done.stdout and "1 unchanged" in done.stdout
 
 
 def test_interrupt_stops_all_four_services(stack) -> None:
-    process = stack["process"]
+    process = stack.process
     children = subprocess.run(
         ["ps", "-o", "pid=", "--ppid", str(process.pid)], capture_output=True, text=True
     ).stdout.split()

@@ -8,8 +8,8 @@ import collections
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from collegebot.grpc_client import channel
 from collegebot.grpc_server import start_server
-from services.gateway.app import channel
 
 
 class Arrivals(grpc.aio.ServerInterceptor):
