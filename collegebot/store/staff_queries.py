@@ -1,4 +1,4 @@
-"""Every query the staff dashboard runs: its pages, its CSV export and bench/dashboard.py share them.
+"""Every query the staff dashboard runs; its pages, CSV export and bench/dashboard.py share them.
 
 Reads go through the dashboard's database role (on PostgreSQL, row-level security lets it read
 what the pages show and make only the few writes staff make: claiming, replying to and closing
