@@ -65,6 +65,8 @@ ENDINGS = ("", " please", " pls", " asap", " for this year", " for first year",
            " for second year", " for btech", " in 2026", " sir", " madam", " again")  # fmt: skip
 DEGRADED = {"unavailable", "error"}
 SILENT = {"throttled_silent", "paused", "late"}  # an empty reply is right for these
+# "Please send it again in a minute": a redelivery of such a message may be answered.
+BUSY = {"shed", "timeout"}
 # The Groq stand-in's answer, citing the first passage as the prompt asks.
 STANDIN_ANSWER = "According to the college documents, see the first passage for the details [1]."
 
@@ -213,6 +215,7 @@ class Summary:
     timeouts: int
     duplicated: int
     emergency_again: int
+    retried_after_busy: int
     duplicated_pairs: dict[str, int]  # first delivery's outcome -> the redelivery's
     p50: float
     p95: float
@@ -240,7 +243,7 @@ def summarise(
         outcomes[r.outcome or (r.error or f"http_{r.status}")] = (
             outcomes.get(r.outcome or (r.error or f"http_{r.status}"), 0) + 1
         )
-    duplicated, again, pairs = 0, 0, {}
+    duplicated, again, retried, pairs = 0, 0, 0, {}
     for m, r in zip(messages, results, strict=True):
         if m.redelivery_of >= 0 and r.status == 200:
             first = results[m.redelivery_of]
@@ -248,6 +251,8 @@ def summarise(
                 # By design: an emergency whose first reply is not known to have gone is
                 # answered again (the same numbers), not silenced as a duplicate.
                 again += 1
+            elif first.outcome in BUSY:
+                retried += 1  # the first reply asked the student to send it again: no answer
             elif r.outcome != "duplicate" or (first.status == 200 and r.text != first.text):
                 duplicated += 1
                 pair = f"{first.outcome or first.error or first.status}->{r.outcome}"
@@ -269,6 +274,7 @@ def summarise(
         timeouts=outcomes.get("timeout", 0),
         duplicated=duplicated,
         emergency_again=again,
+        retried_after_busy=retried,
         duplicated_pairs=pairs,
         p50=pct(latencies, 50),
         p95=pct(latencies, 95),
@@ -542,7 +548,8 @@ def report(s: Summary) -> None:
         f"  errors {s.errors}, non-200 {s.non_200}, empty {s.empty} (lost {s.lost}), degraded "
         f"{s.degraded}, shed {s.shed}, timed out {s.timeouts}, duplicated {s.duplicated} "
         f"(and {s.emergency_again} emergencies redelivered before their first reply went, "
-        "answered again as designed)"
+        f"answered again as designed; {s.retried_after_busy} redeliveries of a message told "
+        "busy)"
     )
     print(f"  outcomes: {json.dumps(s.outcomes)}")
     if s.duplicated_pairs:

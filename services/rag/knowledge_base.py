@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from services.rag.emergencies import EmergencySense, read_as_written
 from services.rag.index import open_index
 from services.rag.ingest import DocumentOutcome, Ingestor
 from services.rag.retriever import Retrieval, Retriever
+
+log = logging.getLogger("collegebot.rag")
 
 
 class KnowledgeBase:
@@ -61,6 +64,17 @@ class KnowledgeBase:
         if any(o.status != "unchanged" for o in outcomes):
             self.retriever.refresh()
         return outcomes
+
+    def warm(self) -> None:
+        """Build what the first question would otherwise wait for: the in-memory snapshot of the
+        index and the emergency descriptions' vectors (seconds on a large index, past a
+        Retrieve's deadline). The rag server does this before it reports itself ready; an index
+        or store unreachable now leaves it to the first question (logged)."""
+        try:
+            self.retriever.snapshot()
+        except Exception as e:  # Chroma or the store still starting: the first question retries
+            log.warning("no snapshot of the index at start (%s)", type(e).__name__)
+        self.emergency("start")
 
     def answer(self, query: str, k: int, history: list[str]) -> tuple[Retrieval, tuple[str, float]]:
         """What Retrieve returns: the passages for `query` and its emergency reading. The
