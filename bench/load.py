@@ -247,13 +247,16 @@ def summarise(
     for m, r in zip(messages, results, strict=True):
         if m.redelivery_of >= 0 and r.status == 200:
             first = results[m.redelivery_of]
-            if first.outcome == r.outcome == "emergency" and r.text == first.text:
+            same = first.status != 200 or r.text == first.text
+            if "duplicate" in (first.outcome, r.outcome) and same:
+                pass  # one answer and its repeat (the two race: either may reach the gateway first)
+            elif first.outcome == r.outcome == "emergency" and same:
                 # By design: an emergency whose first reply is not known to have gone is
                 # answered again (the same numbers), not silenced as a duplicate.
                 again += 1
-            elif first.outcome in BUSY:
-                retried += 1  # the first reply asked the student to send it again: no answer
-            elif r.outcome != "duplicate" or (first.status == 200 and r.text != first.text):
+            elif BUSY & {first.outcome, r.outcome}:
+                retried += 1  # one of the two asked the student to send it again: one answer
+            else:
                 duplicated += 1
                 pair = f"{first.outcome or first.error or first.status}->{r.outcome}"
                 pairs[pair] = pairs.get(pair, 0) + 1
@@ -486,7 +489,9 @@ def cold_start(state: Path, base_port: int, data_dir: Path | None, rounds: int) 
         print(
             f"  {name}: cold start to ready min / median / max "
             f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f} s "
-            f"({rounds} starts); its own CPU by then, median {statistics.median(cpu[name]):.2f} s "
+            f"({rounds} starts); its own CPU by then "
+            + " / ".join(f"{c:.2f}" for c in cpu[name])
+            + " s, start by start "
             "(an idle machine starts in about this, less any work done on a second core)"
         )
     print("  resident memory once ready: " + ", ".join(f"{k} {v:.0f} MB" for k, v in idle.items()))
