@@ -45,7 +45,7 @@ class KnowledgeBase:
             version=self.version,
         )
         self.default_k = index.retrieve_k
-        self.sense = EmergencySense(self.model)
+        self.sense = EmergencySense(self.model, index.collegebot_state_dir)
 
     @classmethod
     def from_settings(cls, embedding_threads: int | None = None) -> KnowledgeBase:
