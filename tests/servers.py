@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import contextlib
 import gzip
 import json
 import os
@@ -697,8 +698,30 @@ class CollegebotUp:
         import signal
 
         if self.process.poll() is None:
+            # honcho starts each service in a session of its own: killing `collegebot up`'s group
+            # alone left the four services running after the tests (found orphaned, serving).
+            services = _descendants(self.process.pid)
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
+            for pid in services:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process below `root` (children, theirs, ...), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(stat[1])
+    found, frontier = [], [root]
+    while frontier:
+        below = [pid for pid, parent in parents.items() if parent in frontier]
+        found += below
+        frontier = below
+    return found
 
 
 def send_webhook(
