@@ -3,6 +3,7 @@
     .venv/bin/python bench/load.py --rate 100 --seconds 60 [--repeat-share 0.5]
         [--redelivery-share 0.02] [--new-sender-share 0.3] [--llm-delay 0.8] [--state DIR]
     .venv/bin/python bench/load.py --search [--step-seconds 15] [--repeat-share 0.5]
+    .venv/bin/python bench/load.py --cold-start 3 [--state DIR] [--data-dir DIR]
 
 Starts `collegebot up` (gateway, rag, llm, dashboard; SQLite, embedded Chroma, data/) on ports
 of its own, signatures checked, rate limits raised out of the way (printed), and the llm either
@@ -19,7 +20,10 @@ Reports throughput, latency p50/p95/p99 from the scheduled send (and minus the s
 for Groq answers), errors, non-200s, empty, degraded ("can't reach the handbook"), shed,
 timed-out and duplicated replies (a redelivery answered anew, or with other words), and the
 services' resident memory. `--search` runs steps of rising rate and reports the highest with no
-degraded, shed, timed-out, lost or duplicated reply and p95 under 1 s.
+degraded, shed, timed-out, lost or duplicated reply and p95 under 1 s. `--data-dir` points the
+stack at other documents (a 10,000-chunk corpus built by bench/retrieve_latency.py, ingested
+into the same `--state`). `--cold-start N` sends no load: it starts rag, llm and the gateway
+alone, N times each, and reports the seconds to ready and the memory once ready.
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ ENDINGS = ("", " please", " pls", " asap", " for this year", " for first year",
            " for second year", " for btech", " in 2026", " sir", " madam", " again")  # fmt: skip
 DEGRADED = {"unavailable", "error"}
 SILENT = {"throttled_silent", "paused", "late"}  # an empty reply is right for these
+# "Please send it again in a minute": a redelivery of such a message may be answered.
+BUSY = {"shed", "timeout"}
 # The Groq stand-in's answer, citing the first passage as the prompt asks.
 STANDIN_ANSWER = "According to the college documents, see the first passage for the details [1]."
 
@@ -208,11 +214,16 @@ class Summary:
     shed: int
     timeouts: int
     duplicated: int
+    emergency_again: int
+    retried_after_busy: int
+    duplicated_pairs: dict[str, int]  # first delivery's outcome -> the redelivery's
     p50: float
     p95: float
     p99: float
     minus_delay_p95: float
     rss_mb: dict[str, float] = field(default_factory=dict)
+    load: list[float] = field(default_factory=list)  # the machine's 1-minute load average
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # per message sent, by service
 
     @property
     def lost(self) -> int:
@@ -232,12 +243,23 @@ def summarise(
         outcomes[r.outcome or (r.error or f"http_{r.status}")] = (
             outcomes.get(r.outcome or (r.error or f"http_{r.status}"), 0) + 1
         )
-    duplicated = 0
+    duplicated, again, retried, pairs = 0, 0, 0, {}
     for m, r in zip(messages, results, strict=True):
         if m.redelivery_of >= 0 and r.status == 200:
             first = results[m.redelivery_of]
-            if r.outcome != "duplicate" or (first.status == 200 and r.text != first.text):
+            same = first.status != 200 or r.text == first.text
+            if "duplicate" in (first.outcome, r.outcome) and same:
+                pass  # one answer and its repeat (the two race: either may reach the gateway first)
+            elif first.outcome == r.outcome == "emergency" and same:
+                # By design: an emergency whose first reply is not known to have gone is
+                # answered again (the same numbers), not silenced as a duplicate.
+                again += 1
+            elif BUSY & {first.outcome, r.outcome}:
+                retried += 1  # one of the two asked the student to send it again: one answer
+            else:
                 duplicated += 1
+                pair = f"{first.outcome or first.error or first.status}->{r.outcome}"
+                pairs[pair] = pairs.get(pair, 0) + 1
     latencies = [r.latency_s for r in results if not r.error]
     groq = [r.latency_s - delay for r in results if r.outcome == "groq"]
     return Summary(
@@ -254,6 +276,9 @@ def summarise(
         shed=outcomes.get("shed", 0),
         timeouts=outcomes.get("timeout", 0),
         duplicated=duplicated,
+        emergency_again=again,
+        retried_after_busy=retried,
+        duplicated_pairs=pairs,
         p50=pct(latencies, 50),
         p95=pct(latencies, 95),
         p99=pct(latencies, 99),
@@ -280,28 +305,38 @@ class _Discard(list):
         super().append(None) if len(self) < 1 else None
 
 
+def stack_env(state: Path, base_port: int, data_dir: Path | None) -> dict[str, str]:
+    """The environment of every service of a run: ports of its own, signatures checked."""
+    env = dict(
+        os.environ,
+        COLLEGEBOT_ENV="development",
+        COLLEGEBOT_STATE_DIR=str(state),
+        TWILIO_AUTH_TOKEN=TOKEN,
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{base_port}",
+        GATEWAY_PORT=str(base_port),
+        DASHBOARD_PORT=str(base_port + 1),
+        RAG_PORT=str(base_port + 2),
+        LLM_PORT=str(base_port + 3),
+        RAG_METRICS_PORT=str(base_port + 4),
+        LLM_METRICS_PORT=str(base_port + 5),
+        LOG_LEVEL="WARNING",
+        **HIGH_LIMITS,
+    )
+    if data_dir is not None:
+        env["COLLEGEBOT_DATA_DIR"] = str(data_dir)
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_WHATSAPP_FROM", "GROQ_API_KEY", "REDIS_URL"):
+        env.pop(name, None)  # late answers wait in the webhook; the llm as chosen below
+    return env
+
+
 class Stack:
-    def __init__(self, state: Path, base_port: int, llm_delay: float | None) -> None:
+    def __init__(
+        self, state: Path, base_port: int, llm_delay: float | None, data_dir: Path | None = None
+    ) -> None:
         self.state, self.port = state, base_port
         self.public = f"http://127.0.0.1:{base_port}"
         self.standin = None
-        env = dict(
-            os.environ,
-            COLLEGEBOT_ENV="development",
-            COLLEGEBOT_STATE_DIR=str(state),
-            TWILIO_AUTH_TOKEN=TOKEN,
-            PUBLIC_BASE_URL=self.public,
-            GATEWAY_PORT=str(base_port),
-            DASHBOARD_PORT=str(base_port + 1),
-            RAG_PORT=str(base_port + 2),
-            LLM_PORT=str(base_port + 3),
-            RAG_METRICS_PORT=str(base_port + 4),
-            LLM_METRICS_PORT=str(base_port + 5),
-            LOG_LEVEL="WARNING",
-            **HIGH_LIMITS,
-        )
-        for name in ("TWILIO_ACCOUNT_SID", "TWILIO_WHATSAPP_FROM", "GROQ_API_KEY", "REDIS_URL"):
-            env.pop(name, None)  # late answers wait in the webhook; the llm as chosen below
+        env = stack_env(state, base_port, data_dir)
         if llm_delay is not None:
             ready: multiprocessing.Queue = multiprocessing.Queue()
             self.standin = multiprocessing.Process(target=_standin, args=(llm_delay, ready))
@@ -355,11 +390,116 @@ class Stack:
                     out[name] = int(line.split()[1]) / 1024
         return out
 
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds (user + system) each service has used so far: what a message costs,
+        whatever else the machine runs."""
+        out = {}
+        for name, pid in self.services().items():
+            with contextlib.suppress(OSError):
+                out[name] = _cpu_s(pid)
+        return out
+
     def close(self) -> None:
         os.killpg(self.process.pid, signal.SIGINT)
         self.process.wait(60)
         if self.standin is not None:
             self.standin.terminate()
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(int(line.split()[1]) / 1024 for line in status.splitlines() if "VmRSS" in line)
+
+
+def _gateway_ready(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=0.5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def cold_start(state: Path, base_port: int, data_dir: Path | None, rounds: int) -> None:
+    """Each service started alone on an up-to-date store and index, timed from its process's
+    start to ready (gRPC health SERVING; the gateway's /readyz 200 with rag and llm up), and for
+    rag also to its first Retrieve answered (the first one builds the in-memory snapshot)."""
+    import grpc
+
+    from collegebot.cli import _rag_serving as serving  # any gRPC service's health: SERVING
+    from collegebot.v1 import rag_pb2, rag_pb2_grpc
+
+    env = stack_env(state, base_port, data_dir)
+    for step in (["migrate"], ["ingest", "--local"]):  # untimed: the index up to date first
+        subprocess.run([str(ROOT / ".venv/bin/collegebot"), *step], env=env, check=True)
+    rag_address, llm_address = f"127.0.0.1:{base_port + 2}", f"127.0.0.1:{base_port + 3}"
+    checks = {
+        "rag": lambda: serving(rag_address),
+        "llm": lambda: serving(llm_address),
+        "gateway": lambda: _gateway_ready(f"http://127.0.0.1:{base_port}/readyz"),
+    }
+    times: dict[str, list[float]] = {"rag": [], "rag first Retrieve": [], "llm": [], "gateway": []}
+    cpu: dict[str, list[float]] = {name: [] for name in times}  # its own CPU seconds by then
+    idle: dict[str, float] = {}
+    spent: dict[str, list[float]] = {"rag": [], "llm": [], "gateway": []}
+    idle_s = 10.0
+    for _ in range(rounds):
+        running: list[subprocess.Popen] = []
+        try:
+            for name in ("rag", "llm", "gateway"):  # the gateway's readiness needs the other two
+                began = time.perf_counter()
+                process = subprocess.Popen(
+                    [sys.executable, "-u", "-m", f"services.{name}"],
+                    env=env,
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                running.append(process)
+                while not checks[name]():
+                    if process.poll() is not None:
+                        sys.exit(f"services.{name} exited with {process.returncode}")
+                    time.sleep(0.02)
+                times[name].append(time.perf_counter() - began)
+                cpu[name].append(_cpu_s(process.pid))
+                if name == "rag":
+                    with grpc.insecure_channel(rag_address) as channel:
+                        rag_pb2_grpc.RagStub(channel).Retrieve(
+                            rag_pb2.RetrieveRequest(query="library timings"), timeout=60
+                        )
+                    times["rag first Retrieve"].append(time.perf_counter() - began)
+                    cpu["rag first Retrieve"].append(_cpu_s(process.pid))
+                idle[name] = _rss(process.pid)
+            # What each service costs doing nothing (its timers, pollers, metrics), which the
+            # CPU per message of a slow step includes.
+            before = {p.pid: _cpu_s(p.pid) for p in running}
+            time.sleep(idle_s)
+            for name, p in zip(("rag", "llm", "gateway"), running, strict=True):
+                spent[name].append((_cpu_s(p.pid) - before[p.pid]) / idle_s * 100)
+        finally:
+            for process in reversed(running):
+                process.send_signal(signal.SIGINT)
+                process.wait(30)
+    for name, values in times.items():
+        print(
+            f"  {name}: cold start to ready min / median / max "
+            f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f} s "
+            f"({rounds} starts); its own CPU by then "
+            + " / ".join(f"{c:.2f}" for c in cpu[name])
+            + " s, start by start "
+            "(an idle machine starts in about this, less any work done on a second core)"
+        )
+    print("  resident memory once ready: " + ", ".join(f"{k} {v:.0f} MB" for k, v in idle.items()))
+    print(
+        f"  CPU when idle ({idle_s:g} s after ready, median of the starts): "
+        + ", ".join(f"{k} {statistics.median(v):.1f} % of a core" for k, v in spent.items())
+    )
+    print(f"  machine load average now: {os.getloadavg()}")
 
 
 async def run_step(
@@ -369,23 +509,31 @@ async def run_step(
     messages = plan(rate, seconds, args, rng, words)
     requests = signed_requests(messages, stack.public)
     peak: dict[str, float] = {}
+    load: list[float] = []
     done = asyncio.Event()
 
     async def sample() -> None:
         while not done.is_set():
+            load.append(os.getloadavg()[0])
             for name, mb in stack.rss_mb().items():
                 peak[name] = max(peak.get(name, 0.0), mb)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), 2.0)
 
     sampler = asyncio.create_task(sample())
+    cpu_before = stack.cpu_s()
     began = time.perf_counter()
     results = await fire(stack.public + WEBHOOK_PATH, messages, requests, args.timeout)
     wall = time.perf_counter() - began
     done.set()
     await sampler
     summary = summarise(rate, messages, results, wall, args.llm_delay or 0.0)
-    summary.rss_mb = peak
+    summary.rss_mb, summary.load = peak, load
+    cpu_after = stack.cpu_s()
+    summary.cpu_ms = {
+        name: (cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / len(messages)
+        for name in sorted(cpu_after)
+    }
     return summary
 
 
@@ -403,14 +551,28 @@ def report(s: Summary) -> None:
     )
     print(
         f"  errors {s.errors}, non-200 {s.non_200}, empty {s.empty} (lost {s.lost}), degraded "
-        f"{s.degraded}, shed {s.shed}, timed out {s.timeouts}, duplicated {s.duplicated}"
+        f"{s.degraded}, shed {s.shed}, timed out {s.timeouts}, duplicated {s.duplicated} "
+        f"(and {s.emergency_again} emergencies redelivered before their first reply went, "
+        f"answered again as designed; {s.retried_after_busy} redeliveries of a message told "
+        "busy)"
     )
     print(f"  outcomes: {json.dumps(s.outcomes)}")
+    if s.duplicated_pairs:
+        print(f"  duplicated, first outcome -> redelivery's: {json.dumps(s.duplicated_pairs)}")
     print(
         "  peak resident memory: "
         + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(s.rss_mb.items()))
         + f" (sum of peaks {total_rss:.0f} MB)"
     )
+    print(
+        "  CPU per message sent: "
+        + ", ".join(f"{k} {v:.2f} ms" for k, v in s.cpu_ms.items())
+        + f" (sum {sum(s.cpu_ms.values()):.2f} ms)"
+    )
+    if s.load:
+        print(
+            f"  machine load average (1 min) during the step: {min(s.load):.1f}–{max(s.load):.1f}"
+        )
 
 
 def main() -> None:
@@ -428,6 +590,14 @@ def main() -> None:
     parser.add_argument("--step-seconds", type=float, default=15.0)
     parser.add_argument("--start-rate", type=float, default=50.0)
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds at 20/s first")
+    parser.add_argument("--data-dir", type=Path, default=None, help="the documents (data/)")
+    parser.add_argument(
+        "--cold-start",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of load: start each service alone N times, time to ready",
+    )
     args = parser.parse_args()
     try:
         import uvloop
@@ -441,6 +611,10 @@ def main() -> None:
         f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; load average {os.getloadavg()}"
     )
+    if args.cold_start:
+        print(f"cold start on {state} ({args.data_dir or 'data/'})")
+        cold_start(state, args.port, args.data_dir, args.cold_start)
+        return
     print(
         f"stack: collegebot up on {state}, llm "
         + (f"Groq stand-in answering in {args.llm_delay} s" if args.llm_delay else "offline")
@@ -452,7 +626,7 @@ def main() -> None:
         f"{args.redelivery_share:.0%} redelivered with the same MessageSid"
     )
     words = Wordings(random.Random(42))
-    stack = Stack(state, args.port, args.llm_delay)
+    stack = Stack(state, args.port, args.llm_delay, args.data_dir)
     print(f"stack ready in {stack.ready_s:.1f} s")
     try:
         if args.warmup:

@@ -1,10 +1,13 @@
 """Retrieve latency over gRPC on an index of at least 10,000 chunks, and the rag service's memory.
 
     .venv/bin/python bench/retrieve_latency.py [--state DIR] [--chunks 10000] [--asks 300]
+        [--repeat-data]
 
 The knowledge base is data/ plus the UCD FAQ and policy documents (../shared/eval), with policies
-repeated under another folder until the index holds `--chunks` chunks. It is ingested into
-`--state` (kept, so a second run skips the ingestion), then the real rag service is started as a
+repeated under another folder until the index holds `--chunks` chunks (with `--repeat-data`:
+copies of data/ alone, each text embedded once, for memory and start-up figures). It is
+ingested into `--state` (kept, so a second run skips the ingestion), then the real rag service
+is started as a
 process and asked the questions of tests/eval (a fifth of them as follow-ups, with history) over
 loopback gRPC. Reports client-side latency percentiles, the service's resident memory, and the
 ingestion throughput. Prints Markdown for bench/RESULTS.md.
@@ -35,7 +38,15 @@ from services.rag.chunking import chunk_document  # noqa: E402
 from services.rag.documents import read_document  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTERNAL = ROOT.parent / "shared" / "eval" / "external"
+# The shared eval documents: beside the main checkout (../shared), or beside a worktree's parent.
+EXTERNAL = (
+    next(
+        (p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if (p / "eval").is_dir()),
+        ROOT.parent / "shared",
+    )
+    / "eval"
+    / "external"
+)
 
 
 def build_corpus(kb: Path, target_chunks: int) -> int:
@@ -57,6 +68,41 @@ def build_corpus(kb: Path, target_chunks: int) -> int:
             shutil.copy(path, folder / path.name)
             total += len(chunk_document(read_document(path), path.name))
     return total
+
+
+def build_repeated(kb: Path, target_chunks: int) -> int:
+    """`kb` filled with copies of data/ (copy_1/, copy_2/, ...) until their chunks reach the
+    target; return the chunk count. A synthetic index for memory and start-up: retrieval over
+    copies ties, and data/ has more sentences per chunk than most corpora (5.2), so its memory
+    is an upper bound."""
+    if kb.exists():
+        shutil.rmtree(kb)
+    kb.mkdir(parents=True)
+    per_copy = sum(
+        len(chunk_document(read_document(p), p.name)) for p in (ROOT / "data").rglob("*.*")
+    )
+    copies = -(-target_chunks // per_copy)
+    for copy in range(1, copies + 1):
+        shutil.copytree(ROOT / "data", kb / f"copy_{copy}")
+    return per_copy * copies
+
+
+def memoise_embeddings() -> None:
+    """Copies of a document embed the same texts: each text's vector is computed once (the
+    vector it would get again), so a corpus of copies is ingested in minutes, not an hour."""
+    import numpy as np
+
+    from services.rag.embedder import MiniLM
+
+    plain, known = MiniLM.embed, {}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, plain(self, missing), strict=True))
+        return np.stack([known[t] for t in texts]) if texts else plain(self, texts)
+
+    MiniLM.embed = embed  # type: ignore[method-assign]
 
 
 def free_port() -> int:
@@ -92,11 +138,18 @@ def main() -> None:
     parser.add_argument("--state", type=Path, default=Path(tempfile.gettempdir()) / "bench-10k")
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--asks", type=int, default=300)
+    parser.add_argument(
+        "--repeat-data", action="store_true", help="copies of data/ (no shared eval documents)"
+    )
     args = parser.parse_args()
     state, kb_dir = args.state / "state", args.state / "kb"
     args.state.mkdir(parents=True, exist_ok=True)
 
-    expected = build_corpus(kb_dir, args.chunks)
+    if args.repeat_data:
+        memoise_embeddings()
+        expected = build_repeated(kb_dir, args.chunks) if not state.exists() else args.chunks
+    else:
+        expected = build_corpus(kb_dir, args.chunks)
     kb, ingest = ingest_timed(kb_dir, state)
     del kb
 

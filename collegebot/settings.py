@@ -87,6 +87,11 @@ class ServiceAddresses(_Settings):
         return self
 
 
+# The share of the reply budget a question may spend waiting for its turn and being answered
+# at full load; the rest is headroom for a slow call and the machine's noise.
+QUEUE_BUDGET_SHARE = 0.5
+
+
 class GatewaySettings(_Settings):
     """How the gateway treats each message."""
 
@@ -95,9 +100,14 @@ class GatewaySettings(_Settings):
     rag_deadline_s: float = Field(10.0, gt=0)
     llm_deadline_s: float = Field(10.0, gt=0)
     # Questions with rag and llm at once, and how many more wait their turn; past both the
-    # student is told to ask again in a minute (shed, counted).
-    answer_concurrency: int = Field(256, ge=1)
-    answer_queue_size: int = Field(1024, ge=0)
+    # student is told to ask again in a minute (shed, counted). 64 in flight carry 80 new
+    # questions/s at Groq's 0.8 s (Little's law: in flight = rate x time each).
+    answer_concurrency: int = Field(64, ge=1)
+    # New questions a second one replica of rag and llm answers (bench/load.py --search).
+    answer_throughput: float = Field(30.0, gt=0)
+    # Unset: sized from the two above so that the last question admitted is answered within
+    # half the reply budget (`queue_size`); past it a student is told busy at once.
+    answer_queue_size: int | None = Field(None, ge=0)
     # Replies kept for repeated questions (0: none), per knowledge-base version, and for how long.
     answer_cache_size: int = Field(10_000, ge=0)
     answer_cache_ttl_s: float = Field(600.0, gt=0)
@@ -112,6 +122,16 @@ class GatewaySettings(_Settings):
     reply_budget_s: float = Field(12.0, gt=0, lt=15)
     # Records waiting while the store is unreachable; beyond this the oldest are dropped (counted).
     record_queue_size: int = Field(10_000, ge=1)
+
+    @property
+    def queue_size(self) -> int:
+        """ANSWER_QUEUE_SIZE, or: every question in the gateway's hands (with rag and llm, and
+        waiting) is done within QUEUE_BUDGET_SHARE of the reply budget at the measured
+        throughput: throughput x budget x share - concurrency (at least 0)."""
+        if self.answer_queue_size is not None:
+            return self.answer_queue_size
+        held = int(self.answer_throughput * self.reply_budget_s * QUEUE_BUDGET_SHARE)
+        return max(0, held - self.answer_concurrency)
 
     @field_validator("rate_limit_per_sender", "rate_limit_global")
     @classmethod

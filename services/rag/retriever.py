@@ -262,6 +262,17 @@ class Retriever:
             with self._lock:
                 self._rebuilding = False
 
+    def texts(self, query: str, history: Sequence[str] = ()) -> list[str]:
+        """The texts `retrieve` embeds for `query` (none while the index is empty)."""
+        snap = self.snapshot()
+        return self._texts(snap, query, history) if query.strip() and snap.ids else []
+
+    @staticmethod
+    def _texts(snap: _Snapshot, query: str, history: Sequence[str]) -> list[str]:
+        # The previous question (weight 0.7) only for a message that leans on it.
+        previous = relevant_history(query, [q for q in history[-1:] if q.strip()])
+        return [snap.lexical.normalise(text) for text in [query] + previous]
+
     def scored(
         self, snap: _Snapshot, query: str, mode: str, history: Sequence[str] = ()
     ) -> tuple[np.ndarray, ...] | None:
@@ -270,9 +281,7 @@ class Retriever:
         texts' weights and vectors. None when nothing can be ranked."""
         if not query.strip() or not snap.ids:
             return None
-        # The previous question (weight 0.7) only for a message that leans on it.
-        previous = relevant_history(query, [q for q in history[-1:] if q.strip()])
-        texts = [snap.lexical.normalise(text) for text in [query] + previous]
+        texts = self._texts(snap, query, history)
         vectors = self.model.embed_queries(texts)
         lexical = np.zeros((len(snap.ids), len(texts)), dtype=np.float32)
         coverage = np.zeros_like(lexical)

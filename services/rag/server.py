@@ -126,7 +126,9 @@ class RagServicer(rag_pb2_grpc.RagServicer):
         start = time.perf_counter()
         k = request.k or self.kb.default_k
         earlier = [turn.question for turn in request.history]
-        result, (alarm, similarity) = await asyncio.to_thread(self._retrieve, request, k, earlier)
+        result, (alarm, similarity) = await asyncio.to_thread(
+            self.kb.answer, request.query, k, earlier
+        )
         RETRIEVE_SECONDS.observe(time.perf_counter() - start)
         TOP_SCORE.observe(result.confidence)  # what the bot's decision to abstain reads
         REQUESTS.labels("Retrieve", "ok").inc()
@@ -137,10 +139,6 @@ class RagServicer(rag_pb2_grpc.RagServicer):
             emergency_similarity=similarity,
             kb_version=str(result.version or ""),
         )
-
-    def _retrieve(self, request: rag_pb2.RetrieveRequest, k: int, earlier: list[str]):
-        result = self.kb.retriever.retrieve(request.query, k, history=earlier)
-        return result, self.kb.emergency(request.query)
 
     async def Sense(self, request: rag_pb2.SenseRequest, context) -> rag_pb2.SenseResponse:
         alarm, similarity = await asyncio.to_thread(self._sense, request.text)

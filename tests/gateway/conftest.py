@@ -101,6 +101,7 @@ def counted(kb):
     from services.rag.server import register as rag_register
 
     counters = {"rag": CallCounter(), "llm": CallCounter()}
+    kb.warm()  # as `python -m services.rag` does before it listens
     rag = ServerThread(rag_register(kb), [RAG], (counters["rag"],))
 
     def register_llm(server) -> None:  # in the server's loop, where its rag channel must live

@@ -14,6 +14,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from collegebot.asker import reply_text
+from collegebot.settings import GatewaySettings
 from services.gateway import answers_cache, webhook
 from services.gateway.webhook import OUTCOME_HEADER
 from tests.gateway.conftest import PATH, form, send, settle
@@ -114,9 +115,22 @@ def test_a_budget_spent_waiting_for_a_busy_rag_is_busy_not_unreachable(
         ]
 
 
+def test_the_queue_is_sized_from_the_measured_throughput_and_the_reply_budget() -> None:
+    sized = GatewaySettings(answer_throughput=30, reply_budget_s=12, answer_concurrency=64)
+    # Everything the gateway holds is answered within half the budget at that throughput...
+    held = sized.answer_concurrency + sized.queue_size
+    assert held / 30 <= 12 / 2 < (held + 1) / 30
+    # ...the old fixed 256 + 1024 was 42 s of work at 30 new questions/s.
+    assert sized.queue_size < 1024
+    assert GatewaySettings(answer_throughput=1, answer_concurrency=64).queue_size == 0
+    assert GatewaySettings(answer_queue_size=7).queue_size == 7  # a number set overrides it
+
+
 def test_past_the_bounded_queue_questions_are_shed_politely_and_counted(gateway, counted) -> None:
-    client = gateway(ANSWER_CONCURRENCY="1", ANSWER_QUEUE_SIZE="1")
+    # Sized, not set: 0.4 new questions/s x 10 s x 0.5 = 2 held, 1 with rag and llm, 1 waiting.
+    client = gateway(ANSWER_CONCURRENCY="1", ANSWER_THROUGHPUT="0.4", REPLY_BUDGET_S="10")
     admission = client.app.state.gateway.admission
+    assert admission.queue == 1
     shed_before = webhooks("shed")
     with ThreadPoolExecutor(2) as pool:
         counted["llm"].delay_s = 3.0  # the first question holds the only place meanwhile

@@ -39,3 +39,36 @@ def test_batched_vectors_equal_one_text_per_call_padding_ignored() -> None:
     assert sum(map(len, widths)) == len(set(texts))  # each distinct text embedded once
     alone = np.stack([model.embed([t])[0] for t in texts])
     assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_the_emergency_vectors_kept_between_starts_are_read_only_by_the_same_model(
+    tmp_path,
+) -> None:
+    from services.rag.emergencies import EmergencySense, read_as_written
+
+    model = MiniLM(1)
+    calls: list[int] = []
+    embed = model.embed
+    model.embed = lambda texts: calls.append(len(texts)) or embed(texts)  # type: ignore[method-assign]
+    question = read_as_written("my friend took too many pills and won't wake up")
+    vector = model.embed([question])[0]
+    calls.clear()
+
+    first = EmergencySense(model, tmp_path).read(vector, read_as_written)
+    assert calls and sum(calls) > 100  # the descriptions embedded at the first start
+    assert list(tmp_path.glob("emergency-vectors-*.npy"))
+
+    calls.clear()
+    again = EmergencySense(model, tmp_path).read(vector, read_as_written)
+    assert calls == [] and again == first  # the next start reads the same vectors back
+
+    model.fingerprint = "another model"  # e.g. an upgraded model package: the file is not its
+    EmergencySense(model, tmp_path).read(vector, read_as_written)
+    assert sum(calls) > 100
+    assert len(list(tmp_path.glob("emergency-vectors-*.npy"))) == 2
+
+    calls.clear()
+    for kept in tmp_path.glob("emergency-vectors-*.npy"):
+        kept.write_bytes(b"not an array")  # a torn or foreign file is embedded anew, not trusted
+    assert EmergencySense(model, tmp_path).read(vector, read_as_written)[0] == first[0]
+    assert sum(calls) > 100

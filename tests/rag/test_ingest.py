@@ -194,3 +194,36 @@ def two_replicas_ingest_at_once(tmp_path: Path, store: StoreSettings) -> None:
 def test_two_replicas_ingesting_at_once_both_succeed(tmp_path: Path) -> None:
     migrate(StoreSettings(collegebot_state_dir=tmp_path).url)
     two_replicas_ingest_at_once(tmp_path, StoreSettings(collegebot_state_dir=tmp_path))
+
+
+def test_a_warmed_replica_answers_its_first_question_with_nothing_left_to_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import services.rag.retriever as retriever
+
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    shutil.copy(DATA / "library.md", folder / "library.md")
+    _kb_over(tmp_path / "state", folder).ingest()
+    replica = _kb_over(tmp_path / "state", folder)  # a rag server starting on that index
+    replica.warm()
+
+    built: list[object] = []
+
+    class Counted(retriever._Snapshot):
+        def __init__(self, *args, **kwargs) -> None:
+            built.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(retriever, "_Snapshot", Counted)
+    embedded: list[str] = []
+    embed = replica.model.embed
+    monkeypatch.setattr(
+        replica.model, "embed", lambda texts: embedded.extend(texts) or embed(texts)
+    )
+
+    result, _ = replica.answer("library timings on sunday", 5, [])
+
+    assert result.passages
+    assert built == []  # the snapshot was read before the first question
+    assert len(embedded) <= 2  # its two readings, not the emergency descriptions too
