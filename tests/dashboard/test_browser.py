@@ -135,7 +135,14 @@ def test_a_row_opens_that_student_s_whole_thread_oldest_first(
     masked = first.locator("[col-id=student]").inner_text()
     question = first.locator("[col-id=question]").inner_text()
     first.locator("[col-id=question]").click()
-    page.wait_for_selector("#cv-thread-panel.show")
+    # Shown and done sliding in (it has "show" while still moving): the screenshot is whole.
+    page.wait_for_function(
+        """() => {
+            const panel = document.querySelector("#cv-thread-panel.show:not(.showing)");
+            const at = panel && getComputedStyle(panel).transform;
+            return at === "none" || at === "matrix(1, 0, 0, 1, 0, 0)";
+        }"""
+    )
     settle(page)
     assert page.inner_text(".offcanvas-title") == f"Thread of {masked}"
 
