@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import plotly.graph_objects as go
 from dash import ALL, Dash, Input, Output, ctx, dcc, html
-from flask import Flask
+from flask import Flask, session
 from prometheus_flask_exporter import PrometheusMetrics
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from collegebot.settings import DashboardSettings, Env, InstitutionSettings, StoreSettings, load
-from collegebot.store import close_escalation, escalations, sync_engine
+from collegebot.store import escalations, sync_engine
 from collegebot.store.models import Conversation, Escalation, KnowledgeBaseDocument
+from collegebot.store.staff_queries import handle_case
+from services.dashboard.accounts import Accounts, refuse_disabled_sessions
 from services.dashboard.auth import install_login
 
 SESSION_LIFETIME = timedelta(hours=12)  # a working day: a copied cookie is not good for ever
@@ -132,7 +134,7 @@ def install_closing(app: Dash, engine: Engine) -> None:
         # New buttons rendered by this callback also "change" (to no clicks): only a click counts.
         clicked = ctx.triggered_id if ctx.triggered and ctx.triggered[0]["value"] else None
         if isinstance(clicked, dict) and isinstance(clicked.get("index"), int):
-            close_escalation(engine, clicked["index"])
+            handle_case(engine, clicked["index"], session.get("name", ""))
         return escalation_list(engine)
 
 
@@ -154,12 +156,11 @@ def create_app() -> Dash:
         SESSION_COOKIE_SECURE=settings.collegebot_env is Env.production,
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
     )
-    install_login(
-        server,
-        settings.dashboard_username,
-        settings.dashboard_password.get_secret_value(),
-        institution.college_name,
+    accounts = Accounts(
+        engine, settings.dashboard_username, settings.dashboard_password.get_secret_value()
     )
+    install_login(server, accounts.check, institution.college_name)
+    refuse_disabled_sessions(server, accounts)
     app = Dash(__name__, server=server, title="collegebot dashboard")  # type: ignore[arg-type]
     # A function, so every page load reads the store afresh.
     app.layout = lambda: layout(engine, institution.college_name)

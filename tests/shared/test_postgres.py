@@ -15,12 +15,12 @@ from collegebot.store import (
     Outcome,
     Store,
     TurnRecord,
-    close_escalation,
     escalations,
     migrate,
     sync_engine,
 )
 from collegebot.store.models import Base
+from collegebot.store.staff_queries import handle_case
 from tests.servers import PgBouncer
 
 # What a Supabase project has before our migration: its API roles, granted every new table in
@@ -144,13 +144,13 @@ async def test_the_dashboard_closes_escalations_and_writes_nothing_else(supabase
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 dash.execute(statement)
     engine = sync_engine(supabase.url("supabase_like", "dash"))
-    assert close_escalation(engine, handled) is True
-    assert close_escalation(engine, handled) is False  # already closed: nothing changes
+    assert handle_case(engine, handled, "Asha") is True
+    assert handle_case(engine, handled, "Asha") is False  # already handled: nothing changes
     assert handled not in {e.id for e in escalations(engine)}
     engine.dispose()
     with as_user(supabase, "bot") as bot:
         row = bot.execute(f"SELECT status, reason FROM escalations WHERE id = {handled}")
-        assert row.fetchone() == ("closed", "urgent")
+        assert row.fetchone() == ("handled", "urgent")
 
 
 def test_anonymous_reads_nothing_even_if_someone_grants_it_a_table(supabase) -> None:
