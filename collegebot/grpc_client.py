@@ -42,13 +42,13 @@ RECONNECT_OPTIONS = [
 ]
 
 
+OPTIONS = [("grpc.enable_retries", 1), ("grpc.service_config", SERVICE_CONFIG), *RECONNECT_OPTIONS]
+
+
 def channel(address: str) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(
-        address,
-        options=[
-            ("grpc.enable_retries", 1),
-            ("grpc.service_config", SERVICE_CONFIG),
-            *RECONNECT_OPTIONS,
-        ],
-        interceptors=client_interceptors(),
-    )
+    return grpc.aio.insecure_channel(address, options=OPTIONS, interceptors=client_interceptors())
+
+
+def sync_channel(address: str) -> grpc.Channel:
+    """The same, for a caller without an event loop (the dashboard's callbacks)."""
+    return grpc.insecure_channel(address, options=OPTIONS)

@@ -49,12 +49,14 @@ def base_env(state: Path) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, env: dict[str, str], timeout: float = 120):
-    """Run the installed `collegebot` command as a user would, capturing its output."""
+def run_cli(*args: str, env: dict[str, str], timeout: float = 120, stdin: str | None = None):
+    """Run the installed `collegebot` command as a user would (`stdin` typed into it),
+    capturing its output."""
     return subprocess.run(
         [str(Path(sys.executable).parent / "collegebot"), *args],
         env=env,
         cwd=ROOT,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -359,7 +359,8 @@ class HttpStandIn:
 
 class TwilioMessagesStandIn(HttpStandIn):
     """Twilio's Messages resource as the REST client sees it: checks what Twilio checks (the
-    path, HTTP basic auth with the account SID and token, the form fields) and answers 201 JSON.
+    path, HTTP basic auth with the account SID and token, the form fields: a Body, or a template's
+    ContentSid) and answers 201 JSON.
     `fail_first` answers that many requests with 500 first, as a Twilio hiccup would."""
 
     def __init__(self, account_sid: str, auth_token: str, fail_first: int = 0) -> None:
@@ -380,7 +381,13 @@ class TwilioMessagesStandIn(HttpStandIn):
         if request.path != self.path:
             self.refused.append(request.path)
             return self.reply(request, 404, {"code": 20404, "message": "Not found"})
-        if not {"To", "From", "Body"} <= fields.keys() or not fields["To"].startswith("whatsapp:+"):
+        # A message is free text (Body) or an approved template (ContentSid, ContentVariables).
+        content = "Body" in fields or "ContentSid" in fields
+        if (
+            not {"To", "From"} <= fields.keys()
+            or not content
+            or not fields["To"].startswith("whatsapp:+")
+        ):
             self.refused.append("fields")
             return self.reply(request, 400, {"code": 21604, "message": "'To' is required"})
         if self.fail_first > 0:
@@ -396,7 +403,7 @@ class TwilioMessagesStandIn(HttpStandIn):
                 "account_sid": self.account_sid,
                 "to": fields["To"],
                 "from": fields["From"],
-                "body": fields["Body"],
+                "body": fields.get("Body", ""),
                 "status": "queued",
                 "num_segments": "1",
                 "direction": "outbound-api",
