@@ -166,6 +166,51 @@ def cmd_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(what: str, most: float):
+    """An argparse type: a number above 0 and up to `most` of `what`."""
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if not 0 < number <= most:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is not a number of {what} (up to {most:g})"
+            )
+        return number
+
+    return parse
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    """Fill a store with synthetic history (marked as demo data) for demos, tests and benches."""
+    from zoneinfo import ZoneInfo
+
+    from collegebot.store import migrate, sync_engine
+    from collegebot.store.demo import AlreadyThere, generate
+
+    settings = load(StoreSettings)
+    url = args.database_url or settings.url
+    migrate(url, statement_cache=settings.database_statement_cache)
+    engine = sync_engine(url, settings.database_statement_cache)
+    zone = os.environ.get("COLLEGE_TIMEZONE") or "UTC"
+    try:
+        summary = generate(engine, args.weeks, args.seed, args.per_day, tz=ZoneInfo(zone))
+    except AlreadyThere as e:
+        print(f"error: {e}; choose another --seed", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(
+        f"demo data: {summary.conversations:,} conversations from {summary.students:,} students, "
+        f"{summary.escalations:,} escalations ({summary.open_escalations:,} open), "
+        f"{summary.logs:,} log lines, {summary.documents:,} documents; "
+        f"{summary.start:%Y-%m-%d} to {summary.end:%Y-%m-%d %H:%M} UTC"
+    )
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """Bring the store and index up to date, then run the four services until Ctrl-C."""
     from honcho.manager import Manager
@@ -195,17 +240,9 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def _rag_serving(address: str) -> bool:
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from collegebot.grpc_client import health
 
-    with grpc.insecure_channel(address) as channel:
-        try:
-            status = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=1.0
-            )
-        except grpc.RpcError:
-            return False
-    return status.status == health_pb2.HealthCheckResponse.SERVING
+    return health(address)[0]
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -385,6 +422,20 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate-numbers", help="re-encrypt stored numbers under NUMBER_ENCRYPTION_KEYS' first key"
     ).set_defaults(func=cmd_staff)
     staff.add_parser("new-number-key", help="print a new Fernet key").set_defaults(func=cmd_staff)
+
+    p = sub.add_parser("demo-data", help="fill the store with synthetic history for demos")
+    p.add_argument(
+        "--weeks", type=_positive("weeks", 520), required=True, help="how many weeks, ending now"
+    )
+    p.add_argument("--database-url", help="the store to fill (default: DATABASE_URL)")
+    p.add_argument("--seed", type=int, default=7, help="the same seed gives the same history")
+    p.add_argument(
+        "--per-day",
+        type=_positive("turns a day", 100_000),
+        default=150.0,
+        help="turns a day on average",
+    )
+    p.set_defaults(func=cmd_demo_data)
 
     p = sub.add_parser("ingest", help="bring the index up to date with documents")
     p.add_argument("paths", nargs="*", help="files or folders (default: COLLEGEBOT_DATA_DIR)")

@@ -52,3 +52,19 @@ def channel(address: str) -> grpc.aio.Channel:
 def sync_channel(address: str) -> grpc.Channel:
     """The same, for a caller without an event loop (the dashboard's callbacks)."""
     return grpc.insecure_channel(address, options=OPTIONS)
+
+
+def health(address: str, timeout_s: float = 1.0) -> tuple[bool, str]:
+    """Whether the server at `address` says SERVING to the standard health check, within the
+    deadline: (serving, the status or the gRPC code when it did not answer)."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(address) as probe:
+        try:
+            reply = health_pb2_grpc.HealthStub(probe).Check(
+                health_pb2.HealthCheckRequest(), timeout=timeout_s
+            )
+        except grpc.RpcError as e:
+            return False, e.code().name  # type: ignore[attr-defined]
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    return reply.status == health_pb2.HealthCheckResponse.SERVING, status

@@ -13,6 +13,7 @@ from enum import StrEnum
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -373,11 +374,28 @@ class SentrySettings(_Moded):
 
 
 class DashboardSettings(_Moded):
-    """Staff login for the dashboard."""
+    """Staff login for the dashboard, and the time zone every time on it is shown in."""
 
     dashboard_username: str = "staff"
     dashboard_password: SecretStr | None = None
     dashboard_secret_key: SecretStr | None = None
+    # An IANA name ("Asia/Kolkata"): the store keeps UTC; staff read their own clock.
+    college_timezone: str = "UTC"
+
+    @field_validator("college_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone name (e.g. Asia/Kolkata)"
+            ) from None
+        return value
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.college_timezone)
 
     @model_validator(mode="after")
     def _production_needs_credentials(self) -> DashboardSettings:

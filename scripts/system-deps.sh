@@ -9,6 +9,7 @@ need[promtool]=prometheus              # checks the alert rules in k8s/ (tests/d
 need[dockerd]=docker.io                 # builds and runs the images (tests/deploy/test_images.py)
 need[debootstrap]=debootstrap          # their stand-in base image: no registry is reachable
 need[/usr/bin/prometheus]=prometheus   # the server tests/e2e/test_prometheus.py scrapes the stack with
+need[/usr/bin/chromium]=chromium       # the browser tests/dashboard drive (Playwright, no download)
 
 missing=()
 for cmd in "${!need[@]}"; do

@@ -35,6 +35,8 @@ _ISOLATE = (
     "REDIS_URL",
     "SENTRY_DSN",
     "SENDER_HASH_KEY",
+    "NUMBER_ENCRYPTION_KEYS",
+    "TWILIO_HANDOFF_CONTENT_SID",
     "DASHBOARD_PASSWORD",
     "DASHBOARD_SECRET_KEY",
 )
@@ -166,6 +168,61 @@ def database():
     server = Postgres()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless chromium under Playwright, for the whole session."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.servers import CHROMIUM, CHROMIUM_ARGS, require
+
+    executable = require(CHROMIUM)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def demo_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state directory whose SQLite store holds three weeks of `collegebot demo-data`."""
+    state = tmp_path_factory.mktemp("demo-state")
+    done = run_cli(
+        "demo-data", "--weeks", "3", "--seed", "5", "--per-day", "120",
+        "--database-url", f"sqlite:///{state / 'collegebot.db'}",
+        env={**base_env(state), "COLLEGE_TIMEZONE": "Asia/Kolkata"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return state
+
+
+@pytest.fixture(scope="session")
+def demo_dashboard(demo_state: Path, rag_server, llm_server):
+    """The dashboard as a process over the demo store, in Kolkata's time, with rag and llm up."""
+    from tests.servers import DashboardProcess
+
+    dashboard = DashboardProcess(
+        demo_state,
+        f"sqlite:///{demo_state / 'collegebot.db'}",
+        COLLEGE_TIMEZONE="Asia/Kolkata",
+        RAG_ADDRESS=rag_server.address,
+        LLM_ADDRESS=llm_server.address,
+    )
+    yield dashboard
+    dashboard.kill()
+
+
+@pytest.fixture
+def browser_page(chromium):
+    """A fresh browser context (no cookies) at a laptop's width, and its console errors."""
+    from tests.servers import BrowserErrors
+
+    context = chromium.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.errors = BrowserErrors(page)  # type: ignore[attr-defined]
+    yield page
+    context.close()
 
 
 @pytest.fixture(scope="session")

@@ -842,3 +842,54 @@ class Prometheus:
         self.process.terminate()
         self.process.wait(10)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# Debian's chromium, driven by Playwright: never `playwright install` (it downloads a browser).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+STAFF = ("staff", "a-test-password")  # the dashboard's login in these tests
+
+
+class DashboardProcess(ServiceProcess):
+    """`python -m services.dashboard` on a free port, over the store at `database_url`."""
+
+    def __init__(self, state: Path, database_url: str, **settings: str) -> None:
+        from tests.conftest import base_env
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = base_env(state)
+        env.update(
+            DATABASE_URL=database_url,
+            DASHBOARD_PORT=str(self.port),
+            DASHBOARD_USERNAME=STAFF[0],
+            DASHBOARD_PASSWORD=STAFF[1],
+            LOG_FORMAT="text",
+            **settings,
+        )
+        super().__init__("dashboard", env, state / "dashboard.log")
+        self.start()
+        self.wait_http(f"{self.url}/healthz")
+
+
+class BrowserErrors:
+    """What a page wrote to the browser console as an error, or threw, while a test ran."""
+
+    def __init__(self, page) -> None:
+        self.messages: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.messages.append(m.text))
+        page.on("pageerror", lambda e: self.messages.append(f"uncaught: {e}"))
+
+
+def sign_in(page, base_url: str, user: str = STAFF[0], password: str = STAFF[1]) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
+def settle(page) -> None:
+    """Until Dash has no callback in flight (its renderer titles the tab "Updating..." then)."""
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => document.title !== 'Updating...'")

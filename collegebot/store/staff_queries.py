@@ -1,5 +1,4 @@
-"""Every query the staff dashboard runs: its pages, its CSV export and bench/dashboard.py share
-them.
+"""Every query the staff dashboard runs, shared by its pages, its CSV export and the benchmark.
 
 Reads go through the dashboard's database role (on PostgreSQL, row-level security lets it read
 what the pages show and make only the few writes staff make: claiming, replying to and closing
@@ -8,26 +7,414 @@ cases, answering knowledge gaps).
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
-from sqlalchemy import Engine, case, exists, func, insert, or_, select, union_all, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    BigInteger,
+    Engine,
+    case,
+    cast,
+    distinct,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from collegebot.store.models import (
     Conversation,
     Escalation,
+    KnowledgeBaseDocument,
+    PerformanceMetric,
     ResolvedGap,
     StaffAccount,
     StaffAnswer,
     StaffReply,
+    SystemLog,
     utcnow,
 )
 
 # ── What the pages show ──────────────────────────────────────────────────────────────────────
+# Every read is bounded: by the window's created_at range (an indexed column), by a LIMIT, or by
+# a GROUP BY that returns a few hundred rows whatever the table holds. Times come back in UTC;
+# the pages turn them into the college's time zone.
+
+# What the tables show at most; the CSV export may ask for more (EXPORT_ROWS).
+ROWS = 500
+EXPORT_ROWS = 50_000
+# Turns of one student shown as their thread (the newest, then oldest first).
+THREAD_TURNS = 1_000
+# The generators that gave an emergency reply (the llm's and the gateway's own).
+EMERGENCY_GENERATORS = ("emergency", "emergency_gateway")
+# A turn that did not get an answer of the bot: overload, or the services unreachable.
+ERROR_GENERATORS = ("timeout", "unavailable")
+
+
+@dataclass(frozen=True)
+class Window:
+    """What the filter bar selects: [start, end) in UTC, and one intent (None: all)."""
+
+    start: datetime
+    end: datetime
+    intent: str | None = None
+
+    def where(self, created_at: Any = Conversation.created_at, intent: Any = None) -> list:
+        clauses = [created_at >= _utc(self.start), created_at < _utc(self.end)]
+        if self.intent and intent is not None:
+            clauses.append(intent == self.intent)
+        return clauses
+
+    def turns(self) -> list:
+        """The conversations this window selects."""
+        return self.where(Conversation.created_at, Conversation.intent)
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite keeps the wall time it is given: every bound value must be UTC.
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    """A time read back from the store, aware and in UTC (SQLite returns it naive)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _epoch(engine: Engine, column: Any) -> Any:
+    """Seconds since 1970 of a timestamp column, in SQL."""
+    if engine.dialect.name == "sqlite":
+        return cast(func.strftime("%s", column), BigInteger)
+    return cast(func.extract("epoch", column), BigInteger)
+
+
+def _segments(window: Window, tz: tzinfo) -> list[tuple[datetime, datetime, int]]:
+    """The window cut where the zone's UTC offset changes (daylight saving): (start, end,
+    offset in seconds) with one offset each, so SQL can shift every row by a constant."""
+    start, end = _utc(window.start), _utc(window.end)
+    cuts, moment, step = [start], start, timedelta(hours=6)
+    offset = _offset(start, tz)
+    while moment < end:
+        nxt = min(moment + step, end)
+        if _offset(nxt, tz) != offset and nxt < end:
+            lo, hi = moment, nxt  # the change is in (lo, hi]: find it to the minute
+            while hi - lo > timedelta(minutes=1):
+                mid = lo + (hi - lo) / 2
+                lo, hi = (lo, mid) if _offset(mid, tz) != offset else (mid, hi)
+            cuts.append(hi)
+            offset = _offset(hi, tz)
+        moment = nxt
+    cuts.append(end)
+    return [(a, b, _offset(a, tz)) for a, b in zip(cuts, cuts[1:], strict=False) if a < b]
+
+
+def _offset(moment: datetime, tz: tzinfo) -> int:
+    delta = moment.astimezone(tz).utcoffset()
+    return int(delta.total_seconds()) if delta else 0
+
+
+def _local_counts(
+    engine: Engine, window: Window, tz: tzinfo, seconds: int, *columns: Any
+) -> dict[tuple, int]:
+    """Turns counted per local time bucket of `seconds` (3600: hours, 86400: days) and per the
+    values of `columns`: {(naive local bucket start, *values): count}. Grouped in SQL."""
+    counts: dict[tuple, int] = {}
+    with engine.connect() as connection:
+        for start, end, offset in _segments(window, tz):
+            bucket = ((_epoch(engine, Conversation.created_at) + offset) / seconds).label("bucket")
+            query = (
+                select(bucket, *columns, func.count())
+                .where(*Window(start, end, window.intent).turns())
+                .group_by(bucket, *columns)
+            )
+            for number, *values, count in connection.execute(query):
+                key = (datetime(1970, 1, 1) + timedelta(seconds=int(number) * seconds), *values)
+                counts[key] = counts.get(key, 0) + count
+    return counts
+
+
+def messages_per(engine: Engine, window: Window, tz: tzinfo, seconds: int) -> list[tuple]:
+    """(local bucket start, turns) for every hour or day of the window, oldest first: quiet
+    buckets as 0, so a line does not bridge the night."""
+    counts = {bucket: n for (bucket,), n in _local_counts(engine, window, tz, seconds).items()}
+    return [(bucket, counts.get(bucket, 0)) for bucket in local_buckets(window, tz, seconds)]
+
+
+def local_buckets(window: Window, tz: tzinfo, seconds: int) -> list[datetime]:
+    """The naive local starts of the window's hours or days (as `_local_counts` keys them)."""
+
+    def floor(moment: datetime) -> datetime:
+        wall = moment.astimezone(tz).replace(tzinfo=None)
+        since = (wall - datetime(1970, 1, 1)).total_seconds()
+        return datetime(1970, 1, 1) + timedelta(seconds=since // seconds * seconds)
+
+    first, last = floor(_utc(window.start)), floor(_utc(window.end) - timedelta(microseconds=1))
+    step = timedelta(seconds=seconds)
+    return [first + step * i for i in range(int((last - first) / step) + 1)]
+
+
+def overview_counts(engine: Engine, window: Window) -> dict[str, int]:
+    """The overview's numbers over the window, in one aggregate query."""
+
+    def share(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    query = select(
+        func.count().label("turns"),
+        func.count(distinct(Conversation.sender_hash)).label("students"),
+        share(
+            (Conversation.status == "answered")
+            & ~Conversation.abstained
+            & Conversation.generator.not_in(EMERGENCY_GENERATORS + ERROR_GENERATORS)
+        ).label("answered"),
+        share(Conversation.abstained).label("abstained"),
+        share(Conversation.status == "degraded").label("degraded"),
+        share(Conversation.generator.in_(EMERGENCY_GENERATORS)).label("emergencies"),
+        share(Conversation.generator.in_(ERROR_GENERATORS)).label("errors"),
+        share(Conversation.escalated).label("escalated"),
+    ).where(*window.turns())
+    with engine.connect() as connection:
+        row = connection.execute(query).one()._asdict()
+        row["open_escalations"] = connection.scalar(
+            select(func.count()).select_from(Escalation).where(Escalation.status == "open")
+        )
+    return {k: int(v or 0) for k, v in row.items()}
+
+
+def reply_times(engine: Engine, window: Window) -> dict[str, float | None]:
+    """Median and 95th percentile of the whole reply time (conversations.total_ms), exact: the
+    row at that rank (SQLite has no percentile function)."""
+    timed = [*window.turns(), Conversation.total_ms > 0]
+    with engine.connect() as connection:
+        n = connection.scalar(select(func.count()).select_from(Conversation).where(*timed)) or 0
+
+        def at(rank: float) -> float | None:
+            if not n:
+                return None
+            query = (
+                select(Conversation.total_ms)
+                .where(*timed)
+                .order_by(Conversation.total_ms)
+                .offset(min(n - 1, int(rank * (n - 1))))
+                .limit(1)
+            )
+            return connection.scalar(query)
+
+        return {"p50_ms": at(0.5), "p95_ms": at(0.95), "timed": n}
+
+
+def count_by(engine: Engine, window: Window, column: Any, limit: int = 50) -> list[tuple]:
+    """(value, turns) of one column (generator, intent, sentiment) over the window, most first."""
+    query = (
+        select(column, func.count().label("n"))
+        .where(*window.turns())
+        .group_by(column)
+        .order_by(func.count().desc(), column)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return [(value or "(none)", n) for value, n in connection.execute(query)]
+
+
+def generators(engine: Engine, window: Window) -> list[tuple]:
+    """Which generator answered (groq, offline, emergency…), most first."""
+    return count_by(engine, window, Conversation.generator)
+
+
+def intents(engine: Engine, window: Window) -> list[tuple]:
+    """What students asked about, most first."""
+    return count_by(engine, window, Conversation.intent)
+
+
+def intents_per_day(engine: Engine, window: Window, tz: tzinfo) -> list[tuple]:
+    """(local day, intent, turns), oldest first: the trend of each topic."""
+    counts = _local_counts(engine, window, tz, 86_400, Conversation.intent)
+    return sorted((day, intent or "(none)", n) for (day, intent), n in counts.items())
+
+
+def sentiment_per_day(engine: Engine, window: Window, tz: tzinfo) -> list[tuple]:
+    """(local day, sentiment, turns), oldest first."""
+    counts = _local_counts(engine, window, tz, 86_400, Conversation.sentiment)
+    return sorted((day, label or "(none)", n) for (day, label), n in counts.items())
+
+
+CONVERSATION_COLUMNS = (
+    Conversation.id,
+    Conversation.created_at,
+    Conversation.sender_hash,
+    Conversation.sender_masked,
+    Conversation.question,
+    Conversation.answer,
+    Conversation.sources,
+    Conversation.intent,
+    Conversation.sentiment,
+    Conversation.sentiment_score,
+    Conversation.urgency,
+    Conversation.confidence,
+    Conversation.abstained,
+    Conversation.escalated,
+    Conversation.generator,
+    Conversation.status,
+    Conversation.total_ms,
+)
+
+
+def _turn_rows(connection: Any, query: Any) -> list[dict]:
+    """Turns as dicts, with their stage timings (retrieve, respond) from performance_metrics."""
+    rows = [dict(r._mapping) for r in connection.execute(query)]
+    ids = [r["id"] for r in rows]
+    stages: dict[int, dict[str, float]] = {}
+    for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+        chunk = ids[start : start + 900]
+        timed = select(
+            PerformanceMetric.conversation_id,
+            PerformanceMetric.stage,
+            PerformanceMetric.duration_ms,
+        ).where(
+            PerformanceMetric.conversation_id.in_(chunk),
+            PerformanceMetric.stage.in_(("retrieve", "respond")),
+        )
+        for conversation_id, stage, ms in connection.execute(timed):
+            stages.setdefault(conversation_id, {})[stage] = ms
+    for row in rows:
+        row["created_at"] = _as_utc(row["created_at"])
+        row["sources"] = ", ".join(_source(s) for s in row["sources"] or [])
+        row["retrieve_ms"] = stages.get(row["id"], {}).get("retrieve")
+        row["respond_ms"] = stages.get(row["id"], {}).get("respond")
+    return rows
+
+
+def _source(source: Any) -> str:
+    if not isinstance(source, dict):
+        return str(source)
+    name = str(source.get("source", ""))
+    page = source.get("page")
+    return f"{name} p.{page}" if page else name
+
+
+def conversations(
+    engine: Engine, window: Window, search: str = "", limit: int = ROWS
+) -> list[dict]:
+    """The window's turns, newest first, whose question or answer contains `search`."""
+    clauses = window.turns()
+    if search.strip():
+        # LIKE's own wildcards in what staff type are meant literally.
+        needle = "%" + search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        needle += "%"
+        clauses.append(
+            or_(
+                Conversation.question.ilike(needle, escape="\\"),
+                Conversation.answer.ilike(needle, escape="\\"),
+            )
+        )
+    query = (
+        select(*CONVERSATION_COLUMNS)
+        .where(*clauses)
+        .order_by(Conversation.created_at.desc(), Conversation.id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return _turn_rows(connection, query)
+
+
+def sender_of(engine: Engine, turn_id: int) -> str | None:
+    """The keyed hash of the student who sent one turn (the grid carries only the turn's id)."""
+    with engine.connect() as connection:
+        return connection.scalar(select(Conversation.sender_hash).where(Conversation.id == turn_id))
+
+
+def thread(engine: Engine, sender_hash: str, limit: int = THREAD_TURNS) -> list[dict]:
+    """Every turn of one student (by their keyed hash), oldest first."""
+    newest = (
+        select(*CONVERSATION_COLUMNS)
+        .where(Conversation.sender_hash == sender_hash)
+        .order_by(Conversation.created_at.desc(), Conversation.id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return _turn_rows(connection, newest)[::-1]
+
+
+def most_negative(engine: Engine, window: Window, limit: int = 20) -> list[dict]:
+    """The window's most negative messages (lowest sentiment score first), newest on a tie."""
+    query = (
+        select(*CONVERSATION_COLUMNS)
+        .where(*window.turns(), Conversation.sentiment == "negative")
+        .order_by(Conversation.sentiment_score, Conversation.created_at.desc())
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return _turn_rows(connection, query)
+
+
+def documents(engine: Engine, limit: int = EXPORT_ROWS) -> list[dict]:
+    """Every document of the knowledge base, failures first, then by path."""
+    failed_first = case((KnowledgeBaseDocument.status == "failed", 0), else_=1)
+    query = (
+        select(
+            KnowledgeBaseDocument.path,
+            KnowledgeBaseDocument.title,
+            KnowledgeBaseDocument.doc_type,
+            KnowledgeBaseDocument.pages,
+            KnowledgeBaseDocument.chunks,
+            KnowledgeBaseDocument.status,
+            KnowledgeBaseDocument.error,
+            KnowledgeBaseDocument.ingested_at,
+        )
+        .order_by(failed_first, KnowledgeBaseDocument.path)
+        .limit(limit)
+    )
+    return _dicts(engine, query, "ingested_at")
+
+
+def system_logs(engine: Engine, window: Window, limit: int = ROWS) -> list[dict]:
+    """Errors and warnings the services recorded in the window, newest first."""
+    query = (
+        select(
+            SystemLog.created_at,
+            SystemLog.service,
+            SystemLog.level,
+            SystemLog.event,
+            SystemLog.detail,
+        )
+        .where(
+            *window.where(SystemLog.created_at),
+            func.lower(SystemLog.level).in_(("error", "warning", "critical")),
+        )
+        .order_by(SystemLog.created_at.desc(), SystemLog.id.desc())
+        .limit(limit)
+    )
+    return _dicts(engine, query, "created_at")
+
+
+def _dicts(engine: Engine, query: Any, time_field: str) -> list[dict]:
+    """The rows of `query` as dicts, their `time_field` aware and in UTC."""
+    with engine.connect() as connection:
+        rows = [dict(r._mapping) for r in connection.execute(query)]
+    for row in rows:
+        row[time_field] = _as_utc(row[time_field])
+    return rows
+
+
+def store_answers(engine: Engine) -> tuple[bool, float, str]:
+    """Whether the store answers a query now: (ok, milliseconds, error class)."""
+    started = time.perf_counter()
+    try:
+        with engine.connect() as connection:
+            connection.execute(select(func.count()).select_from(KnowledgeBaseDocument))
+    except SQLAlchemyError as e:
+        return False, (time.perf_counter() - started) * 1000, type(e).__name__
+    return True, (time.perf_counter() - started) * 1000, ""
 
 
 # ── The writes staff make: accounts, hand-off, feedback, knowledge gaps ─────────────────────
@@ -323,7 +710,7 @@ def gap_turns(
         .limit(limit)
     )
     if since is not None:
-        query = query.where(Conversation.created_at >= since)
+        query = query.where(Conversation.created_at >= _utc(since))
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     return [

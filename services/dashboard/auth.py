@@ -43,7 +43,8 @@ def install_login(server: Flask, check: Callable[[str, str], str | None], colleg
     def require_login():
         if request.path in OPEN_PATHS or session.get("user"):
             return None
-        if request.path.startswith("/_dash-"):  # Dash's own API: no redirects, just refuse
+        # Dash's own API and the CSV exports: no redirects, just refuse.
+        if request.path.startswith(("/_dash-", "/export/")):
             return Response("sign in first", status=401)
         return redirect("/login")
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import grpc
+from flask import Flask, current_app
 from sqlalchemy import Engine
 
 from collegebot.settings import GapSettings
@@ -46,6 +47,17 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "answer"
 
 
+KEY = "collegebot.gaps"
+
+
+def attach(server: Flask, desk: GapDesk) -> None:
+    server.extensions[KEY] = desk
+
+
+def current() -> GapDesk:
+    return current_app.extensions[KEY]
+
+
 class GapDesk:
     def __init__(
         self, engine: Engine, rag: rag_pb2_grpc.RagStub, data_dir: Path, gaps: GapSettings
@@ -70,7 +82,7 @@ class GapDesk:
             raise GapsUnavailable(f"rag did not group the questions ({e.code().name})") from None  # type: ignore[attr-defined]
         return staff_queries.knowledge_gaps(turns, list(groups))
 
-    def answer(self, gap: staff_queries.Gap, question: str, answer: str, by: str) -> Answered:
+    def answer(self, conversation_ids: list[int], question: str, answer: str, by: str) -> Answered:
         """Write the answer as a document, have rag ingest it now, then resolve the group's turns.
         Nothing is resolved (and the file goes) if rag could not index it."""
         at = utcnow()
@@ -90,6 +102,5 @@ class GapDesk:
             reason = outcome.error if outcome else "nothing indexed"
             raise GapsUnavailable(f"rag could not index the answer: {reason}")
         relative = str(path.resolve().relative_to(self.data_dir.resolve()))
-        ids = [t.conversation_id for t in gap.turns]
-        staff_queries.resolve_gap(self.engine, ids, question, answer, relative, by)
-        return Answered(path, len(ids))
+        staff_queries.resolve_gap(self.engine, conversation_ids, question, answer, relative, by)
+        return Answered(path, len(set(conversation_ids)))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.fernet import InvalidToken
+from flask import Flask, current_app
 from sqlalchemy import Engine
 
 from collegebot.privacy import NumberCipher
@@ -25,6 +26,17 @@ class Sent:
 
     ok: bool
     message: str
+
+
+KEY = "collegebot.handoff"
+
+
+def attach(server: Flask, desk: HandoffDesk) -> None:
+    server.extensions[KEY] = desk
+
+
+def current() -> HandoffDesk:
+    return current_app.extensions[KEY]
 
 
 class HandoffDesk:

@@ -53,7 +53,7 @@ def test_a_staff_answer_closes_the_gap_for_the_next_student(gateway, changing_kb
         "Yes. The college swimming pool is in the sports complex behind Block C. Students may "
         "swim free from 6 am to 9 am on weekdays with their student ID card."
     )
-    done = desk.answer(pool, POOL[0], answer, "Asha Rao")
+    done = desk.answer([t.conversation_id for t in pool.turns], POOL[0], answer, "Asha Rao")
     assert done.resolved == 2 and done.path.parent == changing_kb.data / STAFF_ANSWERS
     text = done.path.read_text()
     assert text.startswith(f"# {POOL[0]}") and "Asha Rao" in text and answer in text
@@ -74,8 +74,6 @@ def test_a_staff_answer_closes_the_gap_for_the_next_student(gateway, changing_kb
 
 
 def test_nothing_is_resolved_when_rag_cannot_ingest(tmp_path) -> None:
-    from collegebot.store.models import utcnow
-    from collegebot.store.staff_queries import Gap, GapTurn
     from services.dashboard.gap_answers import GapsUnavailable
 
     url = f"sqlite:///{tmp_path / 'collegebot.db'}"
@@ -83,8 +81,7 @@ def test_nothing_is_resolved_when_rag_cannot_ingest(tmp_path) -> None:
     engine = sync_engine(url)
     with grpc.insecure_channel("127.0.0.1:1") as nowhere:
         desk = GapDesk(engine, rag_pb2_grpc.RagStub(nowhere), tmp_path, GapSettings())
-        gap = Gap([GapTurn(1, POOL[0], "abstained", utcnow())])
         with pytest.raises(GapsUnavailable, match="did not ingest"):
-            desk.answer(gap, POOL[0], "Yes.", "Asha Rao")
+            desk.answer([1], POOL[0], "Yes.", "Asha Rao")
     assert list((tmp_path / STAFF_ANSWERS).iterdir()) == []  # the file went too
     engine.dispose()
