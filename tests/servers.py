@@ -893,3 +893,12 @@ def settle(page) -> None:
     """Until Dash has no callback in flight (its renderer titles the tab "Updating..." then)."""
     page.wait_for_load_state("networkidle")
     page.wait_for_function("() => document.title !== 'Updating...'")
+
+
+def until(check, what: str, timeout_s: float = 30):
+    """Polls `check()` until it returns something truthy (bounded); returns it."""
+    deadline = time.monotonic() + timeout_s
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"{what}: not seen in {timeout_s:.0f} s"
+        time.sleep(0.1)
+    return found

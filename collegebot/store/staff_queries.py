@@ -182,6 +182,7 @@ def overview_counts(engine: Engine, window: Window) -> dict[str, int]:
         share(Conversation.generator.in_(EMERGENCY_GENERATORS)).label("emergencies"),
         share(Conversation.generator.in_(ERROR_GENERATORS)).label("errors"),
         share(Conversation.escalated).label("escalated"),
+        share(Conversation.feedback == "unhelpful").label("unhelpful"),
     ).where(*window.turns())
     with engine.connect() as connection:
         row = connection.execute(query).one()._asdict()
@@ -575,14 +576,14 @@ def record_staff_reply(
 @dataclass(frozen=True)
 class ThreadEntry:
     at: datetime
-    who: str  # student | bot | staff
+    who: str  # student | bot | staff | case (an escalation raised)
     text: str
     detail: str = ""  # the staff member's name, or the turn's status (paused, abstained…)
 
 
 def case_thread(engine: Engine, sender_hash: str, limit: int = 200) -> list[ThreadEntry]:
     """A student's whole thread, oldest first: each turn (question, then the bot's answer unless
-    the bot kept quiet) and what staff sent them."""
+    the bot kept quiet), each case they raised, and what staff sent them."""
     with Session(engine) as session:
         turns = session.execute(
             select(
@@ -602,14 +603,27 @@ def case_thread(engine: Engine, sender_hash: str, limit: int = 200) -> list[Thre
             .order_by(StaffReply.id.desc())
             .limit(limit)
         ).all()
-    entries = []
+        raised = session.execute(
+            select(Escalation.created_at, Escalation.reason, Escalation.status).where(
+                Escalation.sender_hash == sender_hash
+            )
+        ).all()
+    entries = [
+        ThreadEntry(
+            _aware(at),
+            "case",
+            "Asked for a person" if reason == "requested" else "Flagged urgent",
+            status,
+        )
+        for at, reason, status in raised
+    ]
     for at, question, answer, status, abstained in turns:
         entries.append(ThreadEntry(_aware(at), "student", question, status))
         if answer:
             entries.append(ThreadEntry(_aware(at), "bot", answer, "abstained" if abstained else ""))
     for at, body, by, kind in replies:
         entries.append(ThreadEntry(_aware(at), "staff", body, f"{by} ({kind.replace('_', ' ')})"))
-    order = {"student": 0, "bot": 1, "staff": 2}
+    order = {"student": 0, "case": 1, "bot": 2, "staff": 3}
     return sorted(entries, key=lambda e: (e.at, order[e.who]))
 
 

@@ -111,8 +111,8 @@ class HandoffDesk:
     @staticmethod
     def outside_window(case: staff_queries.Case) -> str:
         return (
-            "WhatsApp allows free text only within 24 hours of the student's last message "
-            f"(that window closed {case.window_ends:%Y-%m-%d %H:%M} UTC)."
+            "WhatsApp allows free text only within 24 hours of the student's last message, and "
+            "that window has closed."
         )
 
     async def _send(

@@ -55,7 +55,10 @@ def test_a_claimed_case_keeps_the_bot_quiet_until_handled(gateway, env) -> None:
     assert "42,000" in reply_text(send(client, form(QUESTION)).text)  # only that student
     settle(client)
     thread = case_thread(engine, student)
-    assert [(e.who, e.text, e.detail) for e in thread][-1] == ("student", QUESTION, "paused")
+    assert [(e.who, e.text, e.detail) for e in thread] == [
+        ("case", "Asked for a person", "claimed"),
+        ("student", QUESTION, "paused"),
+    ]
 
     assert handle_case(engine, case.id, "Asha Rao")
     done = escalation(engine, student)
