@@ -170,9 +170,11 @@ def database():
     server.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """Debian's headless chromium under Playwright, for the whole session."""
+    """Debian's headless chromium under Playwright, for one module: Playwright's sync API runs
+    an event loop in this thread while it is open, and any later test's asyncio.run() (a
+    fixture seeding the store) would fail under it."""
     from playwright.sync_api import sync_playwright
 
     from tests.servers import CHROMIUM, CHROMIUM_ARGS, require

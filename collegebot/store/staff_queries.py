@@ -25,7 +25,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -478,41 +477,48 @@ def staff_account(engine: Engine, username: str) -> StaffAccount | None:
 
 
 def cases(engine: Engine, statuses: tuple[str, ...] = OPEN_CASES, limit: int = 200) -> list[Case]:
-    """Escalations in `statuses`: urgent first, then the oldest waiting first; each with when
-    its student last wrote (WhatsApp's 24-hour window runs from there)."""
-    last = _last_message().subquery()
+    """Escalations in `statuses`: urgent first, then the oldest waiting first (handled ones:
+    the latest first); each with when its student last wrote (WhatsApp's 24-hour window runs
+    from there)."""
+    order = Escalation.created_at.asc() if "handled" not in statuses else Escalation.id.desc()
     query = (
-        select(Escalation, last.c.at)
-        .outerjoin(last, last.c.sender_hash == Escalation.sender_hash)
+        select(Escalation)
         .where(Escalation.status.in_(statuses))
-        .order_by(
-            case((Escalation.reason == "urgent", 0), else_=1),
-            Escalation.created_at.asc() if "handled" not in statuses else Escalation.id.desc(),
-        )
+        .order_by(case((Escalation.reason == "urgent", 0), else_=1), order)
         .limit(limit)
     )
     with Session(engine) as session:
-        return [Case(e, _aware(at or e.created_at)) for e, at in session.execute(query)]
+        found = list(session.scalars(query))
+        last = _last_messages(session, {e.sender_hash for e in found})
+    return [Case(e, last.get(e.sender_hash) or _aware(e.created_at)) for e in found]
 
 
 def handoff_case(engine: Engine, escalation_id: int) -> Case | None:
-    last = _last_message().subquery()
-    query = (
-        select(Escalation, last.c.at)
-        .outerjoin(last, last.c.sender_hash == Escalation.sender_hash)
-        .where(Escalation.id == escalation_id)
-    )
     with Session(engine) as session:
-        row = session.execute(query).first()
-    return None if row is None else Case(row[0], _aware(row[1] or row[0].created_at))
+        found = session.get(Escalation, escalation_id)
+        if found is None:
+            return None
+        last = _last_messages(session, {found.sender_hash})
+    return Case(found, last.get(found.sender_hash) or _aware(found.created_at))
 
 
-def _last_message():
-    """When each student last wrote: their newest turn (paused ones too) or escalation."""
-    turns = select(Conversation.sender_hash, Conversation.created_at.label("at"))
-    asked = select(Escalation.sender_hash, Escalation.created_at.label("at"))
-    both = union_all(turns, asked).subquery()
-    return select(both.c.sender_hash, func.max(both.c.at).label("at")).group_by(both.c.sender_hash)
+def _last_messages(session: Session, senders: set[str]) -> dict[str, datetime]:
+    """When each of `senders` last wrote: their newest turn (paused ones too) or escalation.
+    Read per sender through the sender_hash indexes, not over every turn."""
+    if not senders:
+        return {}
+    last: dict[str, datetime] = {}
+    for table in (Conversation, Escalation):
+        rows = session.execute(
+            select(table.sender_hash, func.max(table.created_at))
+            .where(table.sender_hash.in_(senders))
+            .group_by(table.sender_hash)
+        )
+        for sender, at in rows:
+            at = _aware(at)
+            if sender not in last or at > last[sender]:
+                last[sender] = at
+    return last
 
 
 @dataclass
