@@ -172,9 +172,9 @@ def database():
 
 @pytest.fixture(scope="module")
 def chromium():
-    """Debian's headless chromium under Playwright, for one module: Playwright's sync API runs
-    an event loop in this thread while it is open, and any later test's asyncio.run() (a
-    fixture seeding the store) would fail under it."""
+    """Debian's headless chromium under Playwright, for one test module: Playwright's sync API
+    keeps an event loop running in this thread while it is open, and asyncio.run() in the tests
+    of other modules must not find one."""
     from playwright.sync_api import sync_playwright
 
     from tests.servers import CHROMIUM, CHROMIUM_ARGS, require

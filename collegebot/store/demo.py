@@ -13,6 +13,7 @@ never mistakes them for students' messages and a second run with the same seed i
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import random
 from dataclasses import dataclass
@@ -98,6 +99,13 @@ ABSTAIN = (
     "I don't know that from the college's documents. Please ask the student services office "
     "(Mon–Fri, 9:30–17:30)."
 )
+CANNED = {  # the replies to what is not a question about the college
+    "greeting": "Hello! Ask me anything about the college: fees, exams, hostel, timetable…",
+    "thanks": "You're welcome! Ask me anything about the college.",
+    "complaint": "I'm sorry about that. I've noted it; the student services office can help "
+    '(Mon–Fri, 9:30–17:30), or write "human" and a member of staff will contact you.',
+    "human_request": "I've asked a member of staff to contact you here as soon as possible.",
+}
 DEGRADED = "I can't reach the handbook right now. Please try again in a few minutes."
 BUSY = "I'm busy right now: please send your question again in a minute."
 EMERGENCY_REPLY = (
@@ -157,7 +165,7 @@ def generate(
     rng = random.Random(seed)
     students = max(10, int(per_day * weeks * 7 / 6))  # about six turns each
     # A few students write a lot, most a few times (a long tail).
-    popularity = [1 / (i + 1) ** 0.6 for i in range(students)]
+    popularity = list(itertools.accumulate(1 / (i + 1) ** 0.35 for i in range(students)))
     outages = _outages(rng, start, end)
     intents = list(TOPICS)
 
@@ -167,7 +175,7 @@ def generate(
     logs: list[dict] = []
     for moment in _moments(rng, start, end, per_day, tz):
         n = len(turns)
-        student = rng.choices(range(students), popularity)[0]
+        student = rng.choices(range(students), cum_weights=popularity)[0]
         sender = hashlib.sha256(f"demo-{seed}-{student}".encode()).hexdigest()
         boost = {"exams": 3.0} if _exam_season(moment, start, end) else {}
         intent = rng.choices(intents, [TOPICS[i][0] * boost.get(i, 1.0) for i in intents])[0]
@@ -314,7 +322,7 @@ def _turn(rng: random.Random, intent: str, moment: datetime, outage: bool) -> di
         turn.update(answer=ABSTAIN, abstained=True, confidence=round(rng.uniform(0.05, 0.35), 3))
         return turn
     if not source:
-        turn.update(answer="You're welcome! Ask me anything about the college.",
+        turn.update(answer=CANNED.get(intent, ABSTAIN), abstained=intent not in CANNED,
                     confidence=round(rng.uniform(0.6, 0.9), 3))  # fmt: skip
         return turn
     turn.update(
@@ -328,7 +336,7 @@ def _turn(rng: random.Random, intent: str, moment: datetime, outage: bool) -> di
 
 
 def _sentiment(rng: random.Random, intent: str) -> tuple[str, float]:
-    negative = {"complaint": 0.95, "welfare": 0.6, "human_request": 0.35}.get(intent, 0.1)
+    negative = {"complaint": 0.95, "welfare": 0.6, "human_request": 0.35}.get(intent, 0.06)
     positive = 0.9 if intent == "thanks" else 0.0 if intent == "complaint" else 0.2
     roll = rng.random()
     if roll < negative:
@@ -377,3 +385,6 @@ def _write(engine: Engine, *tables: list[dict]) -> None:
                     "(SELECT max(id) FROM conversations))"
                 )
             )
+    with engine.begin() as connection:
+        # The planner's statistics of the new rows, as autovacuum would gather them in time.
+        connection.execute(text("ANALYZE"))

@@ -58,15 +58,13 @@ NAV = (
 )
 
 
-def navbar(college: str) -> dbc.NavbarSimple:
+def navbar() -> dbc.NavbarSimple:
     """Folds into a menu button on a phone (dbc's own toggler)."""
     links = [dbc.NavItem(dbc.NavLink(label, href=path, active="exact")) for label, path in NAV]
     links.append(dbc.NavItem(dbc.NavLink("Sign out", href="/logout", external_link=True)))
     return dbc.NavbarSimple(
         links,
-        brand=html.Span(
-            ["Student services ", html.Small(college, className="d-none d-xxl-inline")]
-        ),
+        brand="Student services",
         brand_href="/",
         color="primary",
         dark=True,
@@ -80,9 +78,11 @@ def shell(dashboard: context.Dashboard) -> html.Div:
     """The frame around every page."""
     return html.Div(
         [
-            navbar(dashboard.college),
+            navbar(),
             dbc.Container(
-                [filters.bar(dashboard.timezone), dash.page_container], fluid=True, className="pb-4"
+                [filters.bar(dashboard.college, dashboard.timezone), dash.page_container],
+                fluid=True,
+                className="pb-4",
             ),
         ]
     )

@@ -15,6 +15,13 @@ from dash import dcc, html
 from collegebot.store.staff_queries import Window
 
 HOUR, DAY = 3_600, 86_400
+# A column of free text: wrapped, each row as tall as its text (line height set, or AG Grid
+# measures a wrapped line as a whole row and cuts the text off).
+WRAP = {
+    "wrapText": True,
+    "autoHeight": True,
+    "cellStyle": {"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"},
+}
 HOUR_MS, DAY_MS = HOUR * 1000, DAY * 1000  # plotly's dtick on a date axis is in milliseconds
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 
@@ -24,26 +31,32 @@ def local(moment: datetime | None, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime(TIME_FORMAT) if moment else ""
 
 
+# Tick labels by the distance between ticks, so that plotly may choose how many fit the width
+# (a phone fits fewer) and never labels a date axis in fractions of a second.
+TICK_FORMATS = [
+    {"dtickrange": [None, DAY_MS], "value": "%H:%M<br>%a %d %b"},
+    {"dtickrange": [DAY_MS, 7 * DAY_MS], "value": "%a<br>%d %b"},
+    {"dtickrange": [7 * DAY_MS, "M1"], "value": "%d %b"},
+    {"dtickrange": ["M1", None], "value": "%b %Y"},
+]
+
+
 def time_axis(figure: go.Figure, first: datetime, last: datetime, bucket_s: int) -> go.Figure:
-    """Ticks chosen by the span shown, so one day and ninety both read as hours or dates (left
-    to plotly, one day of daily bars is labelled in fractions of a second)."""
+    """An x axis that reads right at any span: one day of hours or ninety days of dates. Left
+    to itself plotly labels one day of daily bars in milliseconds; here a short span gets a
+    fixed tick (every 3 hours for a day of hours, every day for a few days of days) and a longer
+    one lets plotly choose the ticks, labelled by TICK_FORMATS."""
     span = (last - first).total_seconds() + bucket_s
-    dtick: int | str
-    if span <= 1.5 * DAY:
-        dtick, tickformat = 3 * HOUR_MS, "%H:%M\n%a %d %b"
-    elif span <= 4 * DAY:
-        dtick, tickformat = 12 * HOUR_MS, "%H:%M\n%a %d %b"
-    elif span <= 16 * DAY:
-        dtick, tickformat = DAY_MS, "%a\n%d %b"
-    elif span <= 70 * DAY:
-        dtick, tickformat = 7 * DAY_MS, "%d %b"
-    else:
-        dtick, tickformat = "M1", "%b %Y"
+    dtick: int | None = None
+    if bucket_s < DAY and span <= 1.5 * DAY:
+        dtick = 3 * HOUR_MS
+    elif bucket_s >= DAY and span <= 4 * DAY:
+        dtick = DAY_MS
     half = timedelta(seconds=bucket_s / 2)
     figure.update_xaxes(
         type="date",
         dtick=dtick,
-        tickformat=tickformat.replace("\n", "<br>"),
+        tickformatstops=TICK_FORMATS,
         hoverformat="%a %d %b %Y, %H:%M" if bucket_s < DAY else "%a %d %b %Y",
         range=[first - half, last + half] if bucket_s >= DAY else [first, last + 2 * half],
     )
@@ -93,7 +106,14 @@ def grid(grid_id: str, columns: list[dict], height: str = "480px", **options: An
         id=grid_id,
         columnDefs=columns,
         rowData=[],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 90},
+        # Widths by flex (text columns take more), so a narrow screen scrolls sideways.
+        defaultColDef={
+            "sortable": True,
+            "filter": True,
+            "resizable": True,
+            "minWidth": 90,
+            "flex": 1,
+        },  # fmt: skip
         dashGridOptions={
             "pagination": True,
             "paginationPageSize": 20,
@@ -102,7 +122,6 @@ def grid(grid_id: str, columns: list[dict], height: str = "480px", **options: An
             "tooltipShowDelay": 300,
             **options,
         },
-        columnSize="responsiveSizeToFit",
         style={"height": height, "width": "100%"},
     )
 

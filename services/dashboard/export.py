@@ -42,7 +42,7 @@ def _thread() -> list[dict]:
     board = context.current()
     turn = request.args.get("turn", "")
     sender = q.sender_of(board.engine, int(turn)) if turn.isdigit() else None
-    return q.thread(board.engine, sender) if sender else []
+    return q.thread(board.engine, sender, q.EXPORT_ROWS) if sender else []
 
 
 # table -> (its rows, the columns written)

@@ -28,7 +28,7 @@ FILTERS = (
 )
 
 
-def bar(tz: ZoneInfo) -> dbc.Row:
+def bar(college: str, tz: ZoneInfo) -> dbc.Row:
     today = datetime.now(tz).date()
     return dbc.Row(
         [
@@ -65,7 +65,7 @@ def bar(tz: ZoneInfo) -> dbc.Row:
                 className="pt-2",
             ),
             dbc.Col(
-                html.Small(f"Times in {tz.key}", className="text-muted"),
+                html.Small(f"{college} · times in {tz.key}", className="text-muted"),
                 xs="auto",
                 className="pt-2 ms-md-auto",
             ),

@@ -44,6 +44,7 @@ def every_read(engine) -> dict:
         "times": staff_queries.reply_times(engine, w),
         "hours": staff_queries.messages_per(engine, w, tz, 3600),
         "days": staff_queries.messages_per(engine, w, tz, 86400),
+        "both": staff_queries.messages_per_hour_and_day(engine, w, tz),
         "generators": staff_queries.generators(engine, w),
         "intents": staff_queries.intents(engine, w),
         "trend": staff_queries.intents_per_day(engine, w, tz),
@@ -76,6 +77,11 @@ def test_the_demo_history_has_what_the_pages_show(demo) -> None:
     weekdays = [n for d, n in days[1:-1] if d.weekday() < 5]
     sundays = [n for d, n in days[1:-1] if d.weekday() == 6]
     assert min(weekdays) > max(sundays)  # the weekly one
+    both = staff_queries.messages_per_hour_and_day(demo, window(), KOLKATA)
+    assert both == (
+        staff_queries.messages_per(demo, window(), KOLKATA, 3600),
+        staff_queries.messages_per(demo, window(), KOLKATA, 86400),
+    )
     times = staff_queries.reply_times(demo, window())
     assert 0 < times["p50_ms"] < times["p95_ms"]
     documents = staff_queries.documents(demo)

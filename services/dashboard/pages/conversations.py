@@ -14,11 +14,10 @@ dash.register_page(
     __name__, path="/conversations", name="Conversations", title="Conversations", order=1
 )
 
-TEXT = {"wrapText": True, "autoHeight": True, "cellStyle": {"lineHeight": "1.35"}}
 COLUMNS = [
     {"field": "when", "headerName": "When", "minWidth": 150, "sort": "desc"},
     {"field": "student", "headerName": "Student", "minWidth": 130},
-    {"field": "question", "headerName": "Question", "minWidth": 240, "flex": 3, **TEXT},
+    {"field": "question", "headerName": "Question", "minWidth": 240, "flex": 3, **ui.WRAP},
     {"field": "answer", "headerName": "Answer", "minWidth": 280, "flex": 4,
      "tooltipField": "answer"},
     {"field": "sources", "headerName": "Sources", "minWidth": 150, "flex": 1},
@@ -38,14 +37,6 @@ COLUMNS = [
 ]  # fmt: skip
 # A click anywhere on a row selects it (AG Grid's default wants a checkbox), which opens the thread.
 CLICK_TO_OPEN = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
-THREAD = [
-    {"field": "when", "headerName": "When", "minWidth": 150},
-    {"field": "question", "headerName": "Student wrote", "flex": 3, **TEXT},
-    {"field": "answer", "headerName": "Bot answered", "flex": 4, **TEXT},
-    {"field": "intent", "headerName": "Intent", "minWidth": 110},
-    {"field": "sentiment", "headerName": "Sentiment", "minWidth": 110},
-    {"field": "status", "headerName": "Status", "minWidth": 100},
-]
 
 
 def layout(**_query: str) -> html.Div:
@@ -74,7 +65,7 @@ def layout(**_query: str) -> html.Div:
                 [
                     html.Div(id="cv-thread-about", className="small text-muted mb-2"),
                     ui.export_link("cv-thread-export"),
-                    ui.grid("cv-thread", THREAD, height="70vh", pagination=False),
+                    html.Div(id="cv-thread", className="mt-3"),
                 ],
                 id="cv-thread-panel",
                 title="Thread",
@@ -109,7 +100,7 @@ def refresh(search, start, end, intent, _tick) -> tuple:
 
 
 @callback(
-    Output("cv-thread", "rowData"),
+    Output("cv-thread", "children"),
     Output("cv-thread-panel", "is_open"),
     Output("cv-thread-panel", "title"),
     Output("cv-thread-about", "children"),
@@ -128,6 +119,32 @@ def open_thread(selected, _shown) -> tuple:
         return [], True, "Thread", "This turn is no longer in the store.", "#"
     turns = q.thread(board.engine, sender)
     masked = selected[0]["student"]
-    about = f"{len(turns):,} turns from {masked}, oldest first."
+    total = q.thread_length(board.engine, sender)
+    about = f"{total:,} turns from {masked}, oldest first" + (
+        f" (the newest {len(turns):,} here; Download CSV has them all)."
+        if total > len(turns)
+        else "."
+    )
     href = ui.export_href("thread", turn=str(selected[0]["id"]))
-    return ui.turn_rows(turns, board.timezone), True, f"Thread of {masked}", about, href
+    shown = [bubble(t) for t in ui.turn_rows(turns, board.timezone)]
+    return shown, True, f"Thread of {masked}", about, href
+
+
+def bubble(turn: dict) -> html.Div:
+    """One turn as a chat: the student's words on the left, the bot's on the right."""
+    labels = [turn["intent"], turn["sentiment"], turn["status"]]
+    if turn["urgency"] not in ("", "normal"):
+        labels.append(f"urgency {turn['urgency']}")
+    return html.Div(
+        [
+            html.Div(
+                [html.Time(turn["when"], className="me-2"),
+                 *(dbc.Badge(x, color="light", text_color="dark", className="me-1")
+                   for x in labels if x)],
+                className="small text-muted mb-1",
+            ),
+            html.Div(turn["question"], className="thread-question"),
+            html.Div(turn["answer"], className="thread-answer"),
+        ],
+        className="thread-turn mb-3",
+    )  # fmt: skip

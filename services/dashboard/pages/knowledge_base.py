@@ -21,8 +21,7 @@ COLUMNS = [
     {"field": "chunks", "headerName": "Chunks", "filter": "agNumberColumnFilter", "minWidth": 90},
     {"field": "status", "headerName": "Status", "minWidth": 100,
      "cellClassRules": {"text-danger fw-bold": "params.value == 'failed'"}},
-    {"field": "error", "headerName": "Error", "flex": 2, "minWidth": 160, "wrapText": True,
-     "autoHeight": True},
+    {"field": "error", "headerName": "Error", "flex": 2, "minWidth": 160, **ui.WRAP},
     {"field": "indexed_at", "headerName": "Indexed at", "minWidth": 150},
 ]  # fmt: skip
 

@@ -69,40 +69,51 @@ def _seconds(ms: float | None) -> str:
     Output("ov-turns", "children"),
     Output("ov-escalations", "children"),
     Output("ov-students", "children"),
-    Output("ov-p50", "children"),
-    Output("ov-p95", "children"),
     *(Output(value_id, "children") for _, value_id, _ in SHARES),
     *(Output(f"{value_id}-n", "children") for _, value_id, _ in SHARES),
-    Output("ov-per-hour", "figure"),
-    Output("ov-per-day", "figure"),
-    Output("ov-generators", "figure"),
     *filters.FILTERS,
 )
-def refresh(start, end, intent, _tick) -> tuple:
+def numbers(start, end, intent, _tick) -> tuple:
     board = context.current()
-    window = filters.window(start, end, intent, board.timezone)
-    counts = q.overview_counts(board.engine, window)
-    times = q.reply_times(board.engine, window)
+    counts = q.overview_counts(board.engine, filters.window(start, end, intent, board.timezone))
     turns = counts["turns"]
-    shares = [percent(counts[key], turns) for _, _, key in SHARES]
-    notes = [f"{counts[key]:,} messages" for _, _, key in SHARES]
     return (
         f"{turns:,}",
         html.A(f"{counts['open_escalations']:,} open escalations", href="/escalations"),
         f"{counts['students']:,}",
-        _seconds(times["p50_ms"]),
-        _seconds(times["p95_ms"]),
-        *shares,
-        *notes,
-        volume(board, window, ui.HOUR, "Messages per hour"),
-        volume(board, window, ui.DAY, "Messages per day"),
-        generators(board, window),
+        *(percent(counts[key], turns) for _, _, key in SHARES),
+        *(f"{counts[key]:,} messages" for _, _, key in SHARES),
     )
 
 
-def volume(board: context.Dashboard, window: q.Window, bucket_s: int, title: str) -> go.Figure:
-    rows = q.messages_per(board.engine, window, board.timezone, bucket_s)
-    if not rows:
+@callback(Output("ov-p50", "children"), Output("ov-p95", "children"), *filters.FILTERS)
+def reply_times(start, end, intent, _tick) -> tuple:
+    board = context.current()
+    times = q.reply_times(board.engine, filters.window(start, end, intent, board.timezone))
+    return _seconds(times["p50_ms"]), _seconds(times["p95_ms"])
+
+
+# Each figure has a callback of its own: they are fetched side by side, and each is drawn as
+# soon as its own reads are done.
+@callback(Output("ov-per-hour", "figure"), Output("ov-per-day", "figure"), *filters.FILTERS)
+def volumes(start, end, intent, _tick) -> tuple:
+    board = context.current()
+    window = filters.window(start, end, intent, board.timezone)
+    hours, days = q.messages_per_hour_and_day(board.engine, window, board.timezone)
+    return (
+        volume(hours, ui.HOUR, f"Messages per hour ({board.timezone.key})"),
+        volume(days, ui.DAY, f"Messages per day ({board.timezone.key})"),
+    )
+
+
+@callback(Output("ov-generators", "figure"), *filters.FILTERS)
+def generators_answered(start, end, intent, _tick) -> go.Figure:
+    board = context.current()
+    return generators(board, filters.window(start, end, intent, board.timezone))
+
+
+def volume(rows: list[tuple], bucket_s: int, title: str) -> go.Figure:
+    if not any(n for _, n in rows):
         return ui.empty(title)
     x, y = zip(*rows, strict=True)
     if bucket_s >= ui.DAY:
@@ -111,7 +122,7 @@ def volume(board: context.Dashboard, window: q.Window, bucket_s: int, title: str
         figure = go.Figure(
             go.Scatter(x=x, y=y, mode="lines", name="messages", line={"color": "#0d6efd"})
         )
-    ui.styled(figure, f"{title} ({board.timezone.key})")
+    ui.styled(figure, title)
     figure.update_yaxes(title="messages", rangemode="tozero")
     return ui.time_axis(figure, x[0], x[-1], bucket_s)
 

@@ -18,8 +18,7 @@ COLUMNS = [
     {"field": "level", "headerName": "Level", "minWidth": 90,
      "cellClassRules": {"text-danger fw-bold": "params.value == 'error'"}},
     {"field": "event", "headerName": "Event", "minWidth": 180},
-    {"field": "detail", "headerName": "Detail", "flex": 3, "minWidth": 200, "wrapText": True,
-     "autoHeight": True},
+    {"field": "detail", "headerName": "Detail", "flex": 3, "minWidth": 200, **ui.WRAP},
 ]  # fmt: skip
 
 

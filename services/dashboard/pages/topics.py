@@ -20,7 +20,7 @@ TOP_TOPICS = 8  # the trend draws these; the rest are summed as "other topics"
 NEGATIVE = [
     {"field": "when", "headerName": "When", "minWidth": 150},
     {"field": "student", "headerName": "Student", "minWidth": 130},
-    {"field": "question", "headerName": "Message", "flex": 4, "wrapText": True, "autoHeight": True},
+    {"field": "question", "headerName": "Message", "flex": 4, **ui.WRAP},
     {"field": "intent", "headerName": "Intent", "minWidth": 110},
     {"field": "score", "headerName": "Score", "filter": "agNumberColumnFilter", "minWidth": 90},
     {"field": "status", "headerName": "Status", "minWidth": 100},
@@ -44,38 +44,44 @@ def layout(**_query: str) -> html.Div:
     )
 
 
-@callback(
-    Output("tp-intents", "figure"),
-    Output("tp-trend", "figure"),
-    Output("tp-sentiment", "figure"),
-    Output("tp-negative", "rowData"),
-    Output("tp-export", "href"),
-    *filters.FILTERS,
-)
-def refresh(start, end, intent, _tick) -> tuple:
+# A callback per figure: fetched side by side, each drawn when its own reads are done.
+@callback(Output("tp-intents", "figure"), Output("tp-trend", "figure"), *filters.FILTERS)
+def topics(start, end, intent, _tick) -> tuple:
+    board = context.current()
+    window = filters.window(start, end, intent, board.timezone)
+    counts = q.intents_per_day(board.engine, window, board.timezone)  # one pass for both
+    return distribution(counts), trend(board, window, counts)
+
+
+@callback(Output("tp-sentiment", "figure"), *filters.FILTERS)
+def sentiments(start, end, intent, _tick) -> go.Figure:
+    board = context.current()
+    return sentiment(board, filters.window(start, end, intent, board.timezone))
+
+
+@callback(Output("tp-negative", "rowData"), Output("tp-export", "href"), *filters.FILTERS)
+def negative(start, end, intent, _tick) -> tuple:
     board = context.current()
     window = filters.window(start, end, intent, board.timezone)
     turns = q.most_negative(board.engine, window)
-    negative = [
+    rows = [
         {**row, "score": round(turn["sentiment_score"], 2)}
         for row, turn in zip(ui.turn_rows(turns, board.timezone), turns, strict=True)
     ]
-    return (
-        distribution(board, window),
-        trend(board, window),
-        sentiment(board, window),
-        negative,
-        ui.export_href("negative", window),
-    )
+    return rows, ui.export_href("negative", window)
 
 
-def distribution(board: context.Dashboard, window: q.Window) -> go.Figure:
-    rows_ = q.intents(board.engine, window)
+def distribution(counts: list[tuple]) -> go.Figure:
     title = "What students ask about"
-    if not rows_:
+    if not counts:
         return ui.empty(title, 380)
-    names, counts = zip(*rows_, strict=True)
-    figure = go.Figure(go.Bar(x=counts, y=names, orientation="h", marker_color="#0d6efd"))
+    totals: dict[str, int] = {}
+    for _, name, n in counts:
+        totals[name] = totals.get(name, 0) + n
+    names = sorted(totals, key=lambda name: (-totals[name], name))
+    figure = go.Figure(
+        go.Bar(x=[totals[n] for n in names], y=names, orientation="h", marker_color="#0d6efd")
+    )
     ui.styled(figure, title, 380)
     figure.update_layout(hovermode="closest")
     figure.update_yaxes(autorange="reversed")
@@ -83,8 +89,7 @@ def distribution(board: context.Dashboard, window: q.Window) -> go.Figure:
     return figure
 
 
-def trend(board: context.Dashboard, window: q.Window) -> go.Figure:
-    counts = q.intents_per_day(board.engine, window, board.timezone)
+def trend(board: context.Dashboard, window: q.Window, counts: list[tuple]) -> go.Figure:
     title = "Topics per day"
     if not counts:
         return ui.empty(title, 380)
