@@ -86,6 +86,86 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _staff_engine():
+    from collegebot.store import sync_engine
+
+    settings = load(StoreSettings)
+    return sync_engine(settings.url, settings.database_statement_cache)
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    """From stdin (--password-stdin, one line) or asked twice at a prompt; never from argv."""
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass(f"password for {args.username}: ")
+    if getpass.getpass("again: ") != password:
+        raise SystemExit("error: the two passwords differ")
+    return password
+
+
+MIN_PASSWORD_CHARS = 10
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    """Staff accounts of the dashboard: add, disable, list; and the numbers' key rotation."""
+    from collegebot.settings import DashboardSettings
+    from collegebot.store import staff_queries
+
+    first = load(DashboardSettings).dashboard_username
+    engine = _staff_engine()
+    try:
+        if args.action == "add":
+            if args.username == first:
+                print(f"error: {first} is DASHBOARD_USERNAME's account already", file=sys.stderr)
+                return 1
+            password = _new_password(args)
+            if len(password) < MIN_PASSWORD_CHARS:
+                print(f"error: use at least {MIN_PASSWORD_CHARS} characters", file=sys.stderr)
+                return 1
+            from argon2 import PasswordHasher
+
+            try:
+                staff_queries.add_staff_account(
+                    engine,
+                    args.username,
+                    args.name or args.username,
+                    PasswordHasher().hash(password),
+                )
+            except staff_queries.AccountExists:
+                print(f"error: {args.username} exists already", file=sys.stderr)
+                return 1
+            print(f"added {args.username}")
+        elif args.action == "disable":
+            own_row = args.username == first and first
+            if not staff_queries.disable_staff_account(engine, args.username, own_row or ""):
+                print(f"error: no account {args.username}", file=sys.stderr)
+                return 1
+            print(f"disabled {args.username}: it can no longer sign in")
+        elif args.action == "list":
+            rows = {a.username: a for a in staff_queries.staff_accounts(engine)}
+            if first not in rows:
+                print(f"{first:<20} {first:<30} active    (DASHBOARD_USERNAME)")
+            for a in rows.values():
+                state = "disabled" if a.disabled else "active"
+                print(f"{a.username:<20} {a.display_name:<30} {state:<9} {a.created_at:%Y-%m-%d}")
+        elif args.action == "rotate-numbers":
+            from collegebot.privacy import NumberCipher
+            from collegebot.settings import NumberEncryptionSettings
+
+            cipher = NumberCipher.from_settings(load(NumberEncryptionSettings))
+            count = staff_queries.rotate_numbers(engine, cipher.rotate)
+            print(f"re-encrypted {count} stored numbers under the first key")
+        elif args.action == "new-number-key":
+            from cryptography.fernet import Fernet
+
+            print(Fernet.generate_key().decode())
+    finally:
+        engine.dispose()
+    return 0
+
+
 def _positive(what: str, most: float):
     """An argparse type: a number above 0 and up to `most` of `what`."""
 
@@ -325,6 +405,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("purge", help="delete stored records older than a number of days")
     p.add_argument("--older-than", type=_days, required=True, metavar="DAYS")
     p.set_defaults(func=cmd_purge)
+
+    staff = sub.add_parser("staff", help="dashboard staff accounts").add_subparsers(
+        dest="action", required=True
+    )
+    p = staff.add_parser("add", help="add an account (the password from a prompt or stdin)")
+    p.add_argument("username")
+    p.add_argument("--name", help="the name staff see (claimed by, handled by)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.set_defaults(func=cmd_staff)
+    p = staff.add_parser("disable", help="stop an account signing in (its sessions end)")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_staff)
+    staff.add_parser("list", help="every account").set_defaults(func=cmd_staff)
+    staff.add_parser(
+        "rotate-numbers", help="re-encrypt stored numbers under NUMBER_ENCRYPTION_KEYS' first key"
+    ).set_defaults(func=cmd_staff)
+    staff.add_parser("new-number-key", help="print a new Fernet key").set_defaults(func=cmd_staff)
 
     p = sub.add_parser("demo-data", help="fill the store with synthetic history for demos")
     p.add_argument(

@@ -42,16 +42,16 @@ RECONNECT_OPTIONS = [
 ]
 
 
+OPTIONS = [("grpc.enable_retries", 1), ("grpc.service_config", SERVICE_CONFIG), *RECONNECT_OPTIONS]
+
+
 def channel(address: str) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(
-        address,
-        options=[
-            ("grpc.enable_retries", 1),
-            ("grpc.service_config", SERVICE_CONFIG),
-            *RECONNECT_OPTIONS,
-        ],
-        interceptors=client_interceptors(),
-    )
+    return grpc.aio.insecure_channel(address, options=OPTIONS, interceptors=client_interceptors())
+
+
+def sync_channel(address: str) -> grpc.Channel:
+    """The same, for a caller without an event loop (the dashboard's callbacks)."""
+    return grpc.insecure_channel(address, options=OPTIONS)
 
 
 def health(address: str, timeout_s: float = 1.0) -> tuple[bool, str]:
@@ -59,9 +59,9 @@ def health(address: str, timeout_s: float = 1.0) -> tuple[bool, str]:
     deadline: (serving, the status or the gRPC code when it did not answer)."""
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    with grpc.insecure_channel(address) as sync_channel:
+    with grpc.insecure_channel(address) as probe:
         try:
-            reply = health_pb2_grpc.HealthStub(sync_channel).Check(
+            reply = health_pb2_grpc.HealthStub(probe).Check(
                 health_pb2.HealthCheckRequest(), timeout=timeout_s
             )
         except grpc.RpcError as e:

@@ -6,6 +6,8 @@ Field names are the environment variables, lower-cased, so an error can name the
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import sys
 from enum import StrEnum
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cryptography.fernet import Fernet
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -122,6 +125,9 @@ class GatewaySettings(_Settings):
     reply_budget_s: float = Field(12.0, gt=0, lt=15)
     # Records waiting while the store is unreachable; beyond this the oldest are dropped (counted).
     record_queue_size: int = Field(10_000, ge=1)
+    # How long a claimed case keeps the bot quiet for its student when staff never mark it
+    # handled (then the bot answers again).
+    handoff_pause_hours: float = Field(24.0, gt=0, le=24 * 30)
 
     @property
     def queue_size(self) -> int:
@@ -320,6 +326,64 @@ class PrivacySettings(_Moded):
                 raise ValueError("SENDER_HASH_KEY is required in production")
             self.sender_hash_key = SecretStr("development-only-sender-hash-key")
         return self
+
+
+class NumberEncryptionSettings(_Moded):
+    """The Fernet keys the student's number is kept under while their case is open."""
+
+    # Comma-separated Fernet keys (`collegebot staff new-number-key` makes one): the first
+    # encrypts, all decrypt. To rotate: put a new key first, run `collegebot staff rotate-numbers`,
+    # then drop the old one.
+    number_encryption_keys: SecretStr | None = None
+    sender_hash_key: SecretStr | None = None  # development derives its key from this
+
+    @model_validator(mode="after")
+    def _production_needs_keys(self) -> NumberEncryptionSettings:
+        if self.number_encryption_keys is None and self.collegebot_env is Env.production:
+            raise ValueError("NUMBER_ENCRYPTION_KEYS is required in production")
+        for key in self.number_keys():
+            try:
+                Fernet(key.encode())
+            except ValueError:
+                raise ValueError(
+                    "NUMBER_ENCRYPTION_KEYS: each key must be a Fernet key (32 url-safe base64 "
+                    "bytes)"
+                ) from None
+        return self
+
+    def number_keys(self) -> list[str]:
+        if self.number_encryption_keys is not None:
+            keys = self.number_encryption_keys.get_secret_value().split(",")
+            return [k.strip() for k in keys if k.strip()]
+        # Development: derived from SENDER_HASH_KEY (its own default there), so the gateway and
+        # the dashboard agree without a setting.
+        seed = (
+            self.sender_hash_key.get_secret_value() if self.sender_hash_key else ""
+        ) + "#numbers"
+        return [base64.urlsafe_b64encode(hashlib.sha256(seed.encode()).digest()).decode()]
+
+
+class HandoffSettings(_Settings):
+    """How staff reply to a student from the escalations page."""
+
+    # The approved WhatsApp template sent outside the 24-hour window (free text is refused there)
+    # and its variables as a JSON object; "{name}" in a value becomes the staff member's name.
+    twilio_handoff_content_sid: str | None = None
+    twilio_handoff_content_variables: dict[str, str] = Field(
+        default_factory=lambda: {"1": "{name}"}
+    )
+
+
+class GapSettings(_Settings):
+    """Which answered turns count as knowledge gaps, and how close questions group together."""
+
+    # An answer whose best passage scored below this counts as weak (the bot abstains below
+    # RELEVANCE_THRESHOLD, 0.25).
+    gap_confidence_threshold: float = Field(0.4, ge=0, le=1)
+    # Questions whose embeddings are at least this similar (cosine) to a group's count in it.
+    gap_group_similarity: float = Field(0.6, gt=0, le=1)
+    # The most recent gap turns grouped at once.
+    gap_max_turns: int = Field(500, ge=1, le=10_000)
 
 
 class SentrySettings(_Moded):

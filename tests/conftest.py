@@ -35,6 +35,8 @@ _ISOLATE = (
     "REDIS_URL",
     "SENTRY_DSN",
     "SENDER_HASH_KEY",
+    "NUMBER_ENCRYPTION_KEYS",
+    "TWILIO_HANDOFF_CONTENT_SID",
     "DASHBOARD_PASSWORD",
     "DASHBOARD_SECRET_KEY",
 )
@@ -49,12 +51,14 @@ def base_env(state: Path) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, env: dict[str, str], timeout: float = 120):
-    """Run the installed `collegebot` command as a user would, capturing its output."""
+def run_cli(*args: str, env: dict[str, str], timeout: float = 120, stdin: str | None = None):
+    """Run the installed `collegebot` command as a user would (`stdin` typed into it),
+    capturing its output."""
     return subprocess.run(
         [str(Path(sys.executable).parent / "collegebot"), *args],
         env=env,
         cwd=ROOT,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

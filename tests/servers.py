@@ -383,7 +383,8 @@ class HttpStandIn:
 
 class TwilioMessagesStandIn(HttpStandIn):
     """Twilio's Messages resource as the REST client sees it: checks what Twilio checks (the
-    path, HTTP basic auth with the account SID and token, the form fields) and answers 201 JSON.
+    path, HTTP basic auth with the account SID and token, the form fields: a Body, or a template's
+    ContentSid) and answers 201 JSON.
     `fail_first` answers that many requests with 500 first, as a Twilio hiccup would."""
 
     def __init__(self, account_sid: str, auth_token: str, fail_first: int = 0) -> None:
@@ -404,7 +405,13 @@ class TwilioMessagesStandIn(HttpStandIn):
         if request.path != self.path:
             self.refused.append(request.path)
             return self.reply(request, 404, {"code": 20404, "message": "Not found"})
-        if not {"To", "From", "Body"} <= fields.keys() or not fields["To"].startswith("whatsapp:+"):
+        # A message is free text (Body) or an approved template (ContentSid, ContentVariables).
+        content = "Body" in fields or "ContentSid" in fields
+        if (
+            not {"To", "From"} <= fields.keys()
+            or not content
+            or not fields["To"].startswith("whatsapp:+")
+        ):
             self.refused.append("fields")
             return self.reply(request, 400, {"code": 21604, "message": "'To' is required"})
         if self.fail_first > 0:
@@ -420,7 +427,7 @@ class TwilioMessagesStandIn(HttpStandIn):
                 "account_sid": self.account_sid,
                 "to": fields["To"],
                 "from": fields["From"],
-                "body": fields["Body"],
+                "body": fields.get("Body", ""),
                 "status": "queued",
                 "num_segments": "1",
                 "direction": "outbound-api",
@@ -1057,3 +1064,12 @@ def settle(page) -> None:
     """Until Dash has no callback in flight (its renderer titles the tab "Updating..." then)."""
     page.wait_for_load_state("networkidle")
     page.wait_for_function("() => document.title !== 'Updating...'")
+
+
+def until(check, what: str, timeout_s: float = 30):
+    """Polls `check()` until it returns something truthy (bounded); returns it."""
+    deadline = time.monotonic() + timeout_s
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"{what}: not seen in {timeout_s:.0f} s"
+        time.sleep(0.1)
+    return found

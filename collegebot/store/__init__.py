@@ -43,6 +43,8 @@ from collegebot.store.models import (
     Escalation,
     KnowledgeBaseDocument,
     PerformanceMetric,
+    ResolvedGap,
+    StaffReply,
     SystemLog,
     utcnow,
 )
@@ -183,6 +185,8 @@ class Outcome:
     escalation: str | None = None  # the reason staff should contact the student
     sender_masked: str = ""
     event: tuple[str, str] | None = None  # (event, detail) for system_logs; never student text
+    number_encrypted: str = ""  # the number under NUMBER_ENCRYPTION_KEYS, kept on an escalation
+    feedback: bool = False  # the student said their previous answer did not help
 
 
 class Store:
@@ -273,11 +277,15 @@ class Store:
                         "sender_hash": o.sender_hash,
                         "sender_masked": o.sender_masked,
                         "reason": o.escalation,
+                        "number_encrypted": o.number_encrypted,
                     }
                     for o in todo
                     if o.escalation
                 ],
             )
+            for o in todo:
+                if o.feedback:
+                    await _mark_unhelpful(connection, o.sender_hash)
             await _insert(
                 connection,
                 SystemLog,
@@ -306,11 +314,15 @@ class Store:
         async with self.engine.connect() as connection:
             return _version_of(await connection.execute(_KNOWLEDGE_BASE_STATE))
 
-    async def paused(self, sender_hash: str) -> bool:
-        """Has a member of staff taken this student's case (the bot keeps quiet meanwhile)?"""
+    async def paused(self, sender_hash: str, pause_for: timedelta) -> bool:
+        """Has a member of staff taken this student's case within `pause_for` and not yet marked
+        it handled (the bot keeps quiet meanwhile)?"""
         async with self.sessions() as session:
             return await _exists(
-                session, Escalation.sender_hash == sender_hash, Escalation.status == "claimed"
+                session,
+                Escalation.sender_hash == sender_hash,
+                Escalation.status == "claimed",
+                Escalation.claimed_at >= utcnow() - pause_for,
             )
 
     async def deletion_requested(self, sender_hash: str, within: timedelta) -> bool:
@@ -328,6 +340,8 @@ class Store:
         conversations = select(Conversation.id).where(Conversation.sender_hash == sender_hash)
         statements = [
             delete(PerformanceMetric).where(PerformanceMetric.conversation_id.in_(conversations)),
+            delete(ResolvedGap).where(ResolvedGap.conversation_id.in_(conversations)),
+            delete(StaffReply).where(StaffReply.sender_hash == sender_hash),
             delete(Conversation).where(Conversation.sender_hash == sender_hash),
             delete(Escalation).where(Escalation.sender_hash == sender_hash),
             delete(Delivery).where(Delivery.sender_hash == sender_hash),
@@ -342,10 +356,21 @@ class Store:
             delete(PerformanceMetric).where(
                 (PerformanceMetric.created_at < cutoff) | PerformanceMetric.conversation_id.in_(old)
             ),
+            delete(ResolvedGap).where(ResolvedGap.conversation_id.in_(old)),
+            delete(StaffReply).where(
+                (StaffReply.created_at < cutoff)
+                | StaffReply.escalation_id.in_(
+                    select(Escalation.id).where(Escalation.created_at < cutoff)
+                )
+            ),
             *(
                 delete(table).where(table.created_at < cutoff)
                 for table in (Conversation, Escalation, Delivery, SystemLog)
             ),
+            # A number outlives no case: none is left on one that is no longer open or claimed.
+            update(Escalation)
+            .where(Escalation.status.not_in(("open", "claimed")), Escalation.number_encrypted != "")
+            .values(number_encrypted=""),
         ]
         return await self._delete(statements)
 
@@ -365,6 +390,26 @@ async def _exists(session: AsyncSession, *where) -> bool:
 async def _insert(connection: AsyncConnection, model: type[Base], rows: list[dict]) -> None:
     if rows:
         await connection.execute(insert(model), rows)
+
+
+async def _mark_unhelpful(connection: AsyncConnection, sender_hash: str) -> None:
+    """The student's previous answered turn is marked unhelpful (a knowledge gap)."""
+    previous = (
+        select(Conversation.id)
+        .where(
+            Conversation.sender_hash == sender_hash,
+            Conversation.status == "answered",
+            Conversation.answer != "",
+        )
+        .order_by(Conversation.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    await connection.execute(
+        update(Conversation)
+        .where(Conversation.id == previous, Conversation.feedback == "")
+        .values(feedback="unhelpful", feedback_at=utcnow())
+    )
 
 
 async def _insert_turns(connection: AsyncConnection, turns: list[TurnRecord]) -> None:
@@ -460,24 +505,3 @@ def escalations(engine: Engine, limit: int = 100, status: str = "open") -> list[
             .limit(limit)
         )
         return list(session.scalars(query))
-
-
-def claim_escalation(engine: Engine, escalation_id: int) -> bool:
-    """A member of staff takes the case: the bot stays quiet for that student (but for an
-    emergency) until it is closed. False if no open escalation has that id."""
-    return _set_status(engine, escalation_id, ("open",), "claimed")
-
-
-def close_escalation(engine: Engine, escalation_id: int) -> bool:
-    """Mark a student as handled by staff; False if no open or claimed escalation has that id."""
-    return _set_status(engine, escalation_id, ("open", "claimed"), "closed")
-
-
-def _set_status(engine: Engine, escalation_id: int, before: tuple[str, ...], after: str) -> bool:
-    with engine.begin() as connection:
-        result = connection.execute(
-            update(Escalation)
-            .where(Escalation.id == escalation_id, Escalation.status.in_(before))
-            .values(status=after)
-        )
-        return result.rowcount == 1

@@ -39,6 +39,9 @@ class Conversation(Base):
     generator: Mapped[str] = mapped_column(String(16), default="")
     status: Mapped[str] = mapped_column(String(16), default="answered")
     total_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    # "unhelpful" once the student said this answer did not help (👎, "wrong"…), else "".
+    feedback: Mapped[str] = mapped_column(String(16), default="")
+    feedback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
@@ -124,7 +127,74 @@ class Escalation(Base):
     sender_hash: Mapped[str] = mapped_column(String(64), index=True)
     sender_masked: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(16))  # requested | urgent
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | claimed | handled
+    # The staff member's display name, and when; the bot keeps quiet while a case is claimed.
+    claimed_by: Mapped[str] = mapped_column(String(128), default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handled_by: Mapped[str] = mapped_column(String(128), default="")
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The student's number, Fernet-encrypted (NUMBER_ENCRYPTION_KEYS), to reply with; only while
+    # the case is open or claimed: "" once handled, and the row goes with "delete my data".
+    number_encrypted: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+
+
+class StaffAccount(Base):
+    """A member of staff who signs in to the dashboard (DASHBOARD_USERNAME is the first)."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(256))  # argon2id, never the password
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StaffReply(Base):
+    """What a member of staff sent a student from the escalations page (shown in the thread)."""
+
+    __tablename__ = "staff_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(
+        ForeignKey("escalations.id", ondelete="CASCADE"), index=True
+    )
+    sender_hash: Mapped[str] = mapped_column(String(64), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))  # free_text | template
+    sent_by: Mapped[str] = mapped_column(String(128))
+    twilio_sid: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+
+
+class StaffAnswer(Base):
+    """An answer staff wrote to a knowledge gap: a Markdown document of the knowledge base."""
+
+    __tablename__ = "staff_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(String(512))  # relative to COLLEGEBOT_DATA_DIR
+    written_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ResolvedGap(Base):
+    """A turn of a knowledge gap that a staff answer resolved (no longer listed as a gap)."""
+
+    __tablename__ = "resolved_gaps"
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_answer_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_answers.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -45,6 +45,20 @@ class SenseResponse(_message.Message):
     emergency_similarity: float
     def __init__(self, emergency: _Optional[str] = ..., emergency_similarity: _Optional[float] = ...) -> None: ...
 
+class GroupRequest(_message.Message):
+    __slots__ = ("texts", "similarity")
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
+    SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    texts: _containers.RepeatedScalarFieldContainer[str]
+    similarity: float
+    def __init__(self, texts: _Optional[_Iterable[str]] = ..., similarity: _Optional[float] = ...) -> None: ...
+
+class GroupResponse(_message.Message):
+    __slots__ = ("groups",)
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    groups: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, groups: _Optional[_Iterable[int]] = ...) -> None: ...
+
 class IngestRequest(_message.Message):
     __slots__ = ("paths",)
     PATHS_FIELD_NUMBER: _ClassVar[int]

@@ -50,6 +50,11 @@ class RagStub:
                 request_serializer=collegebot_dot_v1_dot_rag__pb2.SenseRequest.SerializeToString,
                 response_deserializer=collegebot_dot_v1_dot_rag__pb2.SenseResponse.FromString,
                 _registered_method=True)
+        self.Group = channel.unary_unary(
+                '/collegebot.v1.Rag/Group',
+                request_serializer=collegebot_dot_v1_dot_rag__pb2.GroupRequest.SerializeToString,
+                response_deserializer=collegebot_dot_v1_dot_rag__pb2.GroupResponse.FromString,
+                _registered_method=True)
 
 
 class RagServicer:
@@ -76,6 +81,14 @@ class RagServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Group(self, request, context):
+        """Texts gathered by meaning with the knowledge base's embedding model (the dashboard's
+        knowledge gaps): differently worded questions about one thing share a group.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RagServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -93,6 +106,11 @@ def add_RagServicer_to_server(servicer, server):
                     servicer.Sense,
                     request_deserializer=collegebot_dot_v1_dot_rag__pb2.SenseRequest.FromString,
                     response_serializer=collegebot_dot_v1_dot_rag__pb2.SenseResponse.SerializeToString,
+            ),
+            'Group': grpc.unary_unary_rpc_method_handler(
+                    servicer.Group,
+                    request_deserializer=collegebot_dot_v1_dot_rag__pb2.GroupRequest.FromString,
+                    response_serializer=collegebot_dot_v1_dot_rag__pb2.GroupResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -177,6 +195,33 @@ class Rag:
             '/collegebot.v1.Rag/Sense',
             collegebot_dot_v1_dot_rag__pb2.SenseRequest.SerializeToString,
             collegebot_dot_v1_dot_rag__pb2.SenseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Group(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/collegebot.v1.Rag/Group',
+            collegebot_dot_v1_dot_rag__pb2.GroupRequest.SerializeToString,
+            collegebot_dot_v1_dot_rag__pb2.GroupResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -16,16 +16,25 @@ from dash import Dash, Input, Output, html
 from flask import Flask, Response
 from prometheus_flask_exporter import PrometheusMetrics
 
+from collegebot.grpc_client import sync_channel
+from collegebot.privacy import NumberCipher
 from collegebot.settings import (
     DashboardSettings,
     Env,
+    GapSettings,
+    HandoffSettings,
     InstitutionSettings,
+    NumberEncryptionSettings,
+    RuntimeSettings,
     ServiceAddresses,
     StoreSettings,
+    TwilioSettings,
     load,
 )
 from collegebot.store import sync_engine
-from services.dashboard import context, export, filters
+from collegebot.v1 import rag_pb2_grpc
+from services.dashboard import context, export, filters, gap_answers, handoff
+from services.dashboard.accounts import Accounts, refuse_disabled_sessions
 from services.dashboard.auth import install_login
 
 SESSION_LIFETIME = timedelta(hours=12)  # a working day: a copied cookie is not good for ever
@@ -107,11 +116,27 @@ def create_app() -> Dash:
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
     )
     context.attach(server, dashboard)
-    install_login(
-        server,
+    accounts = Accounts(
+        dashboard.engine,
         settings.dashboard_username,
         settings.dashboard_password.get_secret_value(),
-        institution.college_name,
+    )
+    install_login(server, accounts.check, institution.college_name)
+    refuse_disabled_sessions(server, accounts)
+    handoff.attach(
+        server,
+        handoff.HandoffDesk(
+            dashboard.engine,
+            NumberCipher.from_settings(load(NumberEncryptionSettings)),
+            load(TwilioSettings),
+            load(HandoffSettings),
+        ),
+    )
+    rag = rag_pb2_grpc.RagStub(sync_channel(addresses.rag_address))
+    runtime = load(RuntimeSettings)
+    gap_answers.attach(
+        server,
+        gap_answers.GapDesk(dashboard.engine, rag, runtime.collegebot_data_dir, load(GapSettings)),
     )
     export.install(server)
 

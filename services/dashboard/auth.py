@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hmac
+from collections.abc import Callable
 from html import escape
 
 from flask import Flask, Response, redirect, request, session
@@ -28,8 +28,9 @@ label,input,button{{display:block;width:100%;margin:.4rem 0}}input{{padding:.4re
 <button type="submit">Sign in</button></form></body></html>"""
 
 
-def install_login(server: Flask, username: str, password: str, college: str) -> None:
-    """Require a signed-in session for everything but the login page and the health check."""
+def install_login(server: Flask, check: Callable[[str, str], str | None], college: str) -> None:
+    """Require a signed-in session for everything but the login page and the health check.
+    `check(username, password)`: the staff member's display name, or None (accounts.py)."""
 
     failures = MovingWindowRateLimiter(MemoryStorage())
     allowed = RateLimitItemPerMinute(LOGIN_ATTEMPTS)
@@ -54,17 +55,14 @@ def install_login(server: Flask, username: str, password: str, college: str) -> 
         client = request.remote_addr or "unknown"
         if not failures.test(allowed, client):
             return page("Too many failed attempts. Please wait a minute and try again."), 429
-        given_user = request.form.get("username", "").encode()
-        given_password = request.form.get("password", "").encode()
-        ok = hmac.compare_digest(given_user, username.encode()) & hmac.compare_digest(
-            given_password, password.encode()
-        )
-        if not ok:
+        given_user = request.form.get("username", "")
+        name = check(given_user, request.form.get("password", ""))
+        if name is None:
             failures.hit(allowed, client)
             return page("Wrong username or password."), 401
         session.clear()
         session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME, even if copied
-        session["user"] = username
+        session["user"], session["name"] = given_user, name
         return redirect("/")
 
     @server.route("/logout")

@@ -15,10 +15,11 @@ from prometheus_fastapi_instrumentator import Instrumentator, metrics
 
 from collegebot.emergency import EmergencyDesk, rag_lookup
 from collegebot.grpc_client import channel
-from collegebot.privacy import Pseudonymiser
+from collegebot.privacy import NumberCipher, Pseudonymiser
 from collegebot.settings import (
     GatewaySettings,
     InstitutionSettings,
+    NumberEncryptionSettings,
     PrivacySettings,
     ServiceAddresses,
     StoreSettings,
@@ -27,6 +28,7 @@ from collegebot.settings import (
 )
 from collegebot.store import Store
 from collegebot.telemetry import metrics_registry
+from collegebot.twilio_rest import RestSender
 from collegebot.v1 import llm_pb2_grpc, rag_pb2_grpc
 from services.gateway import webhook
 from services.gateway.admission import Admission
@@ -35,7 +37,7 @@ from services.gateway.commands import GatewayReplies
 from services.gateway.once import Once
 from services.gateway.records import Journal, RecordWriter
 from services.gateway.throttle import Throttle
-from services.gateway.twilio_io import RestSender, SignatureCheck
+from services.gateway.twilio_io import SignatureCheck
 
 log = logging.getLogger("collegebot.gateway")
 
@@ -62,6 +64,7 @@ def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], Awaitable[webho
         )
     assert privacy.sender_hash_key is not None  # the settings class fills it in development
     hash_key = privacy.sender_hash_key.get_secret_value()
+    numbers = NumberCipher.from_settings(load(NumberEncryptionSettings))
     redis_url = gateway.redis_url.get_secret_value() if gateway.redis_url else None
 
     async def build(channels: dict[str, grpc.aio.Channel]) -> webhook.Gateway:
@@ -102,6 +105,7 @@ def gateway_factory() -> Callable[[dict[str, grpc.aio.Channel]], Awaitable[webho
                 store.knowledge_base_version,
                 redis_url,
             ),
+            numbers=numbers,
         )
 
     return build

@@ -20,6 +20,7 @@ class Command(StrEnum):
     delete_request = "delete_request"
     delete_confirm = "delete_confirm"
     stop = "stop"
+    feedback = "feedback"  # the previous answer did not help
 
 
 # Only a whole message is a command: "help me with the hostel fee" is a question.
@@ -33,11 +34,23 @@ _PHRASES = {
     "confirm delete": Command.delete_confirm,
     "stop": Command.stop,
     "unsubscribe": Command.stop,
+    "not helpful": Command.feedback,
+    "unhelpful": Command.feedback,
+    "wrong": Command.feedback,
+    "that s wrong": Command.feedback,
+    "that is wrong": Command.feedback,
+    "this is wrong": Command.feedback,
+    "didn t help": Command.feedback,
+    "not useful": Command.feedback,
 }
+# A thumbs down, in any skin tone, alone or repeated.
+_THUMBS_DOWN = re.compile("^(?:\U0001f44e[\U0001f3fb-\U0001f3ff]?\ufe0f?\\s*)+$")
 
 
 def parse_command(text: str) -> Command | None:
     """The command `text` is, ignoring case, punctuation and extra spaces; None for a question."""
+    if _THUMBS_DOWN.match(text.strip()):
+        return Command.feedback
     words = re.sub(r"[^\w\s]", " ", text.lower()).split()
     return _PHRASES.get(" ".join(words))
 
@@ -54,6 +67,7 @@ class GatewayReplies:
     delete_not_requested: str
     delete_unavailable: str
     stop: str
+    feedback: str
     text_only: str
     type_a_question: str
     too_long: str
@@ -70,6 +84,7 @@ class GatewayReplies:
                 "question.\n\n"
                 "*human*: talk to a person\n"
                 "*delete my data*: erase everything I keep about you\n"
+                "*👎* or *not helpful*: tell me an answer didn't help\n"
                 "*stop*: end the conversation"
             ),
             human=institution.handoff(),
@@ -83,6 +98,8 @@ class GatewayReplies:
                 "Sorry, I can't erase your data right now. Please try again in a few minutes."
             ),
             stop=("OK, I won't send you anything more. Message me any time you need help again."),
+            feedback="Thanks for telling me. I've noted that my last answer didn't help, so the "
+            "student services team can improve it. Type *human* to reach a person.",
             text_only="I can only read text messages for now. Please type your question.",
             type_a_question="Please type your question.",
             too_long=f"That message is too long for me. Please ask in under {MAX_BODY_CHARS:,} "

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-import aiohttp
 from starlette.requests import Request
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
-from twilio.base.exceptions import TwilioRestException
-from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
-from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 MAX_BODY_CHARS = 4096
@@ -180,39 +174,6 @@ class SignatureCheck:
 
 def _first(header: str | None) -> str:
     return (header or "").split(",")[0].strip()
-
-
-def _transient(error: BaseException) -> bool:
-    if isinstance(error, TwilioRestException):
-        return error.status == 429 or error.status >= 500
-    return isinstance(error, aiohttp.ClientError | asyncio.TimeoutError)
-
-
-class RestSender:
-    """Sends a reply through Twilio's Messages API: for answers too late for the webhook."""
-
-    def __init__(self, account_sid: str, auth_token: str, sender: str, api_base_url: str) -> None:
-        self.http = AsyncTwilioHttpClient(timeout=10)
-        self.client = Client(account_sid, auth_token, http_client=self.http)
-        self.client.api.base_url = api_base_url.rstrip("/")
-        self.sender = sender if sender.startswith("whatsapp:") else f"whatsapp:{sender}"
-
-    async def send(self, to: str, parts: list[str]) -> None:
-        """One message per part, each retried on Twilio's 429/5xx and network errors."""
-        for part in parts:
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception(_transient),
-                stop=stop_after_attempt(4),
-                wait=wait_exponential(multiplier=0.2, max=3),
-                reraise=True,
-            ):
-                with attempt:
-                    await self.client.messages.create_async(
-                        to=f"whatsapp:{to}", from_=self.sender, body=part
-                    )
-
-    async def close(self) -> None:
-        await self.http.close()
 
 
 def twiml(parts: list[str]) -> str:

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import grpc
 import sentry_sdk
@@ -18,9 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from collegebot import correlation, emergency
 from collegebot.emergency import EmergencyDesk
 from collegebot.followup import depends_on_previous
-from collegebot.privacy import Pseudonymiser
+from collegebot.privacy import NumberCipher, Pseudonymiser
 from collegebot.settings import WEBHOOK_PATH, GatewaySettings, InstitutionSettings
 from collegebot.store import Outcome, Store, TurnRecord
+from collegebot.twilio_rest import RestSender
 from collegebot.v1 import common_pb2, llm_pb2, llm_pb2_grpc, rag_pb2, rag_pb2_grpc
 from services.gateway.admission import Admission
 from services.gateway.answers_cache import AnswerCache
@@ -35,7 +37,6 @@ from services.gateway.twilio_io import (
     WEBHOOK_RESPONSES,
     BadRequest,
     InboundMessage,
-    RestSender,
     SignatureCheck,
     parse_form,
     parse_message,
@@ -46,6 +47,12 @@ log = logging.getLogger("collegebot.gateway")
 router = APIRouter()
 
 WEBHOOKS = Counter("collegebot_gateway_webhooks_total", "Webhooks by outcome", ["outcome"])
+FEEDBACK = Counter(
+    "collegebot_gateway_feedback_total",
+    'Students\' verdicts on their previous answer (unhelpful: a 👎, "not helpful", "wrong")',
+    ["verdict"],
+)
+FEEDBACK.labels("unhelpful")  # exported at 0 from the start
 STAGE_SECONDS = Histogram(
     "collegebot_gateway_stage_duration_seconds",
     "Time spent per stage of the message path",
@@ -90,6 +97,7 @@ class Gateway:
     emergencies: EmergencyDesk  # the contacts the gateway gives itself when the llm cannot
     admission: Admission  # how many questions rag and llm work on at once, how many may wait
     answers: AnswerCache  # replies to repeated questions, per knowledge-base version
+    numbers: NumberCipher  # the number kept (encrypted) on an escalation, for staff to reply
     tasks: set[asyncio.Task] = field(default_factory=set)
 
     def spawn(self, coroutine: Coroutine) -> None:
@@ -231,6 +239,7 @@ async def whatsapp_webhook(request: Request) -> Response:
         gw.once.done(message.sid, parts)
     if label != "late":  # a late answer is recorded once it has been sent
         outcome.reply = parts
+        _keep_number(gw, outcome, message)
         await gw.records.submit(outcome)
     return _reply(parts, label)
 
@@ -294,9 +303,18 @@ async def _answer(
     return _fill(outcome, message, question, answer), answer.reply.generator
 
 
+def _keep_number(gw: Gateway, outcome: Outcome, message: InboundMessage) -> None:
+    """An escalation keeps the student's number, encrypted, for staff to reply to."""
+    if outcome.escalation and outcome.sender_hash:
+        outcome.number_encrypted = gw.numbers.encrypt(message.sender)
+
+
 async def _command(gw: Gateway, command: Command, outcome: Outcome) -> list[str]:
     if command is Command.human:
         outcome.escalation = "requested"
+    elif command is Command.feedback:  # recorded against the previous answer, never answered
+        outcome.feedback = True
+        FEEDBACK.labels("unhelpful").inc()
     elif command is Command.delete_confirm:
         try:
             # This student's records still queued (their request to delete among them) go first.
@@ -364,7 +382,8 @@ async def _paused(gw: Gateway, sender_hash: str) -> bool:
     """Is a member of staff handling this student? Not known while the store is down: the bot
     answers rather than stay silent."""
     try:
-        return await asyncio.wait_for(gw.store.paused(sender_hash), STORE_WAIT_S)
+        pause = timedelta(hours=gw.settings.handoff_pause_hours)
+        return await asyncio.wait_for(gw.store.paused(sender_hash, pause), STORE_WAIT_S)
     except Exception:
         return False
 
@@ -559,4 +578,5 @@ async def _send_late(
         outcome.status = "unsent"
         outcome.event = ("late_reply_unsent", type(e).__name__)
         WEBHOOKS.labels("late_unsent").inc()
+    _keep_number(gw, outcome, message)
     await gw.records.submit(outcome)

@@ -16,6 +16,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from collegebot.v1 import rag_pb2, rag_pb2_grpc
+from services.rag.grouping import DEFAULT_SIMILARITY, group
 from services.rag.ingest import NothingToIngest, summary
 from services.rag.knowledge_base import KnowledgeBase
 
@@ -150,6 +151,17 @@ class RagServicer(rag_pb2_grpc.RagServicer):
         # in overlapping windows, so a crisis at its end is not lost behind an ordinary start.
         readings = self.kb.emergencies(windows(text))
         return next((r for r in readings if r[0]), max(readings, key=lambda r: r[1]))
+
+    async def Group(self, request: rag_pb2.GroupRequest, context) -> rag_pb2.GroupResponse:
+        if not request.texts:
+            return rag_pb2.GroupResponse()
+        similarity = request.similarity or DEFAULT_SIMILARITY
+        labels = await asyncio.to_thread(self._group, list(request.texts), similarity)
+        REQUESTS.labels("Group", "ok").inc()
+        return rag_pb2.GroupResponse(groups=labels)
+
+    def _group(self, texts: list[str], similarity: float) -> list[int]:
+        return group(self.kb.model.embed_queries(texts), similarity)
 
     async def Ingest(self, request: rag_pb2.IngestRequest, context) -> rag_pb2.IngestResponse:
         paths = [Path(p) for p in request.paths] or None

@@ -103,6 +103,7 @@ def test_the_session_cookie_expires_and_is_secure_in_production(
 ) -> None:
     monkeypatch.setenv("COLLEGEBOT_ENV", mode)
     monkeypatch.setenv("DASHBOARD_SECRET_KEY", "a-long-random-secret-for-this-test")
+    monkeypatch.setenv("NUMBER_ENCRYPTION_KEYS", "bXVzdC1iZS0zMi1ieXRlcy1vZi1mZXJuZXQta2V5IS0=")
     client = create_app().server.test_client()
     login = client.post("/login", data={"username": "warden", "password": "correct horse"})
     cookie = login.headers["Set-Cookie"]

@@ -109,10 +109,10 @@ def flows(ns: str) -> tuple[list[tuple[Pod, Pod, int]], list[tuple[Pod, Pod, int
         (p("llm"), OUTSIDE, 443),
         *((p("rag"), OUTSIDE, port) for port in (5432, 6543, 443)),
         *((p("dashboard"), OUTSIDE, port) for port in (5432, 6543, 443)),
+        (p("dashboard"), p("rag"), 50051),  # knowledge gaps: Group and Ingest
         *((p(j), OUTSIDE, port) for j in JOBS for port in (5432, 6543)),
     ]
     forbidden = [
-        (p("dashboard"), p("rag"), 50051),
         (p("gateway"), p("chroma"), 8000),
         (p("llm"), p("chroma"), 8000),
         (p("dashboard"), p("chroma"), 8000),

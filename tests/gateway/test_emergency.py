@@ -8,7 +8,8 @@ import sqlite3
 import psycopg
 
 from collegebot.asker import reply_text
-from collegebot.store import claim_escalation, sync_engine
+from collegebot.store import sync_engine
+from collegebot.store.staff_queries import claim_case
 from tests.conftest import DATA
 from tests.gateway.conftest import answered_within, cluster_pids, form, frozen, send, settle
 
@@ -52,7 +53,7 @@ def hand_to_staff(client, env, sender: str) -> None:
     engine = sync_engine(f"sqlite:///{env / 'collegebot.db'}")
     with sqlite3.connect(env / "collegebot.db") as db:
         (case,) = db.execute("SELECT id FROM escalations WHERE reason != 'urgent'").fetchone()
-    assert claim_escalation(engine, case)
+    assert claim_case(engine, case, "Asha")
 
 
 def test_a_throttled_student_in_crisis_still_gets_help_every_time(gateway, env) -> None:

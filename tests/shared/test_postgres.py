@@ -15,12 +15,12 @@ from collegebot.store import (
     Outcome,
     Store,
     TurnRecord,
-    close_escalation,
     escalations,
     migrate,
     sync_engine,
 )
 from collegebot.store.models import Base
+from collegebot.store.staff_queries import handle_case
 from tests.servers import PgBouncer
 
 # What a Supabase project has before our migration: its API roles, granted every new table in
@@ -144,13 +144,13 @@ async def test_the_dashboard_closes_escalations_and_writes_nothing_else(supabase
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 dash.execute(statement)
     engine = sync_engine(supabase.url("supabase_like", "dash"))
-    assert close_escalation(engine, handled) is True
-    assert close_escalation(engine, handled) is False  # already closed: nothing changes
+    assert handle_case(engine, handled, "Asha") is True
+    assert handle_case(engine, handled, "Asha") is False  # already handled: nothing changes
     assert handled not in {e.id for e in escalations(engine)}
     engine.dispose()
     with as_user(supabase, "bot") as bot:
         row = bot.execute(f"SELECT status, reason FROM escalations WHERE id = {handled}")
-        assert row.fetchone() == ("closed", "urgent")
+        assert row.fetchone() == ("handled", "urgent")
 
 
 def test_anonymous_reads_nothing_even_if_someone_grants_it_a_table(supabase) -> None:
@@ -242,3 +242,79 @@ def test_two_rag_replicas_ingesting_at_once_both_succeed(postgres, tmp_path) -> 
     url = postgres.new_database("two_replicas")
     migrate(url)
     two_replicas_ingest_at_once(tmp_path, StoreSettings(database_url=url))
+
+
+def test_the_dashboard_makes_exactly_the_staff_writes(supabase) -> None:
+    """Claim, reply, hand off, answer a gap, check a password: the dashboard role can; write an
+    account, touch a turn, undo a reply or an answer: it cannot."""
+    from collegebot.store.staff_queries import (
+        add_staff_account,
+        case_thread,
+        claim_case,
+        gap_turns,
+        handoff_case,
+        record_staff_reply,
+        resolve_gap,
+        staff_account,
+    )
+
+    store = Store(supabase.url("supabase_like", "bot"))
+    outcome = turn("SM" + "e" * 32, sender="h5")
+    outcome.number_encrypted = "gAAAA-encrypted"
+    outcome.turn.abstained = True
+
+    async def write() -> None:
+        await store.record(outcome)
+        await store.close()
+
+    asyncio.run(write())
+    owner = sync_engine(supabase.url("supabase_like"))
+    add_staff_account(owner, "asha", "Asha Rao", "$argon2id$v=19$...")
+    owner.dispose()
+
+    dash = sync_engine(supabase.url("supabase_like", "dash"))
+    assert staff_account(dash, "asha").display_name == "Asha Rao"  # reads accounts
+    with as_user(supabase, "dash") as sql:
+        (case,) = sql.execute("SELECT id FROM escalations WHERE sender_hash = 'h5'").fetchone()
+        (conversation,) = sql.execute(
+            "SELECT id FROM conversations WHERE sender_hash = 'h5'"
+        ).fetchone()
+    assert claim_case(dash, case, "Asha Rao")
+    record_staff_reply(
+        dash, handoff_case(dash, case).escalation, "Hello", "free_text", "Asha", "SM1"
+    )
+    thread = [e.who for e in case_thread(dash, "h5")]
+    assert sorted(thread) == ["bot", "case", "staff", "student"] and thread[-1] == "staff"
+    gap = [t for t in gap_turns(dash, 0.4, 50) if t.conversation_id == conversation]
+    assert gap and gap[0].reason == "abstained"
+    resolve_gap(dash, [conversation], "hostel fee?", "Rs. 42,000", "staff-answers/x.md", "Asha")
+    assert conversation not in {t.conversation_id for t in gap_turns(dash, 0.4, 50)}
+    assert handle_case(dash, case, "Asha Rao")
+    dash.dispose()
+
+    with as_user(supabase, "dash") as sql:
+        for statement in (
+            "INSERT INTO staff_accounts (username, display_name, password_hash, disabled, "
+            "created_at) VALUES ('eve', 'Eve', 'x', false, now())",
+            "UPDATE staff_accounts SET disabled = false",
+            "UPDATE staff_accounts SET password_hash = 'x'",
+            "DELETE FROM staff_accounts",
+            f"UPDATE conversations SET feedback = 'unhelpful' WHERE id = {conversation}",
+            "UPDATE escalations SET sender_hash = 'x'",
+            "DELETE FROM staff_replies",
+            "UPDATE staff_replies SET body = 'x'",
+            "UPDATE staff_answers SET answer = 'x'",
+            "DELETE FROM staff_answers",
+            "DELETE FROM resolved_gaps",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                sql.execute(statement)
+    with as_user(supabase, "visitor") as anon:
+        for table in ("staff_accounts", "staff_replies", "staff_answers", "resolved_gaps"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                anon.execute(f"SELECT * FROM {table}")
+    with as_user(supabase, "bot") as bot:
+        row = bot.execute(
+            f"SELECT status, handled_by, number_encrypted FROM escalations WHERE id = {case}"
+        )
+        assert row.fetchone() == ("handled", "Asha Rao", "")

@@ -6,6 +6,7 @@
 #   k8s/overlays/dev/make-secrets.sh > secrets.env     # outside git
 set -euo pipefail
 random() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }   # hex: safe inside a URL
+fernet() { head -c32 /dev/urandom | base64 | tr '+/' '-_'; }  # a Fernet key: 32 bytes, url-safe
 password=$(random)
 url="postgresql://collegebot:${password}@postgres:5432/collegebot"
 cat <<END
@@ -16,6 +17,7 @@ DASHBOARD_DATABASE_URL=${url}
 REDIS_URL=
 TWILIO_AUTH_TOKEN=
 SENDER_HASH_KEY=$(random)
+NUMBER_ENCRYPTION_KEYS=$(fernet)
 TWILIO_ACCOUNT_SID=
 DASHBOARD_PASSWORD=$(random)
 DASHBOARD_SECRET_KEY=$(random)

@@ -20,6 +20,7 @@ SHARES = (
     ("Degraded (a service down)", "ov-degraded", "degraded"),
     ("Emergencies", "ov-emergencies", "emergencies"),
     ("Errors (no answer)", "ov-errors", "errors"),
+    ("Marked unhelpful (👎)", "ov-unhelpful", "unhelpful"),
 )
 
 
