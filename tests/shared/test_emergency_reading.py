@@ -65,6 +65,15 @@ def test_a_question_about_a_procedure_must_be_closer_to_read_as_an_emergency() -
     assert semantic_kind({"safety": between}, 0.0, "what is the procedure for smoke")[0] == ""
 
 
+def test_a_message_of_a_few_words_must_be_as_close_as_a_question_is() -> None:
+    # A place and a thing ("canteen menu") is near an emergency at that place; an event is not.
+    between = (emergency.SIMILAR_AT_LEAST + emergency.ASKING_NEEDS) / 2
+    assert semantic_kind({"safety": between}, 0.0, "smoke in the lab")[0] == "safety"
+    assert semantic_kind({"safety": between}, 0.0, "canteen menu")[0] == ""
+    close = emergency.ASKING_NEEDS + emergency.ASKING_MARGIN + 0.05
+    assert semantic_kind({"medical": close}, 0.0, "hes not breathing")[0] == "medical"
+
+
 def test_nearer_to_calm_than_to_any_emergency_is_calm() -> None:
     assert semantic_kind({"medical": 0.8}, 0.8, "my friend is not well")[0] == ""
 
@@ -145,6 +154,7 @@ def test_signs_and_threats_beyond_the_words_that_name_an_emergency() -> None:
 
 
 SHORT_CALM = (
+    "canteen menu?",
     "mess timings?",
     "exam schedule?",
     "bus pass renewal?",
