@@ -23,6 +23,8 @@ WRAP = {
     "cellStyle": {"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px"},
 }
 HOUR_MS, DAY_MS = HOUR * 1000, DAY * 1000  # plotly's dtick on a date axis is in milliseconds
+# A grid whose row opens something (a thread, a case, a gap) when clicked.
+CLICK_TO_OPEN = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 

@@ -36,7 +36,6 @@ COLUMNS = [
      "minWidth": 110},
 ]  # fmt: skip
 # A click anywhere on a row selects it (AG Grid's default wants a checkbox), which opens the thread.
-CLICK_TO_OPEN = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
 
 
 def layout(**_query: str) -> html.Div:
@@ -58,7 +57,7 @@ def layout(**_query: str) -> html.Div:
             ui.section(
                 "Turns (newest first; click a row for the student's whole thread)",
                 html.Div(id="cv-count", className="small text-muted mb-2"),
-                ui.grid("cv-grid", COLUMNS, rowSelection=CLICK_TO_OPEN),
+                ui.grid("cv-grid", COLUMNS, rowSelection=ui.CLICK_TO_OPEN),
                 action=ui.export_link("cv-export"),
             ),
             dbc.Offcanvas(

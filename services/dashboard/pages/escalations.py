@@ -33,7 +33,6 @@ HANDLED = [
     {"field": "handled_by", "headerName": "Handled by", "minWidth": 130},
     {"field": "handled", "headerName": "Handled", "minWidth": 150},
 ]
-CLICK_TO_OPEN = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
 WHO = {"student": "Student", "bot": "Bot", "staff": "Staff", "case": "Case raised"}
 
 
@@ -50,7 +49,7 @@ def layout(**_query: str) -> html.Div:
             ui.section(
                 "Waiting (urgent first, then the longest waiting; click a row to open it)",
                 html.Div(id="esc-count", className="small text-muted mb-2"),
-                ui.grid("esc-grid", CASES, height="340px", rowSelection=CLICK_TO_OPEN),
+                ui.grid("esc-grid", CASES, height="340px", rowSelection=ui.CLICK_TO_OPEN),
             ),
             html.Div(id="esc-case"),
             html.Div(id="esc-result", className="mb-3"),

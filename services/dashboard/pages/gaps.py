@@ -30,7 +30,6 @@ ANSWERS = [
     {"field": "by", "headerName": "By", "minWidth": 130},
     {"field": "path", "headerName": "Document", "minWidth": 220, "flex": 1},
 ]
-CLICK_TO_OPEN = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
 
 
 def layout(**_query: str) -> html.Div:
@@ -46,7 +45,7 @@ def layout(**_query: str) -> html.Div:
             ui.section(
                 "Open gaps (most asked first; click a row to answer it)",
                 html.Div(id="gap-count", className="small text-muted mb-2"),
-                ui.grid("gap-grid", GAPS, height="420px", rowSelection=CLICK_TO_OPEN),
+                ui.grid("gap-grid", GAPS, height="420px", rowSelection=ui.CLICK_TO_OPEN),
             ),
             html.Div(id="gap-editor"),
             html.Div(id="gap-result", className="mb-3"),
