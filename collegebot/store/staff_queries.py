@@ -99,7 +99,7 @@ def _epoch(engine: Engine, column: Any) -> Any:
         # julianday() parses the stored text about twice as fast as strftime('%s'); counted in
         # whole milliseconds first, so float error never moves a row across a bucket's edge.
         ms = cast((func.julianday(column) - 2440587.5) * 86_400_000 + 0.5, BigInteger)
-        return ms / 1000
+        return ms // 1000
     return cast(func.extract("epoch", column), BigInteger)
 
 
@@ -136,7 +136,9 @@ def _local_counts(
     counts: dict[tuple, int] = {}
     with engine.connect() as connection:
         for start, end, offset in _segments(window, tz):
-            bucket = ((_epoch(engine, Conversation.created_at) + offset) / seconds).label("bucket")
+            # Integer division (//): SQLAlchemy's `/` is true division, a fraction per row, and
+            # grouping by it made a group of every row.
+            bucket = ((_epoch(engine, Conversation.created_at) + offset) // seconds).label("bucket")
             query = (
                 select(bucket, *columns, func.count())
                 .where(*Window(start, end, window.intent).turns())
