@@ -816,14 +816,26 @@ def knowledge_gaps(turns: list[GapTurn], groups: list[int]) -> list[Gap]:
 
 
 def resolve_gap(
-    engine: Engine, conversation_ids: list[int], question: str, answer: str, path: str, by: str
+    engine: Engine,
+    conversation_ids: list[int],
+    question: str,
+    answer: str,
+    path: str,
+    by: str,
+    at: datetime | None = None,
 ) -> int:
-    """Record a staff answer (already a document of the knowledge base at `path`) and mark the
-    group's turns resolved; returns the answer's id."""
+    """Record a staff answer (already a document of the knowledge base at `path`, written `at`:
+    the row rebuilds that document) and mark the group's turns resolved; returns its id."""
     with engine.begin() as connection:
         answer_id = connection.execute(
             insert(StaffAnswer)
-            .values(question=question, answer=answer, path=path, written_by=by, created_at=utcnow())
+            .values(
+                question=question,
+                answer=answer,
+                path=path,
+                written_by=by,
+                created_at=at or utcnow(),
+            )
             .returning(StaffAnswer.id)
         ).scalar_one()
         already = set(

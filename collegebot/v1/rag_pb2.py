@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from collegebot.v1 import common_pb2 as collegebot_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63ollegebot/v1/rag.proto\x12\rcollegebot.v1\x1a\x1a\x63ollegebot/v1/common.proto\"Q\n\x0fRetrieveRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\t\n\x01k\x18\x02 \x01(\x05\x12$\n\x07history\x18\x03 \x03(\x0b\x32\x13.collegebot.v1.Turn\"\x93\x01\n\x10RetrieveResponse\x12(\n\x08passages\x18\x01 \x03(\x0b\x32\x16.collegebot.v1.Passage\x12\x10\n\x08relevant\x18\x02 \x01(\x08\x12\x11\n\temergency\x18\x03 \x01(\t\x12\x1c\n\x14\x65mergency_similarity\x18\x04 \x01(\x02\x12\x12\n\nkb_version\x18\x05 \x01(\t\"\x1c\n\x0cSenseRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\"@\n\rSenseResponse\x12\x11\n\temergency\x18\x01 \x01(\t\x12\x1c\n\x14\x65mergency_similarity\x18\x02 \x01(\x02\"1\n\x0cGroupRequest\x12\r\n\x05texts\x18\x01 \x03(\t\x12\x12\n\nsimilarity\x18\x02 \x01(\x02\"\x1f\n\rGroupResponse\x12\x0e\n\x06groups\x18\x01 \x03(\x05\"\x1e\n\rIngestRequest\x12\r\n\x05paths\x18\x01 \x03(\t\"\\\n\x0e\x44ocumentResult\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\r\n\x05pages\x18\x03 \x01(\x05\x12\x0e\n\x06\x63hunks\x18\x04 \x01(\x05\x12\r\n\x05\x65rror\x18\x05 \x01(\t\"X\n\x0eIngestResponse\x12\x30\n\tdocuments\x18\x01 \x03(\x0b\x32\x1d.collegebot.v1.DocumentResult\x12\x14\n\x0cindex_chunks\x18\x02 \x01(\x05\x32\xa1\x02\n\x03Rag\x12K\n\x08Retrieve\x12\x1e.collegebot.v1.RetrieveRequest\x1a\x1f.collegebot.v1.RetrieveResponse\x12\x45\n\x06Ingest\x12\x1c.collegebot.v1.IngestRequest\x1a\x1d.collegebot.v1.IngestResponse\x12\x42\n\x05Sense\x12\x1b.collegebot.v1.SenseRequest\x1a\x1c.collegebot.v1.SenseResponse\x12\x42\n\x05Group\x12\x1b.collegebot.v1.GroupRequest\x1a\x1c.collegebot.v1.GroupResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63ollegebot/v1/rag.proto\x12\rcollegebot.v1\x1a\x1a\x63ollegebot/v1/common.proto\"Q\n\x0fRetrieveRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\t\n\x01k\x18\x02 \x01(\x05\x12$\n\x07history\x18\x03 \x03(\x0b\x32\x13.collegebot.v1.Turn\"\x93\x01\n\x10RetrieveResponse\x12(\n\x08passages\x18\x01 \x03(\x0b\x32\x16.collegebot.v1.Passage\x12\x10\n\x08relevant\x18\x02 \x01(\x08\x12\x11\n\temergency\x18\x03 \x01(\t\x12\x1c\n\x14\x65mergency_similarity\x18\x04 \x01(\x02\x12\x12\n\nkb_version\x18\x05 \x01(\t\"\x1c\n\x0cSenseRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\"@\n\rSenseResponse\x12\x11\n\temergency\x18\x01 \x01(\t\x12\x1c\n\x14\x65mergency_similarity\x18\x02 \x01(\x02\"1\n\x0cGroupRequest\x12\r\n\x05texts\x18\x01 \x03(\t\x12\x12\n\nsimilarity\x18\x02 \x01(\x02\"\x1f\n\rGroupResponse\x12\x0e\n\x06groups\x18\x01 \x03(\x05\"J\n\rIngestRequest\x12\r\n\x05paths\x18\x01 \x03(\t\x12*\n\x05texts\x18\x02 \x03(\x0b\x32\x1b.collegebot.v1.DocumentText\"*\n\x0c\x44ocumentText\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\"\\\n\x0e\x44ocumentResult\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\r\n\x05pages\x18\x03 \x01(\x05\x12\x0e\n\x06\x63hunks\x18\x04 \x01(\x05\x12\r\n\x05\x65rror\x18\x05 \x01(\t\"X\n\x0eIngestResponse\x12\x30\n\tdocuments\x18\x01 \x03(\x0b\x32\x1d.collegebot.v1.DocumentResult\x12\x14\n\x0cindex_chunks\x18\x02 \x01(\x05\x32\xa1\x02\n\x03Rag\x12K\n\x08Retrieve\x12\x1e.collegebot.v1.RetrieveRequest\x1a\x1f.collegebot.v1.RetrieveResponse\x12\x45\n\x06Ingest\x12\x1c.collegebot.v1.IngestRequest\x1a\x1d.collegebot.v1.IngestResponse\x12\x42\n\x05Sense\x12\x1b.collegebot.v1.SenseRequest\x1a\x1c.collegebot.v1.SenseResponse\x12\x42\n\x05Group\x12\x1b.collegebot.v1.GroupRequest\x1a\x1c.collegebot.v1.GroupResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,11 +45,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GROUPRESPONSE']._serialized_start=450
   _globals['_GROUPRESPONSE']._serialized_end=481
   _globals['_INGESTREQUEST']._serialized_start=483
-  _globals['_INGESTREQUEST']._serialized_end=513
-  _globals['_DOCUMENTRESULT']._serialized_start=515
-  _globals['_DOCUMENTRESULT']._serialized_end=607
-  _globals['_INGESTRESPONSE']._serialized_start=609
-  _globals['_INGESTRESPONSE']._serialized_end=697
-  _globals['_RAG']._serialized_start=700
-  _globals['_RAG']._serialized_end=989
+  _globals['_INGESTREQUEST']._serialized_end=557
+  _globals['_DOCUMENTTEXT']._serialized_start=559
+  _globals['_DOCUMENTTEXT']._serialized_end=601
+  _globals['_DOCUMENTRESULT']._serialized_start=603
+  _globals['_DOCUMENTRESULT']._serialized_end=695
+  _globals['_INGESTRESPONSE']._serialized_start=697
+  _globals['_INGESTRESPONSE']._serialized_end=785
+  _globals['_RAG']._serialized_start=788
+  _globals['_RAG']._serialized_end=1077
 # @@protoc_insertion_point(module_scope)

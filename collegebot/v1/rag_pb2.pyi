@@ -60,10 +60,20 @@ class GroupResponse(_message.Message):
     def __init__(self, groups: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class IngestRequest(_message.Message):
-    __slots__ = ("paths",)
+    __slots__ = ("paths", "texts")
     PATHS_FIELD_NUMBER: _ClassVar[int]
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
     paths: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, paths: _Optional[_Iterable[str]] = ...) -> None: ...
+    texts: _containers.RepeatedCompositeFieldContainer[DocumentText]
+    def __init__(self, paths: _Optional[_Iterable[str]] = ..., texts: _Optional[_Iterable[_Union[DocumentText, _Mapping]]] = ...) -> None: ...
+
+class DocumentText(_message.Message):
+    __slots__ = ("path", "text")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    text: str
+    def __init__(self, path: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
 
 class DocumentResult(_message.Message):
     __slots__ = ("path", "status", "pages", "chunks", "error")

@@ -25,7 +25,6 @@ from collegebot.settings import (
     HandoffSettings,
     InstitutionSettings,
     NumberEncryptionSettings,
-    RuntimeSettings,
     ServiceAddresses,
     StoreSettings,
     TwilioSettings,
@@ -133,10 +132,9 @@ def create_app() -> Dash:
         ),
     )
     rag = rag_pb2_grpc.RagStub(sync_channel(addresses.rag_address))
-    runtime = load(RuntimeSettings)
     gap_answers.attach(
         server,
-        gap_answers.GapDesk(dashboard.engine, rag, runtime.collegebot_data_dir, load(GapSettings)),
+        gap_answers.GapDesk(dashboard.engine, rag, load(GapSettings)),
     )
     export.install(server)
 

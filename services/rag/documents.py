@@ -68,9 +68,8 @@ def read_document(path: Path) -> Document:
     doc_type = SUFFIXES.get(path.suffix.lower())
     if doc_type is None:
         raise UnreadableDocument(f"unsupported file type {path.suffix!r}")
-    fallback_title = path.stem.replace("_", " ").replace("-", " ").strip().capitalize()
     if doc_type == "pdf":
-        return _read_pdf(path, fallback_title)
+        return _read_pdf(path, _fallback_title(path))
     try:
         try:
             text = path.read_text(encoding="utf-8")
@@ -78,9 +77,19 @@ def read_document(path: Path) -> Document:
             text = path.read_text(encoding="latin-1")
     except OSError as e:
         raise unreadable(e) from None
+    return text_document(path, text)
+
+
+def text_document(path: Path, text: str) -> Document:
+    """A Markdown or plain-text document from its text (`path` names it and gives its type)."""
     if not text.strip():
         raise UnreadableDocument("the file is empty")
-    return Document(path, doc_type, _title_from_text(text, fallback_title), [Page(0, text)])
+    doc_type = SUFFIXES[path.suffix.lower()]
+    return Document(path, doc_type, _title_from_text(text, _fallback_title(path)), [Page(0, text)])
+
+
+def _fallback_title(path: Path) -> str:
+    return path.stem.replace("_", " ").replace("-", " ").strip().capitalize()
 
 
 _NEW_BLOCK = re.compile(r"^\s*([-*\u2022\u25cf]|\d+(\.\d+)*[.)]?\s|[A-Z][A-Za-z ]{0,40}:)")

@@ -27,6 +27,10 @@ class Index:
         for collection in (self.chunks, self.headings, self.sentences):
             collection.delete(where={"source": source})
 
+    def holds(self, source: str) -> bool:
+        """Whether any chunk of `source` is in the index (a lost index holds none)."""
+        return bool(self.chunks.get(where={"source": source}, limit=1, include=[])["ids"])
+
 
 def open_index(settings: IndexSettings, embedding: MiniLMEmbeddingFunction) -> Index:
     """The knowledge-base collections, created if missing (cosine distance)."""

@@ -2,21 +2,26 @@
 
 Each document's content hash is kept in `knowledge_base_documents`: unchanged files are skipped,
 changed ones re-chunked and re-embedded, removed ones deleted from the index. A file that cannot
-be read is recorded as failed with the reason while the others go on.
+be read is recorded as failed with the reason while the others go on. Staff answers come by their
+text (collegebot.staff_answers): kept in the folder when it is writable, and rebuilt from the
+store by a run over the whole folder where their file is not there.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from collegebot.store.models import KnowledgeBaseDocument, utcnow
+from collegebot import staff_answers
+from collegebot.store.models import KnowledgeBaseDocument, StaffAnswer, utcnow
 from services.rag.chunking import chunk_document
 from services.rag.documents import (
     SUFFIXES,
@@ -24,6 +29,7 @@ from services.rag.documents import (
     content_hash,
     find_documents,
     read_document,
+    text_document,
 )
 from services.rag.embedder import MiniLM
 from services.rag.index import Index
@@ -42,6 +48,14 @@ class DocumentOutcome:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class Text:
+    """A document given by its text instead of a file: `key` is its path in the folder."""
+
+    key: str
+    text: str
+
+
 def report_line(outcome: DocumentOutcome) -> str:
     detail = outcome.error or f"{outcome.pages} pages, {outcome.chunks} chunks"
     return f"  {outcome.status:<9} {outcome.path}  ({detail})"
@@ -56,9 +70,11 @@ class Ingestor:
         self.engine = engine
         self.data_dir = data_dir.resolve()
 
-    def _key(self, path: Path) -> str:
+    def _key(self, source: Path | Text) -> str:
         """How a document is named in the index and the store: relative to the data folder."""
-        resolved = path.resolve()
+        if isinstance(source, Text):
+            return source.key
+        resolved = source.resolve()
         return (
             str(resolved.relative_to(self.data_dir))
             if resolved.is_relative_to(self.data_dir)
@@ -66,10 +82,14 @@ class Ingestor:
         )
 
     def run(
-        self, paths: list[Path] | None = None, progress: Callable[[str], None] = lambda _: None
+        self,
+        paths: list[Path] | None = None,
+        progress: Callable[[str], None] = lambda _: None,
+        texts: Sequence[Text] = (),
     ) -> list[DocumentOutcome]:
-        """Ingest `paths` (files or folders; default the whole data folder) and return outcomes."""
-        targets = paths or [self.data_dir]
+        """Ingest `paths` (files or folders) and `texts`, by default the whole data folder, and
+        return outcomes."""
+        targets = paths or ([] if texts else [self.data_dir])
         # A mistyped COLLEGEBOT_DATA_DIR or an unmounted volume looks like an empty folder, whose
         # ingestion would forget every document: stop instead.
         missing = [str(t) for t in targets if not t.exists()]
@@ -79,45 +99,81 @@ class Ingestor:
                 + ("" if paths else " (COLLEGEBOT_DATA_DIR)")
             )
         files = find_documents(targets)
-        progress(f"ingesting {len(files)} documents from {', '.join(map(str, targets))}")
-        outcomes = []
+        for text in texts:
+            self._keep(text, progress)
         with Session(self.engine) as session:
+            sources: list[Path | Text] = [*files, *texts]
+            answers = self.data_dir / staff_answers.FOLDER
+            if any(answers.is_relative_to(t.resolve()) for t in targets if t.is_dir()):
+                sources += self._stored_answers(session, {self._key(f) for f in files})
+            where = ", ".join(map(str, targets)) or "their texts"
+            progress(f"ingesting {len(sources)} documents from {where}")
+            outcomes = []
             known = set(session.scalars(select(KnowledgeBaseDocument.path)))
-            for i, path in enumerate(files, 1):
+            for i, source in enumerate(sources, 1):
                 try:
-                    outcome = self._ingest_committed(session, path)
+                    outcome = self._ingest_committed(session, source)
                 except IntegrityError:  # another replica added this new file since: update it
                     session.rollback()
-                    outcome = self._ingest_committed(session, path)
+                    outcome = self._ingest_committed(session, source)
                 outcomes.append(outcome)
-                progress(f"[{i}/{len(files)}]" + report_line(outcome))
-            outcomes += self._remove_missing(session, known, targets, files, progress)
+                progress(f"[{i}/{len(sources)}]" + report_line(outcome))
+            outcomes += self._remove_missing(session, known, targets, sources, progress)
             session.commit()
         return outcomes
 
-    def _ingest_committed(self, session: Session, path: Path) -> DocumentOutcome:
-        """Ingest one file in a transaction of its own, its record read there: another replica
-        sharing the store may have ingested it since this run began."""
-        key = self._key(path)
+    def _keep(self, text: Text, progress: Callable[[str], None]) -> None:
+        """Write a document sent by its text into the folder, where an operator sees it and a
+        file-based backup finds it; a read-only folder (a Kubernetes pod's) keeps none."""
+        path = self.data_dir / text.key
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(text.text.encode())
+        except OSError as e:
+            progress(f"  not kept in the folder ({type(e).__name__}): indexed from the store")
+
+    def _stored_answers(self, session: Session, in_folder: set[str]) -> list[Text]:
+        """The staff answers whose file is not in the folder, rebuilt from their rows."""
+        rows = session.scalars(select(StaffAnswer).order_by(StaffAnswer.id))
+        return [
+            Text(row.path, staff_answers.document(row.question, row.answer, row.written_by, at))
+            for row in rows
+            if row.path not in in_folder
+            # SQLite gives the stored UTC time back naive; PostgreSQL in the session's zone.
+            for at in [row.created_at.astimezone(UTC) if row.created_at.tzinfo else row.created_at]
+        ]
+
+    def _ingest_committed(self, session: Session, source: Path | Text) -> DocumentOutcome:
+        """Ingest one document in a transaction of its own, its record read there: another
+        replica sharing the store may have ingested it since this run began."""
+        key = self._key(source)
         record = session.scalar(
             select(KnowledgeBaseDocument).where(KnowledgeBaseDocument.path == key)
         )
-        outcome = self._ingest_one(session, record, path)
+        outcome = self._ingest_one(session, record, source)
         session.commit()
         return outcome
 
     def _ingest_one(
-        self, session: Session, record: KnowledgeBaseDocument | None, path: Path
+        self, session: Session, record: KnowledgeBaseDocument | None, source: Path | Text
     ) -> DocumentOutcome:
-        key = self._key(path)
+        key = self._key(source)
         try:
-            digest, unreadable = content_hash(path), None
+            digest, unreadable = _hash(source), None
         except UnreadableDocument as e:
             digest, unreadable = "", e  # recorded as failed below
-        if record and record.content_hash == digest and record.status != "failed":
+        # Unchanged only if the index still holds it: a Chroma volume lost or wiped is rebuilt by
+        # the next ingestion, not reported "unchanged" over an empty index.
+        if (
+            record
+            and record.content_hash == digest
+            and record.status != "failed"
+            and self.index.holds(key)
+        ):
             return DocumentOutcome(key, "unchanged", record.pages, record.chunks)
         if record is None:
-            record = KnowledgeBaseDocument(path=key, doc_type=SUFFIXES[path.suffix.lower()])
+            named = Path(source.key) if isinstance(source, Text) else source  # not a link's end
+            record = KnowledgeBaseDocument(path=key, doc_type=SUFFIXES[named.suffix.lower()])
             session.add(record)
         status = "added" if record.status is None else "updated"
         self.index.delete_source(key)
@@ -125,7 +181,11 @@ class Ingestor:
         try:
             if unreadable:
                 raise unreadable
-            doc = read_document(path)
+            doc = (
+                text_document(self.data_dir / key, source.text)
+                if isinstance(source, Text)
+                else read_document(source)
+            )
             chunks = chunk_document(doc, key)
             if not chunks:
                 raise UnreadableDocument("no text to index")
@@ -167,11 +227,11 @@ class Ingestor:
         record.pages, record.chunks = len(doc.pages), len(chunks)
         return DocumentOutcome(key, status, record.pages, record.chunks)
 
-    def _remove_missing(self, session, known, targets, files, progress) -> list[DocumentOutcome]:
+    def _remove_missing(self, session, known, targets, sources, progress) -> list[DocumentOutcome]:
         """Forget the documents under the folders just scanned that were not found there. A file
         ingested by its path from outside the data folder is kept by the data folder's runs
         (they cannot see it) until the file itself is gone."""
-        present = {self._key(f) for f in files}
+        present = {self._key(s) for s in sources}
         folders = [t.resolve() for t in targets if t.is_dir()]
         whole = self.data_dir in folders
         outcomes = []
@@ -188,6 +248,12 @@ class Ingestor:
                 outcomes.append(outcome)
                 progress(report_line(outcome))
         return outcomes
+
+
+def _hash(source: Path | Text) -> str:
+    if isinstance(source, Text):
+        return hashlib.sha256(source.text.encode()).hexdigest()
+    return content_hash(source)
 
 
 def summary(outcomes: list[DocumentOutcome], index_chunks: int) -> str:

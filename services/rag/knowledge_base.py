@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -16,7 +16,7 @@ from collegebot.store.models import KnowledgeBaseDocument
 from services.rag.embedder import MiniLM, MiniLMEmbeddingFunction
 from services.rag.emergencies import EmergencySense, read_as_written
 from services.rag.index import open_index
-from services.rag.ingest import DocumentOutcome, Ingestor
+from services.rag.ingest import DocumentOutcome, Ingestor, Text
 from services.rag.retriever import Retrieval, Retriever
 
 log = logging.getLogger("collegebot.rag")
@@ -58,10 +58,13 @@ class KnowledgeBase:
         )
 
     def ingest(
-        self, paths: list[Path] | None = None, progress: Callable[[str], None] = lambda _: None
+        self,
+        paths: list[Path] | None = None,
+        progress: Callable[[str], None] = lambda _: None,
+        texts: Sequence[Text] = (),
     ) -> list[DocumentOutcome]:
         """Bring the index up to date; this process's retriever answers from it at once."""
-        outcomes = self.ingestor.run(paths, progress)
+        outcomes = self.ingestor.run(paths, progress, texts)
         if any(o.status != "unchanged" for o in outcomes):
             self.retriever.refresh()
         return outcomes

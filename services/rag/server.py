@@ -15,9 +15,10 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from collegebot import staff_answers
 from collegebot.v1 import rag_pb2, rag_pb2_grpc
 from services.rag.grouping import DEFAULT_SIMILARITY, group
-from services.rag.ingest import NothingToIngest, summary
+from services.rag.ingest import NothingToIngest, Text, summary
 from services.rag.knowledge_base import KnowledgeBase
 
 log = logging.getLogger("collegebot.rag")
@@ -165,9 +166,14 @@ class RagServicer(rag_pb2_grpc.RagServicer):
 
     async def Ingest(self, request: rag_pb2.IngestRequest, context) -> rag_pb2.IngestResponse:
         paths = [Path(p) for p in request.paths] or None
+        try:
+            texts = [Text(staff_answers.check(d.path, d.text), d.text) for d in request.texts]
+        except staff_answers.NotAStaffAnswer as e:
+            REQUESTS.labels("Ingest", "invalid").inc()
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
         async with self._ingest_lock:
             try:
-                outcomes = await asyncio.to_thread(self.kb.ingest, paths, log.info)
+                outcomes = await asyncio.to_thread(self.kb.ingest, paths, log.info, texts)
             except NothingToIngest as e:
                 REQUESTS.labels("Ingest", "invalid").inc()
                 await context.abort(grpc.StatusCode.NOT_FOUND, str(e))

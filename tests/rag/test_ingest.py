@@ -82,6 +82,22 @@ def test_broken_files_fail_alone_and_changes_are_incremental(tmp_path: Path) -> 
     assert "2 am" in hit.text
 
 
+def test_an_index_lost_or_wiped_is_rebuilt_by_the_next_ingestion(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    shutil.copy(DATA / "library.md", folder)
+    shutil.copy(DATA / "hostel_and_mess.pdf", folder)
+    kb = _kb_over(tmp_path, folder)
+    kb.ingest()
+    chunks = kb.chunk_count()
+    for collection in (kb.index.chunks, kb.index.headings, kb.index.sentences):
+        collection.delete(ids=collection.get(include=[])["ids"])  # the Chroma volume gone
+    assert kb.chunk_count() == 0
+    assert sorted(o.status for o in kb.ingest()) == ["updated", "updated"]
+    assert kb.chunk_count() == chunks
+    assert {o.status for o in kb.ingest()} == {"unchanged"}
+
+
 def test_a_replica_sees_what_another_ingested_without_being_told(tmp_path: Path) -> None:
     folder = tmp_path / "kb"
     folder.mkdir()

@@ -164,7 +164,7 @@ def save(clicks, gap, question, answer, changed):
     except gap_answers.GapsUnavailable as e:
         return html.Div(dbc.Alert(str(e), color="danger"), id="gap-outcome"), no_update, no_update
     message = (
-        f"Saved as {done.path.name} and added to the knowledge base; {done.resolved:,} "
+        f"Saved as {done.path} and added to the knowledge base; {done.resolved:,} "
         "questions resolved. The next student who asks gets this answer."
     )
     return html.Div(dbc.Alert(message, color="success"), id="gap-outcome"), changed + 1, None
