@@ -198,23 +198,10 @@ def generate(
                                   ("total", turn["total_ms"]))
             ]  # fmt: skip
         if turn["escalated"]:
-            age = end - moment
-            status = (
-                "open"
-                if age < timedelta(days=3)
-                else "claimed"
-                if age < timedelta(days=4) and rng.random() < 0.5
-                else "closed"
-            )
-            escalations.append(
-                {
-                    "message_sid": turn["message_sid"],
-                    "sender_hash": sender,
-                    "sender_masked": turn["sender_masked"],
-                    "reason": "urgent" if turn["urgency"] == "critical" else "requested",
-                    "status": status,
-                    "created_at": moment,
-                }
+            escalations.append(_case(rng, turn, end))
+        if _unhelpful(rng, turn):  # the student's 👎 or "wrong" a minute or two later
+            turn.update(
+                feedback="unhelpful", feedback_at=moment + timedelta(seconds=rng.uniform(20, 300))
             )
         if turn["status"] == "degraded":
             logs.append(_log("gateway", "warning", "dependency_unavailable", "UNAVAILABLE", moment))
@@ -280,6 +267,46 @@ def _outages(rng: random.Random, start: datetime, end: datetime) -> list[tuple]:
     return sorted(out)
 
 
+# Who works the cases in the demo (display names, as `collegebot staff add` records them).
+STAFF = ("Asha Rao", "Ravi Iyer", "Meera Nair")
+
+
+def _case(rng: random.Random, turn: dict, end: datetime) -> dict:
+    """The escalation a turn raised: the newest still open, some of the last days' claimed by a
+    staff member, the older ones handled (claimed first), an urgent one within minutes."""
+    moment, urgent = turn["created_at"], turn["urgency"] == "critical"
+    case = {
+        "message_sid": turn["message_sid"],
+        "sender_hash": turn["sender_hash"],
+        "sender_masked": turn["sender_masked"],
+        "reason": "urgent" if urgent else "requested",
+        "status": "open",
+        "created_at": moment,
+        **dict.fromkeys(("claimed_by", "handled_by"), ""),
+        **dict.fromkeys(("claimed_at", "handled_at")),
+    }
+    age = end - moment
+    if age < timedelta(days=1) or (age < timedelta(days=3) and rng.random() < 0.4):
+        return case
+    claimed_at = moment + timedelta(minutes=rng.uniform(2, 15) if urgent else rng.uniform(20, 600))
+    case.update(status="claimed", claimed_by=rng.choice(STAFF), claimed_at=min(claimed_at, end))
+    if age >= timedelta(days=4) or rng.random() < 0.5:
+        handled_at = claimed_at + timedelta(minutes=rng.uniform(10, 2 * 24 * 60))
+        case.update(
+            status="handled", handled_by=case["claimed_by"], handled_at=min(handled_at, end)
+        )
+    return case
+
+
+def _unhelpful(rng: random.Random, turn: dict) -> bool:
+    """Whether the student said the answer did not help: mostly after an "I don't know" or a
+    weak answer, rarely after a good one; never after an emergency or a fixed reply."""
+    if turn["generator"] not in ("groq", "offline") or turn["status"] != "answered":
+        return False
+    share = 0.1 if turn["abstained"] else 0.06 if turn["confidence"] < 0.5 else 0.015
+    return rng.random() < share
+
+
 def _turn(rng: random.Random, intent: str, moment: datetime, outage: bool) -> dict:
     """One turn's words, labels and timings."""
     _, questions, source = TOPICS[intent]
@@ -297,6 +324,8 @@ def _turn(rng: random.Random, intent: str, moment: datetime, outage: bool) -> di
         "abstained": False,
         "status": "answered",
         "sources": [],
+        "feedback": "",
+        "feedback_at": None,
     }
     roll = rng.random()
     if roll < 0.003:  # an emergency: always answered with the contacts, escalated as urgent

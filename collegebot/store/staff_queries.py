@@ -100,7 +100,9 @@ def _epoch(engine: Engine, column: Any) -> Any:
         # whole milliseconds first, so float error never moves a row across a bucket's edge.
         ms = cast((func.julianday(column) - 2440587.5) * 86_400_000 + 0.5, BigInteger)
         return ms // 1000
-    return cast(func.extract("epoch", column), BigInteger)
+    # floor(): CAST rounds on PostgreSQL, and a turn in an hour's last half second would move
+    # to the next hour (SQLite's whole seconds above truncate).
+    return cast(func.floor(func.extract("epoch", column)), BigInteger)
 
 
 def _segments(window: Window, tz: tzinfo) -> list[tuple[datetime, datetime, int]]:

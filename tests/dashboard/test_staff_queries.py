@@ -64,9 +64,23 @@ def test_the_demo_history_has_what_the_pages_show(demo) -> None:
     counts = staff_queries.overview_counts(demo, window())
     assert 1500 < counts["turns"] < 3000  # 120 a day, quieter weekends and nights
     assert counts["students"] < counts["turns"] / 2  # several turns per student
-    for kind in ("abstained", "degraded", "emergencies", "errors", "escalated"):
+    for kind in ("abstained", "degraded", "emergencies", "errors", "escalated", "unhelpful"):
         assert counts[kind] > 0, kind
     assert counts["open_escalations"] > 0
+    # Mostly after an "I don't know": the students' 👎 land where the gaps are.
+    unhelpful = staff_queries.overview_counts(demo, window())["unhelpful"]
+    gaps = staff_queries.gap_turns(demo, 0.5, 100_000)
+    assert sum(t.reason == "unhelpful" for t in gaps) == unhelpful
+    assert staff_queries.feedback_count(demo) == unhelpful
+    # Cases in each state the escalations page shows, worked by named staff.
+    waiting = staff_queries.cases(demo)
+    handled = staff_queries.cases(demo, ("handled",), limit=10_000)
+    claimed = [c.escalation for c in waiting if c.escalation.status == "claimed"]
+    assert claimed and handled and any(c.escalation.status == "open" for c in waiting)
+    for e in claimed + [c.escalation for c in handled]:
+        assert e.claimed_by and e.claimed_at is not None and e.claimed_at >= e.created_at
+    for e in (c.escalation for c in handled):
+        assert e.handled_by == e.claimed_by and e.handled_at >= e.claimed_at
     shares = dict(staff_queries.intents(demo, window()))
     assert shares["fees"] > shares["library"] > shares["conduct"]  # the intents' mix
     hours = {}
