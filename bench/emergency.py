@@ -7,8 +7,9 @@ could silence the bot), `meaning` (rag's similarity to the emergency description
 messages, each message read whole and sentence by sentence), and `both` (what the bot does on
 the answered path: either one). Sets: tests/eval/classification.jsonl (urgency critical =
 emergency); emergency_dev.jsonl; emergency_holdout.jsonl and emergency_holdout2.jsonl (each
-written blind and held out for one round, dev since: "dev2", "dev3"); emergency_holdout3.jsonl
-(written before round 4's detector changes, held out: never used to choose anything); the
+written blind and held out for one round, dev since: "dev2", "dev3", "dev4");
+emergency_holdout4.jsonl (written before round 5's detector changes, held out: never used to
+choose anything); the
 questions of qa.jsonl and blind_qa.jsonl as calm messages. The dev messages are also meaning's
 examples (collegebot/emergency_examples.jsonl, scripts/emergency_examples.py), so on dev each is
 compared with the others only (left out of its own comparison). `--grid` prints the dev grid of
@@ -37,12 +38,14 @@ from collegebot import emergency  # noqa: E402
 EVAL = ROOT / "tests" / "eval"
 # The old held-out set was held out until round 2 and is used for tuning from round 3 on (its
 # messages are among meaning's examples too); holdout2 was held out in round 3 and, seen once,
-# is dev from round 4 on; holdout3 is the one held out now.
+# is dev from round 4 on; holdout3, held out in round 4 and seen, is dev from round 5 on;
+# holdout4 is the one held out now.
 EMERGENCY_SETS = {
     "emergency dev": "emergency_dev.jsonl",
     "emergency dev2 (old holdout)": "emergency_holdout.jsonl",
     "emergency dev3 (holdout2)": "emergency_holdout2.jsonl",
-    "emergency holdout3": "emergency_holdout3.jsonl",
+    "emergency dev4 (holdout3)": "emergency_holdout3.jsonl",
+    "emergency holdout4": "emergency_holdout4.jsonl",
 }
 
 
