@@ -7,14 +7,16 @@ could silence the bot), `meaning` (rag's similarity to the emergency description
 messages, each message read whole and sentence by sentence), and `both` (what the bot does on
 the answered path: either one). Sets: tests/eval/classification.jsonl (urgency critical =
 emergency); emergency_dev.jsonl; emergency_holdout.jsonl and emergency_holdout2.jsonl (each
-written blind and held out for one round, dev since: "dev2", "dev3"); emergency_holdout3.jsonl
-(written before round 4's detector changes, held out: never used to choose anything); the
+written blind and held out for one round, dev since: "dev2", "dev3", "dev4");
+emergency_holdout4.jsonl (written before round 5's detector changes, held out: never used to
+choose anything); the
 questions of qa.jsonl and blind_qa.jsonl as calm messages. The dev messages are also meaning's
 examples (collegebot/emergency_examples.jsonl, scripts/emergency_examples.py), so on dev each is
 compared with the others only (left out of its own comparison). `--grid` prints the dev grid of
 meaning's parameters and the choice by the written rule: the most emergencies caught by meaning
-alone on the dev sets with at most 1 false alarm in 20 calm messages on every dev set for rules
-and meaning together; among equals, the fewest false alarms, then the highest thresholds.
+alone on the dev sets with at most 1 false alarm in 40 calm messages (half the target: held
+out, false alarms have run at two to five times the dev rate) on every dev set for rules and
+meaning together; among equals, the fewest false alarms, then the highest thresholds.
 `--missed` prints what each dev set misses (never a held-out set's lines).
 """
 
@@ -37,12 +39,14 @@ from collegebot import emergency  # noqa: E402
 EVAL = ROOT / "tests" / "eval"
 # The old held-out set was held out until round 2 and is used for tuning from round 3 on (its
 # messages are among meaning's examples too); holdout2 was held out in round 3 and, seen once,
-# is dev from round 4 on; holdout3 is the one held out now.
+# is dev from round 4 on; holdout3, held out in round 4 and seen, is dev from round 5 on;
+# holdout4 is the one held out now.
 EMERGENCY_SETS = {
     "emergency dev": "emergency_dev.jsonl",
     "emergency dev2 (old holdout)": "emergency_holdout.jsonl",
     "emergency dev3 (holdout2)": "emergency_holdout2.jsonl",
-    "emergency holdout3": "emergency_holdout3.jsonl",
+    "emergency dev4 (holdout3)": "emergency_holdout3.jsonl",
+    "emergency holdout4": "emergency_holdout4.jsonl",
 }
 
 
@@ -101,8 +105,13 @@ def similarities(rows: list[dict]) -> list[tuple[dict[str, float], float]]:
     return [out[r["text"]] for r in rows]
 
 
+# The target is at most 1 false alarm in 20 calm messages; the dev choice keeps to half of that,
+# for held-out wording has run at two to five times the dev rate (round 4: 2/60 on dev, 10/51
+# held out).
+DEV_CALM_PER_ALARM = 40
 PARAMETERS = (
-    "NEAREST", "SIMILAR_AT_LEAST", "CLOSER_THAN_CALM_BY", "ASKING_NEEDS", "ASKING_MARGIN"
+    "NEAREST", "SIMILAR_AT_LEAST", "CLOSER_THAN_CALM_BY", "ASKING_NEEDS", "ASKING_MARGIN",
+    "HINGLISH_MARGIN",
 )  # fmt: skip
 
 
@@ -141,20 +150,24 @@ def score(rows: list[dict], flagged: list[bool]) -> tuple[int, int, int, int]:
 def grid(sets, sims, rules) -> None:
     """The dev grid of meaning's parameters and the choice by the written rule: the most dev
     emergencies caught by meaning alone (the rules were written on these messages, so together
-    they catch nearly all) with at most 1 false alarm in 20 calm messages in every dev set for
-    rules and meaning together; among equals, the fewest false alarms, then the highest
-    thresholds. A question (about a rule, a number, a procedure) needs `asking` more
-    similarity (or is never an emergency by meaning alone: veto) and `more` margin."""
+    they catch nearly all) with at most 1 false alarm in DEV_CALM_PER_ALARM calm messages in
+    every dev set for rules and meaning together; among equals, the fewest false alarms, then
+    the highest thresholds. A question (about a rule, a number, a procedure) needs `asking` more
+    similarity (or is never an emergency by meaning alone: veto) and `more` margin; a message
+    mostly in Hinglish a margin of `hinglish` at least."""
     dev = [n for n in sets if is_dev(n)]
     best: tuple | None = None
-    print("nearest asking more at_least margin  caught/emergencies (by meaning)  false alarms/calm")
+    print(
+        "nearest asking more at_least margin hinglish  caught/emergencies (by meaning)  "
+        "false alarms/calm"
+    )
     for nearest in (2, 3):
         saved, emergency.NEAREST = emergency.NEAREST, nearest
         close = {n: closenesses(sims[n]) for n in dev}
         emergency.NEAREST = saved
-        for asking, more, at_least, margin in itertools.product(
+        for asking, more, at_least, margin, hinglish in itertools.product(
             ("veto", 0.0, 0.10), (0.0, 0.04, 0.08),
-            [x / 100 for x in range(30, 57, 2)], (0.0, 0.02, 0.04, 0.06, 0.08),
+            [x / 100 for x in range(30, 57, 2)], (0.0, 0.02, 0.04, 0.06, 0.08), (0.0, 0.02, 0.04),
         ):  # fmt: skip
             if asking == "veto" and more:
                 continue
@@ -165,23 +178,28 @@ def grid(sets, sims, rules) -> None:
                 meaning = verdicts(
                     sims[n], close[n], NEAREST=nearest, SIMILAR_AT_LEAST=at_least,
                     CLOSER_THAN_CALM_BY=margin, ASKING_NEEDS=need, ASKING_MARGIN=margin + more,
+                    HINGLISH_MARGIN=hinglish,
                 )  # fmt: skip
                 both = [a or b for a, b in zip(rules[n], meaning, strict=True)]
                 c, e, a, k = score(sets[n], both)
                 by_meaning += score(sets[n], meaning)[0]
                 caught, emergencies = caught + c, emergencies + e
                 alarms, calm = alarms + a, calm + k
-                ok = ok and a * 20 <= k  # the target holds on every set
-            key = (by_meaning, -alarms, at_least, margin)
+                ok = ok and a * DEV_CALM_PER_ALARM <= k  # on every set
+            key = (by_meaning, -alarms, at_least, margin, hinglish)
             if ok and (best is None or key >= best[0]):
-                best = (key, nearest, asking, more, at_least, margin)
+                best = (key, nearest, asking, more, at_least, margin, hinglish)
             if margin in (0.0, 0.04):
                 print(
                     f"{nearest}  {asking:>5}  {more:.2f}  {at_least:.2f}  {margin:.2f}  "
+                    f"{hinglish:.2f}  "
                     f"{caught}/{emergencies} ({by_meaning})  {alarms}/{calm}"
                     f"{'' if ok else '  (too many false alarms)'}"
                 )
-    print("chosen (meaning caught, -false alarms, ...), nearest, asking, more, at_least, margin:")
+    print(
+        "chosen (meaning caught, -false alarms, ...), nearest, asking, more, at_least, margin, "
+        "hinglish:"
+    )
     print("   ", best)
 
 

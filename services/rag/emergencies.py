@@ -1,8 +1,8 @@
 """What a question resembles among the emergency descriptions of `collegebot.emergency`: the
 sense of meaning that catches an emergency the rules' words miss ("my friend won't wake up").
 
-The question is embedded as written (folded and lower-cased; the query-embedding cache makes a
-repeat free) and compared with the descriptions, embedded once the same way.
+The question is embedded as written (folded and lower-cased, idioms blanked; the query-embedding
+cache makes a repeat free) and compared with the descriptions, embedded once the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ log = logging.getLogger("collegebot.rag")
 
 
 def read_as_written(text: str) -> str:
-    return emergency.normalise(text).strip()
+    """Folded and lower-cased, typos of an emergency's words spelled out, and idioms that use
+    an emergency's words blanked ("that presentation was fire" is read as "that presentation"),
+    as the rules read it."""
+    return emergency.without_idioms(text)
 
 
 class EmergencySense:

@@ -179,3 +179,106 @@ def test_signs_and_a_cry_after_a_question_read_as_emergencies_by_meaning(sense_k
     ]
     kinds = [kind for kind, _ in sense_kb.emergencies(messages)]
     assert kinds == ["medical", "safety", "self_harm"]
+
+
+def test_texting_short_forms_and_a_typo_of_a_sign_word_are_read_as_meant() -> None:
+    assert emergency.normalise("pls sumone come, my frnd is unconcious") == (
+        " please someone come my friend is unconscious "
+    )
+    assert screen("pls sumone come, my frnd is unconcious") == "medical"
+    assert screen("sombody is folowing me frm the hostel gate") == "safety"
+    # an English word one edit from a sign word is left as it is
+    assert emergency.normalise("stop talking me into it") == " stop talking me into it "
+    assert screen("the car keeps stalling me out on the hill") == ""
+
+
+@pytest.mark.parametrize("cry", ("bachao", "bachaooo", "help help", "someone please help"))
+def test_a_cry_for_help_in_a_word_or_two_is_an_emergency(cry: str) -> None:
+    assert screen(cry) == "safety"
+
+
+@pytest.mark.parametrize(
+    "question", ("someone help me with the fee form", "help me find the library")
+)
+def test_asking_for_help_with_a_task_is_not_a_cry(question: str) -> None:
+    assert screen(question) == ""
+
+
+# (message, the kind the rules read in it): each pair of a sign and the calm message nearest it
+RULES_READ = (
+    # the body or a track as the means
+    ("been scratching my arms with a blade every night", "self_harm"),
+    ("i am lying near the railway line, waiting", "self_harm"),
+    ("where is the railway station from the college", ""),
+    # Hinglish farewells, feeling a burden, pills named in Hinglish
+    ("ghar wale mere bina khush rahenge", "self_harm"),
+    ("agar main na rahu toh kisi ko kya", "self_harm"),
+    ("meri neend ki goli khatam ho gayi, nayi kahan milegi", "self_harm"),
+    ("mujhe mat dhundhna", "self_harm"),
+    # filming girls; a threat if the student complains, in either order
+    ("the lab attendant records girls in the changing room", "harassment"),
+    ("the photography club films the students at the annual fest", ""),
+    ("my guide says he will ruin my career if i ever report him", "harassment"),
+    # lost and unreachable; blood that spurts or soaks through
+    ("my cousin is lost in the forest near the campus and is not replying", "safety"),
+    ("deep wound on his leg, blood soaking through the towel", "medical"),
+    # slang fire, a fire
+    ("the dj set was fire", ""),
+    ("her new song is so fire", ""),
+    ("there is fire in the lab", "safety"),
+    ("the canteen is on fire", "safety"),
+    # teased, a battery, the heat; a poison eaten is never an idiom
+    ("the seniors roasted my outfit", ""),
+    ("my laptop battery is bleeding out, is there a charging point", ""),
+    ("garmi se mar jaunga yaar", ""),
+    ("zeher kha ke mar jaunga", "self_harm"),
+    # a permission or what-happens question is about a rule
+    ("are we allowed to keep a knife for cooking in the hostel", ""),
+    ("what happens if someone sets off the fire alarm by accident", ""),
+    ("a guy with a knife is in the hostel", "safety"),
+    # an event long past and seen to, in English and Hinglish
+    ("the lift got stuck once in first year, did maintenance fix it?", ""),
+    ("freshers me senior ne mazaak kiya tha, ab hum dost hai", ""),
+)
+
+
+@pytest.mark.parametrize(("message", "kind"), RULES_READ)
+def test_signs_means_and_idioms_read_by_the_rules(message: str, kind: str) -> None:
+    assert screen(message) == kind
+
+
+def test_a_mostly_hinglish_message_needs_a_margin_over_calm() -> None:
+    assert emergency.hinglish_share("library ki kitab kho gayi aaj") > emergency.HINGLISH_SHARE
+    assert emergency.hinglish_share("the library is closed") == 0.0
+    near = emergency.SIMILAR_AT_LEAST + 0.1
+    little = emergency.HINGLISH_MARGIN / 2
+    assert semantic_kind({"medical": near}, near - little, "the library is closed today")[0] == (
+        "medical"
+    )
+    assert semantic_kind({"medical": near}, near - little, "library ki kitab kho gayi aaj")[0] == ""
+    more = emergency.HINGLISH_MARGIN * 2
+    assert semantic_kind({"medical": near}, near - more, "library ki kitab kho gayi aaj")[0] == (
+        "medical"
+    )
+
+
+def test_meaning_reads_a_message_with_its_idioms_blanked() -> None:
+    assert emergency.without_idioms("bro that presentation was FIRE") == "bro that presentation"
+    assert emergency.without_idioms("the canteen is on fire") == "the canteen is on fire"
+    # nothing but an idiom: read as written
+    assert emergency.without_idioms("killing it") == "killing it"
+
+
+def test_what_is_left_of_an_idiom_is_a_few_words_and_needs_a_questions_bar() -> None:
+    between = (emergency.SIMILAR_AT_LEAST + emergency.ASKING_NEEDS) / 2
+    assert semantic_kind({"self_harm": between}, 0.0, "the mess food will kill me one day")[0] == (
+        "self_harm"
+    )
+    assert semantic_kind({"self_harm": between}, 0.0, "garmi se mar jaunga ek din yaar")[0] == ""
+
+
+def test_slang_and_hinglish_campus_questions_do_not_read_as_emergencies_by_meaning(
+    sense_kb,
+) -> None:
+    calm = ["bro the new cafe menu is fire", "exam form kab tak bharna hai"]
+    assert [kind for kind, _ in sense_kb.emergencies(calm)] == ["", ""]
