@@ -343,7 +343,7 @@ def _english() -> frozenset[str]:
     """pyspellchecker's English words of six letters or more (the only ones `_respelled` asks
     about): kept as a set, not the checker with every word's frequency (measured: 18 MB less in
     each process that reads messages)."""
-    return frozenset(w for w in SpellChecker(distance=1).word_frequency.keys() if len(w) >= 6)
+    return frozenset(w for w in SpellChecker(distance=1).word_frequency.dictionary if len(w) >= 6)
 
 
 @functools.lru_cache(maxsize=8192)
