@@ -59,7 +59,7 @@ import grpc
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.retrieval import assumption_corpus  # noqa: E402
+from bench.retrieval import EXTERNAL, assumption_corpus  # noqa: E402
 from collegebot.grpc_server import start_server  # noqa: E402
 from collegebot.settings import GroqSettings, InstitutionSettings  # noqa: E402
 from collegebot.text import states_fact  # noqa: E402
@@ -87,7 +87,7 @@ from tests.llm.groq_standin import GroqStandIn, Scripted  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "tests" / "eval"
-UCD_FAQ = ROOT.parent / "shared" / "eval" / "external" / "ucd_studentdesk" / "kb"
+UCD_FAQ = EXTERNAL / "ucd_studentdesk" / "kb"
 # Each institution's documents and its sets: (file, how its "split" is named).
 INSTITUTIONS = {
     "ours": (
@@ -375,6 +375,8 @@ SCANS: dict[str, list[float]] = {
     "SAYS_FROM": [0.55, 0.6, 0.65, 0.7, 0.75, 0.8, math.inf],
     # The share of the best sentence's score a further sentence needs (0: any shared word).
     "BEARS_FROM": [0.0, 0.25, 0.5, 0.75],
+    # What a sentence's similarity to the question adds to its share of the question's words.
+    "MEANING_WEIGHT": [0.0, 0.5, 1.0, 2.0],
 }
 
 

@@ -44,7 +44,15 @@ from services.rag.evaluation import (  # noqa: E402
 from services.rag.retriever import MODES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTERNAL = ROOT.parent / "shared" / "eval" / "external"
+# The shared eval documents: beside the main checkout (../shared), or beside a worktree's parent.
+EXTERNAL = (
+    next(
+        (p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if (p / "eval").is_dir()),
+        ROOT.parent / "shared",
+    )
+    / "eval"
+    / "external"
+)
 # The catalogue names the PDFs by their Lancaster URLs; the folder holds two of them renamed.
 LANCASTER_FILES = {
     "sample_marp.pdf": "Academic-Integrity-Regs.pdf",

@@ -32,21 +32,12 @@ from pathlib import Path
 import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.retrieval import ingest_timed  # noqa: E402
+from bench.retrieval import EXTERNAL, ingest_timed  # noqa: E402
 from collegebot.v1 import common_pb2, rag_pb2, rag_pb2_grpc  # noqa: E402
 from services.rag.chunking import chunk_document  # noqa: E402
 from services.rag.documents import read_document  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-# The shared eval documents: beside the main checkout (../shared), or beside a worktree's parent.
-EXTERNAL = (
-    next(
-        (p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if (p / "eval").is_dir()),
-        ROOT.parent / "shared",
-    )
-    / "eval"
-    / "external"
-)
 
 
 def build_corpus(kb: Path, target_chunks: int) -> int:
