@@ -72,7 +72,9 @@ STRONG: dict[str, tuple[str, ...]] = {
         # a cry for help, in a word or two
         r"\bbacha+o+\b", r"\bbachao (mujhe|please|plz|pls)\b", r"\b(someone|somebody|anyone) "
         r"(please |pls |plz )?(help|come)\b(?! (me )?(with|to|in|on|out|find|understand|get))",
-        r"^ (help+ ?)+(please|pls|plz)? (help+ )?$|\bhelp+ help+\b",
+        # "help" alone is the bot's menu (services/gateway/commands.py); twice, or pleading, a cry
+        r"^ ((please|pls|plz) )?help+ ((help+|please|pls|plz) )+$|^ (please|pls|plz) help+ $",
+        r"\bhelp+ help+\b",
     ),
 }
 # Beyond the words that name an emergency: the ways students describe one, about themselves or

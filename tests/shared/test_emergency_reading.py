@@ -192,9 +192,16 @@ def test_texting_short_forms_and_a_typo_of_a_sign_word_are_read_as_meant() -> No
     assert screen("the car keeps stalling me out on the hill") == ""
 
 
-@pytest.mark.parametrize("cry", ("bachao", "bachaooo", "help help", "someone please help"))
+@pytest.mark.parametrize(
+    "cry", ("bachao", "bachaooo", "help help", "someone please help", "help pls", "please help")
+)
 def test_a_cry_for_help_in_a_word_or_two_is_an_emergency(cry: str) -> None:
     assert screen(cry) == "safety"
+
+
+@pytest.mark.parametrize("command", ("help", "Help", "HELP!", " help "))
+def test_help_alone_is_the_menu_not_a_cry(command: str) -> None:
+    assert screen(command) == ""
 
 
 @pytest.mark.parametrize(
