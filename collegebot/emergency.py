@@ -32,14 +32,19 @@ KINDS = ("self_harm", "harassment", "medical", "safety")
 
 # Strong phrases are an emergency whatever else the message says; weak ones are unless the
 # message asks about a rule, a number or a procedure ("what is the ambulance number").
+# "myself" and a third person's "himself", "herself", "themselves"; "my", "his", "her", "their".
+_SELF = r"(my|him|her|them|their) ?sel(f|ves)\b"
+_OWN = r"(my|his|her|their)"
 # fmt: off
 STRONG: dict[str, tuple[str, ...]] = {
     "self_harm": (
-        r"su[i]?c[i]?d", r"kill(ing)? my ?self", r"end(ing)? (my|it) (life|all)", r"end it all",
-        r"take my (own )?life", r"(want|wanna|going) to die", r"wanna die", r"better off dead",
+        # of oneself, and of someone else as the student reports it ("he will kill himself")
+        r"su[i]?c[i]?d", rf"kill(s|ing)? {_SELF}", rf"end(s|ing)? ({_OWN}|it) (own )?(life|all)",
+        r"end it all", rf"take(s|n)? {_OWN} (own )?life", r"(want|wanna|going) to die",
+        r"wanna die", r"better off dead",
         r"(don'?t|do not|dont) want to (live|be alive)", r"no reason to live",
-        r"(hurt|harm|cut)(ting|ing)? my ?self", r"self[- ]?harm", r"overdose",
-        r"(jump|jumping) (off|from)", r"hang my ?self", r"mar (jaun|jau|jaungi|jaunga)",
+        rf"(hurt|harm|cut)(s|ting|ing)? {_SELF}", r"self[- ]?harm", r"overdose",
+        r"(jump|jumping) (off|from)", rf"hang(s|ing)? {_SELF}", r"mar (jaun|jau|jaungi|jaunga)",
         r"marna chahta", r"marna chahti", r"jeena nahi", r"jina nahi", r"zindagi khatam",
         r"khud ?kushi", r"aatmahatya", r"atmahatya", r"life khatam", r"sleeping pills",
         r"neend ki goli",
@@ -68,6 +73,8 @@ STRONG: dict[str, tuple[str, ...]] = {
         # stuck in a lift is an emergency; stuck in traffic or in a course is not
         r"stuck in (the |a |an |my )?(lift|elevator|washroom|bathroom|toilet|room|fire)",
         r"short circuit", r"someone broke in", r"break-?in", r"following me", r"chasing me",
+        r"\b(being|getting|been) (followed|chased)\b(?! (on|in) (insta\w*|ig|twitter|x|linkedin|"
+        r"social media|the (group|chat)))",
         r"(he|she|they) (has|have) a weapon",
         # a cry for help, in a word or two
         r"\bbacha+o+\b", r"\bbachao (mujhe|please|plz|pls)\b", r"\b(someone|somebody|anyone) "
@@ -105,6 +112,11 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"(jeene|jine) ka (mann|man) nahi", r"blade (chala|mar)", r"nas kaat",
         r"(pankhe|fan)\b.{0,30}(dupatta|rope|rassi)",
         r"(if|whether) i'?ll (still )?be (around|here|alive)",
+        # the wish not to wake up ("hope i don't wake up tomorrow", "sleep and never wake up")
+        r"\b(hope|hoping|wish|want|wanna|pray|praying)\b.{0,25}\b(don'?t|dont|do not|never|not|"
+        r"won'?t|wont)( ever)? (wake|waking) up\b",
+        r"\bsleep\b.{0,15}\b(and|forever|n)\b.{0,10}\b(never|not|don'?t|dont)( ever)? "
+        r"(wake|waking)\b",
         # the body as the means: wrists, a blade, a track with a train due
         r"\b(cut|cutting|scratch\w*|slash\w*|slit\w*)\b.{0,20}\b(wrists?|veins?|arms?|thighs?)\b",
         r"\b(wrists?|veins?)\b.{0,30}\b(bleed\w*|blade|compass|razor|knife|cut)",
@@ -126,6 +138,11 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"not (responding|moving)\b(?! (forward|ahead))", r"motionless",
         r"(lips|face|skin|nails) .{0,15}(blue|grey|gray|purple)", r"foam\w*.{0,20}mouth",
         r"shaking all over", r"(convuls|jerking)",
+        r"\b(shaking|twitching|thrashing)\b.{0,10}\b(on the (floor|ground|bed)|uncontrollabl\w*|"
+        r"nonstop|non stop)",
+        r"\b(unbearable|very bad|terrible|extreme|excruciating) pain\b",
+        r"\b(keep|keeps|kept|keeping|can'?t stop|cant stop|cannot stop|nonstop|non stop) "
+        r"(vomit\w*|throwing up)",
         r"(throat|face|tongue|lips|chehra)\b.{0,25}(clos|swell|swoll|sooj)", r"sooj (gaya|gayi)",
         r"hit (his|her|my|their) head", r"(blood|khoon)\b.{0,30}(everywhere|won'?t stop|"
         r"wont stop|ruk nahi|nikal|beh raha|bahut)", r"(lot of|so much) blood",
@@ -154,8 +171,12 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         # someone forcing a way in; a building that gives way with people near it
         r"(banging|bang|kicking|pounding) on (the |my |our )?\w* ?(door|gate|window)",
         r"(trying|tried|tries) to (climb|get|break|force)\w* (over|in|into|through)",
+        r"\b(trying|tried|tries|rattling|rattled|jiggling|forcing|testing)\b (the |our |my )?"
+        r"(latch|lock|door ?handle|handle|door knob|doorknob|window)\b",
         r"(slab|roof|ceiling|wall|building|scaffold\w*|balcony|staircase)\b.{0,30}"
         r"(came down|come down|caved|fell|fallen|collaps|gir (gaya|gayi|gai))",
+        r"(ceiling|roof|wall|slab|balcony|staircase|beam)\b.{0,30}\b(sagging|caving|giving way|"
+        r"cracking|bulging)\b|\bplaster\b.{0,20}\b(falling|coming down)\b",
         r"(under|inside|in) the (rubble|debris|malba)", r"\bmalba\b",
         # lost somewhere and no longer answering
         r"\b(lost|stranded|stuck)\b.{0,60}\b(no reply|not replying|no response|not responding|"
@@ -253,8 +274,20 @@ SELF_RISK = re.compile(
 # Hyperbole that uses an emergency's words for a bad day or a broken thing ("this assignment is
 # killing me", "the wifi died again", "bored to death"): blanked before the rules read a
 # message, so a real sign in the same message still counts.
+# (an idiom's auxiliary goes with it: "im gonna murder this exam" leaves "im", not "im gonna",
+# which meaning reads as a plan)
+_GOING = r"((i'?m|im|i am|we'?re|were|we are|i'?ll|ill|we'?ll|i|we|gonna|going to|will|to) )*"
 IDIOMS = re.compile(
-    r"\b(is|are|was|were|it'?s|its|they'?re|theyre) (literally )?killing me\b|"
+    r"\b(is|are|was|were|it'?s|its|they'?re|theyre) (literally |actually |lowkey )?(killing|"
+    r"murdering|destroying|torturing) me\b|"
+    # "i'd kill for a coffee", "i could die for that biryani"
+    r"\b(i'?d|id|i would|i could|would|could) (literally )?(kill|die|murder) for\b|"
+    # "fire up the printer", "fire off a mail"
+    r"\bfire(s|d)? (up|off) (the|a|an|my|your|this|that|some|it|him|her|them)\b|"
+    # food that is "poison" or "toxic" for its taste (a poison drunk or eaten is not this)
+    r"\b(food|khana|khaana|mess|canteen|dal|daal|sabzi|sabji|rice|biryani|coffee|chai|tea|maggi|"
+    r"paneer|curry)\b.{0,20}\b(is|was|are|were|tastes like|taste like)( literally| basically| pure|"
+    r" actual| honestly)* (poison|toxic)\b|"
     r"\b(bored|boring|tired|hungry|starving|laughed|laughing|scared|embarrassed|worried|"
     r"stressed)\b.{0,20}\b(to death|(i )?(could|might|will|would) die|dying)\b|"
     r"\bdying (to|for|of)\b|\bdead (tired|boring|battery|phone|laptop)\b|"
@@ -264,8 +297,11 @@ IDIOMS = re.compile(
     r"\b(died|dead|is dying|mar gaya|mar gayi|mar gya|mar gyi|murdaa?|crashed|bleeding( out)?|"
     r"draining)\b|"
     r"\b(marks|grades|cgpa|sgpa|results?|scores?|playlist|outfit|performance|dance|moves)\b"
-    r".{0,15}\b(on fire|fire|killed it|killing it)\b|\bkill(ed|ing)? it\b|"
-    r"\bkill(ing)? time\b|\bmurder(ed)? (the|that|this) (exam|paper|test|stage|song)\b|"
+    r".{0,15}\b(on fire|fire|killed it|killing it)\b|"
+    rf"\b{_GOING}kill(ed|ing)? it\b|"
+    r"\bkill(ing)? time\b|"
+    rf"\b{_GOING}(murder|kill|destroy|smash|crush)(ed)? (the|that|this|my|tomorrow'?s|"
+    r"tmrw'?s|today'?s)( \w+)? (exam|paper|test|stage|song|viva|quiz|presentation|interview)s?\b|"
     r"\bkill(ing)? (a|the|this|that) (process|task|app|program|tab|job)\b|"
     r"\b(match|stage|show|performance|dance|fest|exam|paper)\w* (me|mein|pe|par) aag laga\w*|"
     r"\bjaan (nikal|nikaal)\w*\b|\bkill(ing)? my ?self laughing\b|"
@@ -325,7 +361,8 @@ _TEXTING = {
     "pls": "please", "plz": "please", "plss": "please", "plzz": "please", "frm": "from",
     "sumone": "someone", "sum1": "someone", "some1": "someone", "smone": "someone",
     "sumbody": "somebody", "frnd": "friend", "frnds": "friends", "ppl": "people",
-    "hlp": "help", "hlep": "help", "tmrw": "tomorrow", "tmr": "tomorrow", "2mrw": "tomorrow",
+    "hlp": "help", "hlep": "help", "fyre": "fire", "fyr": "fire", "thers": "there's",
+    "tmrw": "tomorrow", "tmr": "tomorrow", "2mrw": "tomorrow",
 }  # fmt: skip
 # The words the rules read an emergency by, for a typo of one ("unconcious", "folowing"): a word
 # of six letters or more that is not an English word is read as the sign word one edit away
@@ -646,11 +683,11 @@ CALM: tuple[str, ...] = (
 
 def examples() -> tuple[list[str], list[str], list[str]]:
     """(descriptions, their kinds, calm messages): the ones above and the labelled messages of
-    the dev sets in emergency_examples.jsonl: tests/eval's emergency_dev, emergency_holdout and
-    emergency_holdout2 and emergency_holdout3 (each held out once, then dev; added by
-    scripts/emergency_examples.py),
-    the classification dev split and the dev questions of qa.jsonl and blind_qa.jsonl. Never a
-    line of a set still held out (emergency_holdout4, the held-out splits)."""
+    the dev sets in emergency_examples.jsonl: tests/eval's emergency_dev, emergency_holdout,
+    emergency_holdout2, emergency_holdout3 and emergency_holdout4 (each held out once, then dev;
+    added by scripts/emergency_examples.py), the classification dev split and the dev questions
+    of qa.jsonl and blind_qa.jsonl. Never a line of a set still held out (emergency_holdout5,
+    the held-out splits)."""
     texts = [t for ts in BANK.values() for t in ts]
     kinds = [k for k, ts in BANK.items() for _ in ts]
     calm = list(CALM)
@@ -673,16 +710,16 @@ def examples() -> tuple[list[str], list[str], list[str]]:
 # message of FEW_WORDS or fewer, which names a place or a thing but no event ("canteen menu" is
 # near "flames in the canteen kitchen"; a short cry for help is the rules' to catch). Chosen on
 # the dev sets only (bench/emergency.py --grid).
-NEAREST = 2
+NEAREST = 3
 FEW_WORDS = 3
 # MiniLM knows little Hindi: a message mostly in Hinglish is near every Hinglish example, calm
 # or not, so one of at least HINGLISH_SHARE Hinglish words needs a margin of HINGLISH_MARGIN.
 HINGLISH_SHARE = 0.25
 HINGLISH_MARGIN = 0.02
-SIMILAR_AT_LEAST = 0.36
-CLOSER_THAN_CALM_BY = 0.0
-ASKING_NEEDS = 0.46
-ASKING_MARGIN = 0.08
+SIMILAR_AT_LEAST = 0.44
+CLOSER_THAN_CALM_BY = 0.02
+ASKING_NEEDS = 0.44
+ASKING_MARGIN = 0.06
 
 
 def _nearest(similarities: Sequence[float]) -> float:

@@ -11,6 +11,19 @@ SCORES = ("my grades", "my cgpa", "my results")
 DEVICES = ("my laptop", "my phone", "the charger")
 
 
+def between_the_bars() -> tuple[float, float]:
+    """(closeness to a kind, to calm) that clears the plain bar but not a question's: a question
+    needs more similarity (ASKING_NEEDS), a wider margin over calm (ASKING_MARGIN), or both."""
+    assert (emergency.ASKING_NEEDS, emergency.ASKING_MARGIN) > (
+        emergency.SIMILAR_AT_LEAST,
+        emergency.CLOSER_THAN_CALM_BY,
+    ) and emergency.ASKING_NEEDS >= emergency.SIMILAR_AT_LEAST
+    if emergency.ASKING_NEEDS > emergency.SIMILAR_AT_LEAST:
+        return (emergency.SIMILAR_AT_LEAST + emergency.ASKING_NEEDS) / 2, 0.0
+    near = emergency.ASKING_NEEDS + 0.05
+    return near, near - (emergency.CLOSER_THAN_CALM_BY + emergency.ASKING_MARGIN) / 2
+
+
 @pytest.mark.parametrize("score", SCORES)
 def test_scores_on_fire_are_good_news(score: str) -> None:
     assert screen(f"{score} are on fire this sem") == ""
@@ -59,17 +72,16 @@ def test_meaning_takes_no_past_event_or_joke_for_an_emergency_now_except_self_ha
 
 
 def test_a_question_about_a_procedure_must_be_closer_to_read_as_an_emergency() -> None:
-    between = (emergency.SIMILAR_AT_LEAST + emergency.ASKING_NEEDS) / 2
-    assert emergency.SIMILAR_AT_LEAST < emergency.ASKING_NEEDS
-    assert semantic_kind({"safety": between}, 0.0, "smoke in the lab")[0] == "safety"
-    assert semantic_kind({"safety": between}, 0.0, "what is the procedure for smoke")[0] == ""
+    between, calm = between_the_bars()
+    assert semantic_kind({"safety": between}, calm, "smoke in the lab")[0] == "safety"
+    assert semantic_kind({"safety": between}, calm, "what is the procedure for smoke")[0] == ""
 
 
 def test_a_message_of_a_few_words_must_be_as_close_as_a_question_is() -> None:
     # A place and a thing ("canteen menu") is near an emergency at that place; an event is not.
-    between = (emergency.SIMILAR_AT_LEAST + emergency.ASKING_NEEDS) / 2
-    assert semantic_kind({"safety": between}, 0.0, "smoke in the lab")[0] == "safety"
-    assert semantic_kind({"safety": between}, 0.0, "canteen menu")[0] == ""
+    between, calm = between_the_bars()
+    assert semantic_kind({"safety": between}, calm, "smoke in the lab")[0] == "safety"
+    assert semantic_kind({"safety": between}, calm, "canteen menu")[0] == ""
     close = emergency.ASKING_NEEDS + emergency.ASKING_MARGIN + 0.05
     assert semantic_kind({"medical": close}, 0.0, "hes not breathing")[0] == "medical"
 
@@ -99,11 +111,11 @@ def test_a_cry_in_one_sentence_is_not_drowned_by_a_question_in_another() -> None
 
 
 def test_one_sentence_of_several_must_be_as_close_as_a_question_is() -> None:
-    between = (emergency.SIMILAR_AT_LEAST + emergency.ASKING_NEEDS) / 2
+    between, calm = between_the_bars()
     whole = "the poster near the stairs got torn"
-    assert semantic_kind({"safety": between}, 0.0, whole, whole)[0] == "safety"
+    assert semantic_kind({"safety": between}, calm, whole, whole)[0] == "safety"
     context = f"is the gym open today? {whole}"
-    assert semantic_kind({"safety": between}, 0.0, whole, context)[0] == ""
+    assert semantic_kind({"safety": between}, calm, whole, context)[0] == ""
 
 
 @pytest.mark.parametrize("topic", ("suicide", "ragging", "fire accidents"))
@@ -249,7 +261,36 @@ RULES_READ = (
 )
 
 
-@pytest.mark.parametrize(("message", "kind"), RULES_READ)
+# A risk to someone else said as the student would say it of themselves, and the wish not to wake
+# up: self-harm. Idiom families that use an emergency's words: calm.
+THIRD_PERSON_AND_IDIOMS = (
+    ("my roommate keeps saying she will kill herself tonight", "self_harm"),
+    ("he texted that he is going to hang himself", "self_harm"),
+    ("my cousin tried to end his life yesterday and is threatening again", "self_harm"),
+    ("they said they would take their own life", "self_harm"),
+    ("i pray i never wake up again", "self_harm"),
+    ("wish i could sleep and not wake up", "self_harm"),
+    ("my alarm is broken, hope i don't oversleep and miss the viva", ""),
+    ("can you fire up the projector before the talk", ""),
+    ("i'll fire off a mail to the hod about the timetable", ""),
+    ("the hostel dal is literally poison", ""),
+    ("canteen coffee is pure poison", ""),
+    ("my friend drank something poisonous and is vomiting", "medical"),
+    # signs the rules did not know: a seizure by its shaking, pain and vomiting that go on, a
+    # stranger at the lock, a building giving way, being followed
+    ("a guy in my class is shaking on the floor", "medical"),
+    ("my roommate is twitching uncontrollably", "medical"),
+    ("unbearable pain in my stomach and i cant stop vomiting", "medical"),
+    ("the baby in the lab video kept shaking the rattle", ""),
+    ("somebody is rattling our door handle at 3am", "safety"),
+    ("the roof of the old lab is sagging and bits are falling", "safety"),
+    ("im being followed by a car since the metro", "safety"),
+    ("i am being followed on instagram by my seniors", ""),
+    ("thers a fyre in the mess", "safety"),
+)
+
+
+@pytest.mark.parametrize(("message", "kind"), RULES_READ + THIRD_PERSON_AND_IDIOMS)
 def test_signs_means_and_idioms_read_by_the_rules(message: str, kind: str) -> None:
     assert screen(message) == kind
 
@@ -257,8 +298,10 @@ def test_signs_means_and_idioms_read_by_the_rules(message: str, kind: str) -> No
 def test_a_mostly_hinglish_message_needs_a_margin_over_calm() -> None:
     assert emergency.hinglish_share("library ki kitab kho gayi aaj") > emergency.HINGLISH_SHARE
     assert emergency.hinglish_share("the library is closed") == 0.0
+    if emergency.HINGLISH_MARGIN <= emergency.CLOSER_THAN_CALM_BY:
+        pytest.skip("every message needs the Hinglish margin over calm already")
     near = emergency.SIMILAR_AT_LEAST + 0.1
-    little = emergency.HINGLISH_MARGIN / 2
+    little = (emergency.CLOSER_THAN_CALM_BY + emergency.HINGLISH_MARGIN) / 2
     assert semantic_kind({"medical": near}, near - little, "the library is closed today")[0] == (
         "medical"
     )
@@ -277,11 +320,11 @@ def test_meaning_reads_a_message_with_its_idioms_blanked() -> None:
 
 
 def test_what_is_left_of_an_idiom_is_a_few_words_and_needs_a_questions_bar() -> None:
-    between = (emergency.SIMILAR_AT_LEAST + emergency.ASKING_NEEDS) / 2
-    assert semantic_kind({"self_harm": between}, 0.0, "the mess food will kill me one day")[0] == (
+    between, calm = between_the_bars()
+    assert semantic_kind({"self_harm": between}, calm, "the mess food will kill me one day")[0] == (
         "self_harm"
     )
-    assert semantic_kind({"self_harm": between}, 0.0, "garmi se mar jaunga ek din yaar")[0] == ""
+    assert semantic_kind({"self_harm": between}, calm, "garmi se mar jaunga ek din yaar")[0] == ""
 
 
 def test_slang_and_hinglish_campus_questions_do_not_read_as_emergencies_by_meaning(
@@ -289,3 +332,21 @@ def test_slang_and_hinglish_campus_questions_do_not_read_as_emergencies_by_meani
 ) -> None:
     calm = ["bro the new cafe menu is fire", "exam form kab tak bharna hai"]
     assert [kind for kind, _ in sense_kb.emergencies(calm)] == ["", ""]
+
+
+@pytest.mark.parametrize(
+    "message",
+    (
+        "im gonna murder this exam tomorrow",
+        "we're going to kill it at the fest",
+        "i would kill for a samosa right now",
+        "i could die for that biryani",
+        "this chem assignment is murdering me",
+        "these lab records are destroying me",
+    ),
+)
+def test_an_idiom_is_blanked_with_its_auxiliary_for_meaning(message: str) -> None:
+    # what is left is not "im gonna tomorrow" or "i would right now", which meaning reads as a
+    # plan
+    left = set(emergency.without_idioms(message).split())
+    assert not {"gonna", "going", "would", "could", "kill", "die", "murdering", "destroying"} & left
