@@ -339,6 +339,14 @@ def import_standin_base(engine: DockerEngine, tag: str) -> None:
     )  # fmt: skip
 
 
+class _Server(ThreadingHTTPServer):
+    # The standard library listens with a backlog of 5: under load (bench/load.py's Groq
+    # stand-in, tens of calls at once) further connections were refused, and the llm answered
+    # offline for a stand-in's limit, not a vendor's.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 class HttpStandIn:
     """A quiet HTTP server on a loopback port, in a thread: a stand-in of a vendor's API. A
     subclass answers each POST in `post`, with `reply` for a JSON body."""
@@ -353,7 +361,7 @@ class HttpStandIn:
             def do_POST(self) -> None:
                 standin.post(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
