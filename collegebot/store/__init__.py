@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     Engine,
     bindparam,
@@ -141,6 +139,11 @@ def async_engine(url: str, statement_cache: bool = True) -> AsyncEngine:
 
 def migrate(url: str, revision: str = "head", statement_cache: bool = True) -> None:
     """Bring the schema up to `revision` with Alembic."""
+    # Imported here: only `collegebot migrate`/`up` and the tests migrate, and Alembic (with
+    # Mako and Pygments) would cost every service its memory and start-up time.
+    from alembic import command
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = sync_engine(url, statement_cache)

@@ -127,3 +127,21 @@ def test_a_database_error_does_not_carry_the_students_words(tmp_path: Path) -> N
         with pytest.raises(IntegrityError) as caught:
             c.execute(insert(Conversation), [row])  # the same MessageSid again
     assert "21CE777" not in str(caught.value)
+
+
+def test_no_service_loads_alembic_to_run() -> None:
+    """Only migrating needs Alembic (with Mako: ~10 MB a process, measured on the gateway): a
+    service that imports the store must not pay for it."""
+    import subprocess
+    import sys
+
+    services = "services.gateway.app", "services.rag.server", "services.dashboard.app"
+    code = (
+        f"import sys, {', '.join(services)}; "
+        "print(sorted(m for m in ('alembic', 'mako') if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    ).stdout.strip()
+    assert loaded == "[]"
