@@ -130,7 +130,7 @@ class Ingestor:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(text.text.encode())
         except OSError as e:
-            progress(f"  not kept in the folder ({type(e).__name__}): indexed from the store")
+            progress(f"  not kept in the folder ({type(e).__name__}): the store keeps it")
 
     def _stored_answers(self, session: Session, in_folder: set[str]) -> list[Text]:
         """The staff answers whose file is not in the folder, rebuilt from their rows."""
