@@ -130,6 +130,12 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"\b(better|khush|accha|acha|theek)", r"\b(mat|na|mt) (dhundh|dhoondh|dhund)\w*\b",
         r"\bcan'?t (do|take|handle) (this|it) anymore\b.{0,60}"
         r"\b(sorry|bye|goodbye|forgive)\b",
+        # a farewell that sends love or an apology to the family through someone else
+        r"\b(tell|bolna|bol dena|batana|bata dena)\b.{0,6}\b(my )?(mom|mum|mother|maa|mummy|dad|"
+        r"papa|father|parents|family|sister|brother|didi|bhai)\b.{0,20}\b(i love|i loved|"
+        r"i'?m sorry|im sorry|pyaar|maaf)",
+        r"\b(mom|mum|maa|mummy|mumma|papa|dad|ghar wal\w*|parents|didi|bhai)\b (ko|se) "
+        r"(bolna|bol dena|batana|bata dena|kehna|keh dena)\b.{0,30}\b(pyaar|maaf|sorry|love)",
         r"(balcony|terrace|roof|building)\w*\b.{0,10}\b(edge|railing|ledge)\b|"
         r"\b(edge|ledge|railing) of the (balcony|terrace|roof|building)",
     ),
@@ -178,6 +184,13 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"(ceiling|roof|wall|slab|balcony|staircase|beam)\b.{0,30}\b(sagging|caving|giving way|"
         r"cracking|bulging)\b|\bplaster\b.{0,20}\b(falling|coming down)\b",
         r"(under|inside|in) the (rubble|debris|malba)", r"\bmalba\b",
+        # someone in the water going under (drowning in work is blanked as an idiom)
+        r"\bdrown(ing|s|ed)?\b", r"\bdoo?b (raha|rahi|rahe|gaya|gayi|gya|gyi)\b",
+        # a threat to kill or hurt someone else, said as a plan
+        r"\b(going to|gonna|will|i'?ll|ill|i'?m|im)\b (kill|stab|shoot|murder|finish off)\b "
+        r"(that|this|the|my|our|him|her|them|his|every\w*)\b",
+        r"\b(kill|stab|shoot|murder|hurt)\w*\b.{0,40}\b(have|got|made) (a|the) (plan|knife|gun)",
+        r"\bkhatam kar (d(unga|ungi|enge|ega|egi)|ke rahunga)\b",
         # lost somewhere and no longer answering
         r"\b(lost|stranded|stuck)\b.{0,60}\b(no reply|not replying|no response|not responding|"
         r"unreachable|not reachable|switched off|not picking)",
@@ -314,6 +327,14 @@ IDIOMS = re.compile(
     # Hinglish hyperbole: dying of the mess food, the heat, laughing or boredom
     r"\b(khana|khaana|mess|canteen|garmi|thand|hans|has|hass|hasi|bore|boring|bhook|bhukh)\w*"
     r"\b.{0,25}\bmar (jaun|jau|jaunga|jaungi|jayenge|jaenge|jayega|jayegi)\b|"
+    # buried in work, not water; a fright, not a heart attack; playing well, not burning
+    r"\bdrown(ing|ed)? in (\w+ )?(work|assignments?|deadlines?|notes|debt|loans?|stress|emails?|"
+    r"mails|tests|exams|submissions|projects?|labs?|homework|syllabus|backlogs?|paperwork)\b|"
+    r"\b(nearly|almost|practically|basically|literally|just) (had|got|gave me|giving me) "
+    r"(a )?heart ?attack\b|\b(gave|give|giving) me (a )?heart ?attack\b|"
+    r"\bon fire (in|during|at|for) (the |that |this |today'?s |yesterday'?s |our |his |her )?"
+    r"(\w+ )?(match|game|innings|final|finals|tournament|quiz|debate|nets|practice|league|"
+    r"round|fest|hackathon)\b|"
     # "passing out" is graduating in Indian English
     r"\b(after|before) passing out\b|\bpass(ed|ing)? out (of|from) (the )?(college|school|"
     r"university|institute)\b|\bpassing out (year|batch|students|ceremony|parade)\b"
@@ -686,7 +707,7 @@ def examples() -> tuple[list[str], list[str], list[str]]:
     the dev sets in emergency_examples.jsonl: tests/eval's emergency_dev, emergency_holdout,
     emergency_holdout2, emergency_holdout3 and emergency_holdout4 (each held out once, then dev;
     added by scripts/emergency_examples.py), the classification dev split and the dev questions
-    of qa.jsonl and blind_qa.jsonl. Never a line of a set still held out (emergency_holdout5,
+    of qa.jsonl and blind_qa.jsonl. Never a line of a set still held out (emergency_holdout6,
     the held-out splits)."""
     texts = [t for ts in BANK.values() for t in ts]
     kinds = [k for k, ts in BANK.items() for _ in ts]
@@ -716,9 +737,9 @@ FEW_WORDS = 3
 # or not, so one of at least HINGLISH_SHARE Hinglish words needs a margin of HINGLISH_MARGIN.
 HINGLISH_SHARE = 0.25
 HINGLISH_MARGIN = 0.02
-SIMILAR_AT_LEAST = 0.44
+SIMILAR_AT_LEAST = 0.34
 CLOSER_THAN_CALM_BY = 0.02
-ASKING_NEEDS = 0.44
+ASKING_NEEDS = 0.34
 ASKING_MARGIN = 0.06
 
 

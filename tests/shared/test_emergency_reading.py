@@ -350,3 +350,31 @@ def test_an_idiom_is_blanked_with_its_auxiliary_for_meaning(message: str) -> Non
     # plan
     left = set(emergency.without_idioms(message).split())
     assert not {"gonna", "going", "would", "could", "kill", "die", "murdering", "destroying"} & left
+
+
+# Someone going under in water, a threat to kill someone else said as a plan, a farewell sent
+# through someone else; and a fright, being buried in work, playing well: calm.
+DROWNING_THREATS_FAREWELLS = (
+    ("a boy is drowning in the lake behind the hostel", "safety"),
+    ("ek ladka nadi me doob gaya", "safety"),
+    ("im drowning in backlogs this sem", ""),
+    ("i will stab that warden tonight", "safety"),
+    ("gonna shoot him, i already got the gun", "safety"),
+    ("main usko khatam kar dunga", "safety"),
+    ("my parents are going to kill me for this grade", ""),
+    ("please tell my dad i love him", "self_harm"),
+    ("maa ko bolna main sorry hu", "self_harm"),
+    ("tell my mom the hostel fee receipt is in my bag", ""),
+    ("you almost gave me a heart attack with that prank", ""),
+    ("she was on fire in the debate final", ""),
+    ("the bowler was on fire during the nets", ""),
+    ("the store room is on fire", "safety"),
+    ("my friend is having a heart attack", "medical"),
+)
+
+
+@pytest.mark.parametrize(("message", "kind"), DROWNING_THREATS_FAREWELLS)
+def test_drowning_threats_to_others_and_farewells_read_by_the_rules(
+    message: str, kind: str
+) -> None:
+    assert screen(message) == kind
