@@ -8,7 +8,7 @@ same row always gives the same text (and the same content hash: nothing is re-em
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 FOLDER = "staff-answers"  # under COLLEGEBOT_DATA_DIR
@@ -21,8 +21,10 @@ class NotAStaffAnswer(ValueError):
 
 def document(question: str, answer: str, by: str, at: datetime) -> str:
     """The Markdown of one staff answer: the question as its heading (what retrieval matches a
-    student's question against), the answer, and who wrote it when."""
+    student's question against), the answer, and who wrote it when (`at` in UTC, or naive UTC
+    as SQLite gives it back)."""
     heading = " ".join(question.split())
+    at = at.astimezone(UTC) if at.tzinfo else at  # PostgreSQL returns the session's zone
     return (
         f"# {heading}\n\n{answer.strip()}\n\n"
         f"_Answer written by {by}, student services, on {at:%Y-%m-%d %H:%M} UTC._\n"

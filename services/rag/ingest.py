@@ -13,7 +13,6 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, select
@@ -136,11 +135,9 @@ class Ingestor:
         """The staff answers whose file is not in the folder, rebuilt from their rows."""
         rows = session.scalars(select(StaffAnswer).order_by(StaffAnswer.id))
         return [
-            Text(row.path, staff_answers.document(row.question, row.answer, row.written_by, at))
-            for row in rows
-            if row.path not in in_folder
-            # SQLite gives the stored UTC time back naive; PostgreSQL in the session's zone.
-            for at in [row.created_at.astimezone(UTC) if row.created_at.tzinfo else row.created_at]
+            Text(r.path, staff_answers.document(r.question, r.answer, r.written_by, r.created_at))
+            for r in rows
+            if r.path not in in_folder
         ]
 
     def _ingest_committed(self, session: Session, source: Path | Text) -> DocumentOutcome:
