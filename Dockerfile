@@ -50,7 +50,8 @@ CMD ["python", "-m", "services.llm"]
 # `collegebot migrate`, `ingest` and `purge`, and `chroma run` (client and server of one version).
 FROM minilm AS rag
 RUN --mount=type=bind,target=/src,rw --mount=type=cache,target=/root/.cache/pip \
-    pip install "/src[rag,postgres]"
+    pip install "/src[rag,postgres]" \
+    && python -m services.rag.embedder
 # The example college's documents; point COLLEGEBOT_DATA_DIR (or a volume at /app/data) at yours.
 COPY data/ /app/data/
 USER 10001

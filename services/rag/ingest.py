@@ -121,6 +121,13 @@ class Ingestor:
             session.commit()
         return outcomes
 
+    def _indexed_hash(self, source: Path | Text) -> str:
+        """What the index holds of `source`: its content as embedded by this model. A new model
+        (or a new build of it) changes every document's, so the next ingestion embeds them all
+        again: vectors of two models cannot be compared."""
+        both = f"{self.model.fingerprint}\n{_hash(source)}"
+        return hashlib.sha256(both.encode()).hexdigest()
+
     def _keep(self, text: Text, progress: Callable[[str], None]) -> None:
         """Write a document sent by its text into the folder, where an operator sees it and a
         file-based backup finds it; a read-only folder (a Kubernetes pod's) keeps none."""
@@ -156,7 +163,7 @@ class Ingestor:
     ) -> DocumentOutcome:
         key = self._key(source)
         try:
-            digest, unreadable = _hash(source), None
+            digest, unreadable = self._indexed_hash(source), None
         except UnreadableDocument as e:
             digest, unreadable = "", e  # recorded as failed below
         # Unchanged only if the index still holds it: a Chroma volume lost or wiped is rebuilt by

