@@ -4,6 +4,7 @@ import asyncio
 import re
 
 from collegebot.asker import reply_text
+from services.gateway import throttle
 from services.gateway.throttle import SWEEP_EVERY_S, Throttle
 from tests.gateway.conftest import answered_within, form, frozen, send
 
@@ -27,7 +28,10 @@ def test_the_global_limit_tells_each_sender_once_when_to_come_back(gateway, coun
     assert counted["llm"].calls["Respond"] == 3
 
 
-def test_redis_shares_the_limit_between_replicas(gateway, redis_server) -> None:
+def test_redis_shares_the_limit_between_replicas(gateway, redis_server, monkeypatch) -> None:
+    # What is shared is the question here, not the bound on a hung Redis (tested below): on a
+    # loaded machine a first script load can take longer than that bound, and the message passes.
+    monkeypatch.setattr(throttle, "LIMITER_WAIT_S", 10.0)
     settings = {"RATE_LIMIT_PER_SENDER": "4/minute", "REDIS_URL": redis_server.url}
     one, two = gateway(**settings), gateway(**settings)
     sender = "+919822200001"
