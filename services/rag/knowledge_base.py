@@ -44,6 +44,7 @@ class KnowledgeBase:
             index.relevance_threshold,
             index.retrieval_mode,
             version=self.version,
+            keep_in=index.collegebot_state_dir / "snapshots",
         )
         self.default_k = index.retrieve_k
         self.sense = EmergencySense(self.model, index.collegebot_state_dir)

@@ -2,11 +2,11 @@
 
 Chroma stores the knowledge base; retrieval reads a snapshot of it held in memory (chunk texts,
 metadata and embeddings, the section headings' and the chunks' sentence embeddings, and the BM25
-index; about 8 KB a chunk). The candidates are the chunks and headings most similar to the
-question, found exactly by a matrix product over the snapshot (a college's tens of thousands of
-chunks take about a millisecond; Chroma's approximate search returned different passages for the
-same question from one process to the next), and the chunks BM25 ranks best. Each candidate is
-scored three ways:
+index; about 8 KB a chunk), kept in a file between starts (`SnapshotFiles`). The candidates
+are the chunks and headings most similar to the question, found exactly by a matrix product over
+the snapshot (a college's tens of thousands of chunks take about a millisecond; Chroma's
+approximate search returned different passages for the same question from one process to the
+next), and the chunks BM25 ranks best. Each candidate is scored three ways:
 
 - dense: cosine similarity of its embedding, lifted halfway to its best line or sentence's
   similarity when that is higher (one row of a long list), and to its section heading's
@@ -21,11 +21,14 @@ wins on its own words.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -94,31 +97,63 @@ class Retrieval:
     version: object = None  # the knowledge-base version the passages come from
 
 
+# What a kept snapshot file holds (its name carries this: a file of another layout is not read).
+SNAPSHOT_FORMAT = 1
+_ARRAYS = ("embeddings", "heading_rows", "heading_vectors", "sentences", "starts")
+_LISTS = ("ids", "texts", "metas", "sentence_texts")
+
+
 class _Snapshot:
     """The knowledge base as of one version: what scoring needs, in memory."""
 
-    def __init__(self, index: Index, dictionary: frozenset[str], version: object = None) -> None:
+    def __init__(self, index: Index | None, dictionary: frozenset[str], version: object = None,
+                 kept: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """Read from the index, or from `kept` (what `save` wrote)."""
         self.version = version
-        self.ids, self.texts, self.metas, self.embeddings = _read(index.chunks, documents=True)
+        if kept is not None:
+            self.__dict__.update(kept)
+        else:
+            assert index is not None
+            self._read(index)
         self.position = {cid: i for i, cid in enumerate(self.ids)}
+        self.lexical = LexicalIndex(
+            self.ids,
+            [f"{m['section']}\n{t}" for t, m in zip(self.texts, self.metas, strict=True)],
+            dictionary,
+        )
+
+    def _read(self, index: Index) -> None:
+        self.ids, self.texts, self.metas, self.embeddings = _read(index.chunks, documents=True)
+        position = {cid: i for i, cid in enumerate(self.ids)}
         heading_ids, _, _, heading_vectors = _read(index.headings)  # id: its section's first chunk
-        rows = np.array([self.position.get(cid, -1) for cid in heading_ids], dtype=np.int64)
+        rows = np.array([position.get(cid, -1) for cid in heading_ids], dtype=np.int64)
         self.heading_rows, self.heading_vectors = rows[rows >= 0], heading_vectors[rows >= 0]
         # Sentence vectors grouped by chunk: chunk row r owns sentences[starts[r]:starts[r + 1]].
         # In document order: ids are "<chunk id>#<position in the chunk>".
         ids, texts, metas, vectors = _read(index.sentences, documents=True)
-        owners = np.array([self.position.get(str(m["chunk"]), -1) for m in metas], np.int64)
+        owners = np.array([position.get(str(m["chunk"]), -1) for m in metas], np.int64)
         places = np.array([int(i.rpartition("#")[2]) for i in ids], dtype=np.int64)
         order = np.lexsort((places, owners))[np.sort(owners) >= 0]
         self.sentences = vectors[order]
         # "" for a sentence indexed before sentence texts were kept
         self.sentence_texts: list[str] = [texts[i] or "" for i in order]
         self.starts = np.searchsorted(owners[order], np.arange(len(self.ids) + 1))
-        self.lexical = LexicalIndex(
-            self.ids,
-            [f"{m['section']}\n{t}" for t, m in zip(self.texts, self.metas, strict=True)],
-            dictionary,
-        )
+
+    def save(self, path: Path) -> None:
+        """Write what `load` reads, whole or not at all (another replica may be reading)."""
+        lists = json.dumps({name: getattr(self, name) for name in _LISTS}).encode()
+        part = path.with_name(f".{path.name}.{os.getpid()}.part")
+        with part.open("wb") as f:
+            np.savez(f, lists=np.frombuffer(lists, np.uint8),
+                     **{name: getattr(self, name) for name in _ARRAYS})  # fmt: skip
+        part.replace(path)
+
+    @classmethod
+    def load(cls, path: Path, dictionary: frozenset[str], version: object) -> _Snapshot:
+        with np.load(path, allow_pickle=False) as f:
+            kept: dict[str, Any] = {name: f[name] for name in _ARRAYS}
+            kept.update(json.loads(f["lists"].tobytes()))
+        return cls(None, dictionary, version, kept)
 
     def candidates(
         self, vectors: np.ndarray, lexical: np.ndarray, n: int, similar: bool = True
@@ -173,6 +208,42 @@ class _Snapshot:
         )
 
 
+class SnapshotFiles:
+    """Snapshots kept in a folder between starts, one file per knowledge-base version: reading
+    a 10,000-chunk index out of Chroma takes seconds of every start (and Chroma then holds its
+    own copy of every vector in memory); reading the file, a fraction of a second. The version
+    changes with every document added, changed or removed and with the embedding model (the
+    store's content hashes include it), so a file is never stale; only the newest is kept."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    def _path(self, version: object) -> Path | None:
+        if self.folder is None or version is None:
+            return None
+        return self.folder / f"snapshot-{SNAPSHOT_FORMAT}-{version}.npz"
+
+    def build(self, index: Index, dictionary: frozenset[str], version: object) -> _Snapshot:
+        """The snapshot of `version`: from its file when kept, else from the index (then kept)."""
+        path = self._path(version)
+        if path is not None and path.exists():
+            try:
+                return _Snapshot.load(path, dictionary, version)
+            except Exception as e:  # a damaged file: read the index again, and keep that
+                log.warning("kept snapshot unreadable (%s); reading the index", type(e).__name__)
+        snapshot = _Snapshot(index, dictionary, version)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                snapshot.save(path)
+                for old in path.parent.glob("snapshot-*.npz"):
+                    if old != path:
+                        old.unlink(missing_ok=True)
+            except OSError as e:  # a read-only or full volume: answered from memory all the same
+                log.warning("snapshot not kept (%s)", type(e).__name__)
+        return snapshot
+
+
 class Retriever:
     """Ranks the knowledge base's chunks for a question, with a "nothing relevant" signal.
 
@@ -187,9 +258,11 @@ class Retriever:
         threshold: float,
         mode: str = "hybrid",
         version: Callable[[], object] = lambda: None,
+        keep_in: Path | None = None,
     ) -> None:
         """`version` names the knowledge base's current state: when it changes (an ingestion
-        here or by another replica sharing the index) the snapshot is rebuilt."""
+        here or by another replica sharing the index) the snapshot is rebuilt. `keep_in`: the
+        folder where snapshots are kept between starts (None: never kept)."""
         if mode not in MODES:
             raise ValueError(f"retrieval mode must be one of {MODES}, not {mode!r}")
         self.index = index
@@ -197,6 +270,7 @@ class Retriever:
         self.threshold = threshold
         self.mode = mode
         self._version = version
+        self._files = SnapshotFiles(keep_in)
         self._snapshot: _Snapshot | None = None
         self._snapshot_version: object = None
         self._checked = -VERSION_CHECK_SECONDS  # time.monotonic() of the last version check
@@ -223,10 +297,8 @@ class Retriever:
                 self._rebuilding = True
                 threading.Thread(target=self._rebuild, name="snapshot", daemon=True).start()
                 return current
-            self._snapshot, self._snapshot_version = (
-                _Snapshot(self.index, self.model.words, version),
-                version,
-            )
+            self._snapshot = self._files.build(self.index, self.model.words, version)
+            self._snapshot_version = version
             return self._snapshot
 
     @property
@@ -249,7 +321,7 @@ class Retriever:
         """Build the current version's snapshot now: the replica that ingested answers from the
         new documents at once (the others catch up in the background)."""
         version = self._version()
-        snapshot = _Snapshot(self.index, self.model.words, version)
+        snapshot = self._files.build(self.index, self.model.words, version)
         with self._lock:
             self._snapshot, self._snapshot_version = snapshot, version
 

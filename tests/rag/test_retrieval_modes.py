@@ -111,6 +111,49 @@ def test_the_snapshot_reads_the_index_a_page_at_a_time_and_misses_nothing(kb, mo
     assert np.array_equal(paged.heading_rows, whole.heading_rows)
 
 
+def test_a_kept_snapshot_is_read_instead_of_the_index_and_only_for_its_version(
+    kb, tmp_path, monkeypatch, caplog
+) -> None:
+    from services.rag import retriever as module
+
+    version = ["v1"]
+    first = Retriever(kb.index, kb.model, 0.25, version=lambda: version[0], keep_in=tmp_path)
+    answer = first.retrieve("library timings", 3)
+    assert [f.name for f in tmp_path.iterdir()] == [f"snapshot-{module.SNAPSHOT_FORMAT}-v1.npz"]
+    reads = []
+    read = module._read
+    monkeypatch.setattr(module, "_read", lambda *a, **k: reads.append(a) or read(*a, **k))
+
+    # A second start (another process) answers the same from the file, the index untouched.
+    second = Retriever(kb.index, kb.model, 0.25, version=lambda: version[0], keep_in=tmp_path)
+    again = second.retrieve("library timings", 3)
+    assert reads == []
+    assert [(p.chunk_id, p.text, p.sentences) for p in again.passages] == [
+        (p.chunk_id, p.text, p.sentences) for p in answer.passages
+    ]
+    kept, read_now = second.snapshot(), module._Snapshot(kb.index, kb.model.words)
+    assert kept.ids == read_now.ids and kept.sentence_texts == read_now.sentence_texts
+    assert np.array_equal(kept.sentences, read_now.sentences)
+    reads.clear()
+
+    # Another version is read from the index, and only the newest file is kept.
+    version[0] = "v2"
+    Retriever(kb.index, kb.model, 0.25, version=lambda: version[0], keep_in=tmp_path).snapshot()
+    assert reads and [f.name for f in tmp_path.iterdir()] == [
+        f"snapshot-{module.SNAPSHOT_FORMAT}-v2.npz"
+    ]
+    reads.clear()
+
+    # A damaged file is read from the index again (and written whole again).
+    (tmp_path / f"snapshot-{module.SNAPSHOT_FORMAT}-v2.npz").write_bytes(b"not a snapshot")
+    third = Retriever(kb.index, kb.model, 0.25, version=lambda: version[0], keep_in=tmp_path)
+    assert [p.chunk_id for p in third.retrieve("library timings", 3).passages] == [
+        p.chunk_id for p in answer.passages
+    ]
+    assert reads and "kept snapshot unreadable" in caplog.text
+    assert module._Snapshot.load(next(tmp_path.iterdir()), kb.model.words, "v2").ids == kept.ids
+
+
 def test_a_newer_version_is_built_in_the_background_while_the_old_one_answers(
     kb, monkeypatch
 ) -> None:
