@@ -164,6 +164,7 @@ class OwnKnowledgeBase:
         migrate(store.url)
         self.kb = KnowledgeBase(IndexSettings(collegebot_state_dir=state), store, self.data)
         self.kb.ingest()
+        self.kb.warm()  # as the rag service does before it reports ready: not in a reply's budget
         self.counter = CallCounter()
         self.server = ServerThread(register(self.kb), [SERVICE_NAME], (self.counter,))
         self.settings = {"RAG_ADDRESS": self.server.address, "DATABASE_URL": store.url}
