@@ -18,7 +18,6 @@ from importlib import resources
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
-from spellchecker import SpellChecker
 
 from collegebot.hinglish import GLOSSES
 from collegebot.sanitise import fold
@@ -61,7 +60,10 @@ STRONG: dict[str, tuple[str, ...]] = {
     ),
     "medical": (
         r"unconscious", r"faint(ed|ing)", r"not breathing", r"can'?t breathe", r"cannot breathe",
-        r"bleeding", r"heart attack", r"seizure", r"\bfits\b", r"collapsed", r"chest pain",
+        r"bleeding", r"heart attack", r"seizure",
+        r"\b(having|had|has|have|get|gets|getting|got|went into|go into|goes into)\b( \w+){0,2} "
+        r"fits\b|"
+        r"\bfits (aa|aaye|aate|aa rahe|aa gaye|pad)", r"collapsed", r"chest pain",
         r"poison", r"allergic reaction", r"behosh", r"saans nahi", r"(need|send|call) (an |the )?"
         r"ambulance", r"ambulance (chahiye|bhejo|bulao)", r"severe(ly)? (injured|pain|bleeding)",
         r"badly (hurt|injured)", r"got hurt", r"electric shock", r"snake ?bite",
@@ -112,6 +114,9 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"(jeene|jine) ka (mann|man) nahi", r"blade (chala|mar)", r"nas kaat",
         r"(pankhe|fan)\b.{0,30}(dupatta|rope|rassi)",
         r"(if|whether) i'?ll (still )?be (around|here|alive)",
+        # settling affairs: what the family would get once the student is dead
+        r"\b(dies?|death|died|dead|gone)\b.{0,80}\b(so|that) (my )?(parents|family|mom|mum|dad|"
+        r"mother|father|ghar ?wal\w*)\b.{0,15}\b(get|gets|receive|would get|will get)\b",
         # the wish not to wake up ("hope i don't wake up tomorrow", "sleep and never wake up")
         r"\b(hope|hoping|wish|want|wanna|pray|praying)\b.{0,25}\b(don'?t|dont|do not|never|not|"
         r"won'?t|wont)( ever)? (wake|waking) up\b",
@@ -173,7 +178,8 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"(got|getting|gets) (a |an )?(electric )?shock", r"electrocut",
         r"(chaaku|chaku|chakku|pistol|weapon)",
         r"lock\w* .{0,25}(kar diya|from outside|bahar se)", r"(locked|trapped) (me )?(in|inside)",
-        r"\b(sparks|flames)\b", r"dhu(a|aa)n", r"\b(caught|catch|catching|caught on) fire\b",
+        r"\b(sparks|sparking|flames)\b", r"\blive wires?\b", r"dhu(a|aa)n",
+        r"\b(caught|catch|catching|caught on) fire\b",
         # someone forcing a way in; a building that gives way with people near it
         r"(banging|bang|kicking|pounding) on (the |my |our )?\w* ?(door|gate|window)",
         r"(trying|tried|tries) to (climb|get|break|force)\w* (over|in|into|through)",
@@ -213,7 +219,8 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"\bakele (milo|milna|mile|aao|aana|bula\w*)\b",
         r"\b(tabhi|only then|then only)\b.{0,30}\b(marks|grades?|pass|sign)",
         # followed, recorded or threatened with what was recorded
-        r"\bpee?ch(h)?a kar (raha|rahi|rahe)\b", r"threaten\w* to (send|share|post|leak|show|"
+        r"\bpee?ch(h)?a kar(ta|ti|te)? (raha|rahi|rahe|hai|hain|ho)\b",
+        r"threaten\w* to (send|share|post|leak|show|"
         r"upload|tell)", r"(recorded|recording|filmed|filming|photograph\w*) me\b",
         r"(taking|took|clicking|clicked) (photos?|pics?|videos?) (of|under) (me|girls|women|us)",
         r"\b(films?|filming|records?|recording|photographs?|photographing|clicks?)\b "
@@ -254,7 +261,7 @@ PAST = re.compile(
     r"(i'?m|im|i am|we'?re|we are|she'?s|she is|he'?s|he is|everyone'?s|everyone is) "
     r"(fine|ok|okay|safe|alright|better|recovering) now|(is|she'?s|he'?s|i'?m) recovering|"
     r"(was|got|been) discharged|nothing urgent|not urgent|not an emergency|"
-    r"small cut|minor (cut|burn|injury|injuries)|"
+    r"(small|slight|mild|tiny) (cut|shock|burn)|minor (cut|burn|shock|injury|injuries)|"
     # over, in Hinglish: "ab hum dost hai", "ab theek hai"
     r"ab (sab |hum |woh |wo |main |mai |vo )?(dost|theek|thik|fine|safe|normal) (hai|hain|hu|hoon|"
     r"ho gaye|ho gaya|ho gayi))\b"
@@ -275,7 +282,9 @@ HYPOTHETICAL = re.compile(
 ABOUT_TOPIC = re.compile(
     r"\b((assignment|research|essay|article|data|statistics|stats|story|novel|poem|play|skit|"
     r"film|movie|documentary|lecture|talk|seminar|workshop|webinar|session|campaign|"
-    r"presentation|quiz|survey) (on|about|regarding)|guest lecture|for my \w+ "
+    r"presentation|quiz|survey) (on|about|regarding)|guest lecture|"
+    r"(asking|studying|revising|preparing) for (my |a |the |our |tomorrow'?s )?(\w+ )?(viva|exam|"
+    r"test|quiz|practical|assignment|class|lab|seminar|presentation|project)s?\b|for my \w+ "
     r"(assignment|class|course|research|paper)|(suicide|ragging|harassment|fire|road) "
     r"(prevention|awareness|safety))\b"
 )
@@ -335,6 +344,28 @@ IDIOMS = re.compile(
     r"\bon fire (in|during|at|for) (the |that |this |today'?s |yesterday'?s |our |his |her )?"
     r"(\w+ )?(match|game|innings|final|finals|tournament|quiz|debate|nets|practice|league|"
     r"round|fest|hackathon)\b|"
+    # dying in a game; a player on fire; a film full of blood; dying if one misses a date
+    r"\b(die|dies|dying|died|dead|killed|kill(s|ing)?)\b.{0,20}\b(boss|level|levels|respawn|"
+    r"checkpoint|lobby|ranked|campaign|mission|pubg|bgmi|valorant|minecraft|fortnite|free ?fire|"
+    r"cod|gta)\b|"
+    r"\b(bowler|batsman|batter|batters|striker|strikers|goalie|keeper|player|players|team|"
+    r"opener|spinner|captain|forward|midfield\w*)\b.{0,15}\bon fire\b|"
+    r"\bon fire\b.{0,30}\b(wickets?|runs|goals?|centur\w*|sixes|fours|points|baskets|scored|"
+    r"hat-?tricks?)\b|"
+    r"\b(movie|film|series|show|episode|anime|scene|trailer|book|novel|game)\b.{0,20}"
+    r"\b(had|has|have|with|full of|so much|lots of|so many)\b.{0,15}\b(blood|gore|killing|"
+    r"killings|deaths|shooting|fights?)\b|"
+    r"\b(i'?ll|ill|i will|i'?d|id|i would|i'?m gonna|im gonna|i'?m going to) (literally |actually |"
+    r"just )?die if i (miss|don'?t get|dont get|do not get|lose)\b|"
+    # a surprise, not a current; a plan or a batting order that collapsed; bias, not a body
+    r"\bshock\b (when|after|on) (i |we )?(saw|see|seeing|heard|hear|hearing|read|reading|"
+    r"checked|checking|opened|looked|got my)\b|\bshock (seeing|reading|hearing|looking at)\b|"
+    r"\b(plans?|economy|market|stocks?|server|website|portal|site|app|confidence|motivation|"
+    r"relationship|startup|defence|defense|batting|lineup|grades|marks|cgpa|gpa|sgpa)\b.{0,10}"
+    r"\bcollapsed\b|\bunconscious (bias|mind)\b|"
+    r"\bfits? of (laughter|giggles|rage|anger|laughing)\b|"
+    r"\b(so|totally|literally|completely) dead\b|\bdead meat\b|"
+    r"\b(mosquito\w*|bugs|ants|flies) .{0,15}\battack\w*|"
     # "passing out" is graduating in Indian English
     r"\b(after|before) passing out\b|\bpass(ed|ing)? out (of|from) (the )?(college|school|"
     r"university|institute)\b|\bpassing out (year|batch|students|ceremony|parade)\b"
@@ -354,6 +385,7 @@ INFORMATIONAL = re.compile(
     r"what (is|are)|kya hai|drill|fine|penalty|punishment|leave|committee|form|claim|cover|"
     r"report(ing)? (a|an)?|where (is|can)|kaise|who (is|handles)|helpline|extinguisher|"
     r"safety measures|mock|cell|squad|extinguishers|count as|"
+    r"what (\w+ ){0,3}(do|should|must) (i|we|students) (need|use|wear|bring|buy|carry)|"
     r"(is|does) (that|this|it) (count|ragging)|affidavit|undertaking|confidential|complain(t|ts)?|"
     r"case|when|kab|last date|deadline|which \w+ (do|does|is|are|should|can|will)|saza|"
     r"kya hota|kaun ?sa|kaun ?si|kahan (karu|kare|karein|milega|milegi|milta|hai)|allowed|"
@@ -398,24 +430,31 @@ SIGN_WORDS = (
 )  # fmt: skip
 
 
+def sign_word_near(word: str) -> str:
+    """The sign word one edit from `word` (two from nine letters on), or ""."""
+    match = process.extractOne(
+        word, SIGN_WORDS, scorer=OSA.distance, score_cutoff=1 if len(word) < 9 else 2
+    )
+    return match[0] if match else ""
+
+
 @functools.cache
-def _english() -> frozenset[str]:
-    """pyspellchecker's English words of six letters or more (the only ones `_respelled` asks
-    about): kept as a set, not the checker with every word's frequency (measured: 18 MB less in
-    each process that reads messages)."""
-    return frozenset(w for w in SpellChecker(distance=1).word_frequency.dictionary if len(w) >= 6)
+def _english_near_sign_words() -> frozenset[str]:
+    """The English words `sign_word_near` would respell ("talking" is one edit from "stalking"),
+    kept as they are: a few hundred words out of pyspellchecker's English list, written by
+    scripts/sign_word_neighbours.py (a test checks it is current). The whole list would cost
+    each process that reads messages some 30 MB."""
+    text = resources.files("collegebot").joinpath("english_near_sign_words.txt").read_text()
+    return frozenset(text.split())
 
 
 @functools.lru_cache(maxsize=8192)
 def _respelled(word: str) -> str:
     if word in _TEXTING:
         return _TEXTING[word]
-    if len(word) < 6 or not word.isalpha() or word in _english():
+    if len(word) < 6 or not word.isalpha() or word in _english_near_sign_words():
         return word
-    match = process.extractOne(
-        word, SIGN_WORDS, scorer=OSA.distance, score_cutoff=1 if len(word) < 9 else 2
-    )
-    return match[0] if match else word
+    return sign_word_near(word) or word
 
 
 def normalise(message: str) -> str:

@@ -152,10 +152,39 @@ def test_an_event_over_or_never_serious_is_calm_but_the_rules_never_take_past_se
     (
         "after passing out can i get my degree certificate by post",
         "how do i kill a process on linux",
+        # games, sports and films; a surprise; a plan that fell through; hyperbole; a study topic
+        "we died three times on the same level last night",
+        "our opener was on fire, 80 runs off 40 balls",
+        "that series has so much gore, not for the faint hearted",
+        "got such a shock when i saw my sgpa",
+        "our trip plans collapsed because of the rain",
+        "i'm so dead if the warden sees my room",
+        "i will die if i miss the concert on friday",
+        "which elective fits me best for data science",
+        "revising for tomorrow's toxicology exam, what is the lethal dose of aspirin",
+        "mosquitoes attacked us all night in block c, can the fogging be done",
     ),
 )
 def test_campus_english_that_uses_an_emergencys_words_is_calm(message: str) -> None:
     assert screen(message) == ""
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    (
+        ("my roommate is having fits and is not answering", "medical"),
+        ("fits aa rahe hai usko, jaldi koi aao", "medical"),
+        ("got a shock when i touched the cooler, my hand is numb", "safety"),
+        ("a live wire is hanging over the cycle stand", "safety"),
+        ("the switchboard in our room is sparking", "safety"),
+        ("senior roz mera peecha karta hai library se hostel tak", "harassment"),
+        ("if a student dies does the family get the insurance, so that my parents get something",
+         "self_harm"),
+        ("our batting collapsed but the umpire collapsed too, he is not moving", "medical"),
+    ),
+)  # fmt: skip
+def test_the_same_words_in_a_real_emergency_still_count(message: str, kind: str) -> None:
+    assert screen(message) == kind
 
 
 def test_signs_and_threats_beyond_the_words_that_name_an_emergency() -> None:
@@ -202,6 +231,14 @@ def test_texting_short_forms_and_a_typo_of_a_sign_word_are_read_as_meant() -> No
     # an English word one edit from a sign word is left as it is
     assert emergency.normalise("stop talking me into it") == " stop talking me into it "
     assert screen("the car keeps stalling me out on the hill") == ""
+
+
+def test_the_english_words_kept_from_respelling_are_those_of_the_current_sign_words() -> None:
+    """collegebot/english_near_sign_words.txt, written by scripts/sign_word_neighbours.py from
+    the whole English list: a sign word added without re-running it would respell real words."""
+    from scripts.sign_word_neighbours import TARGET, neighbours
+
+    assert TARGET.read_text().split() == neighbours()
 
 
 @pytest.mark.parametrize(
