@@ -7,10 +7,10 @@ could silence the bot), `meaning` (rag's similarity to the emergency description
 messages, each message read whole and sentence by sentence), and `both` (what the bot does on
 the answered path: either one). Sets: tests/eval/classification.jsonl (urgency critical =
 emergency); emergency_dev.jsonl; emergency_holdout.jsonl, emergency_holdout2.jsonl,
-emergency_holdout3.jsonl, emergency_holdout4.jsonl, emergency_holdout5.jsonl and
-emergency_holdout6.jsonl (each written blind and held out for one round, dev since: "dev2" to
-"dev7"); emergency_holdout7.jsonl (written before round 8's detector changes, held out: never
-used to choose anything); the questions of
+emergency_holdout3.jsonl, emergency_holdout4.jsonl, emergency_holdout5.jsonl,
+emergency_holdout6.jsonl and emergency_holdout7.jsonl (each written blind and held out for one
+round, dev since: "dev2" to "dev8"); emergency_holdout8.jsonl (written before round 9's
+detector changes, held out: never used to choose anything); the questions of
 qa.jsonl and blind_qa.jsonl as calm messages. The dev messages are also meaning's examples
 (collegebot/emergency_examples.jsonl, scripts/emergency_examples.py), so on dev each is compared
 with the others only (left out of its own comparison). `--grid` prints the dev grid of
@@ -44,7 +44,8 @@ EVAL = ROOT / "tests" / "eval"
 # is dev from round 4 on; holdout3, held out in round 4 and seen, is dev from round 5 on;
 # holdout4, held out in round 5 and seen, is dev from round 6 on; holdout5, held out in round 6
 # and seen, is dev from round 7 on; holdout6, held out in round 7 and seen, is dev from round 8
-# on; holdout7 is the one held out now.
+# on; holdout7, held out in round 8 and seen, is dev from round 9 on; holdout8 is the one held
+# out now.
 EMERGENCY_SETS = {
     "emergency dev": "emergency_dev.jsonl",
     "emergency dev2 (old holdout)": "emergency_holdout.jsonl",
@@ -53,7 +54,8 @@ EMERGENCY_SETS = {
     "emergency dev5 (holdout4)": "emergency_holdout4.jsonl",
     "emergency dev6 (holdout5)": "emergency_holdout5.jsonl",
     "emergency dev7 (holdout6)": "emergency_holdout6.jsonl",
-    "emergency holdout7": "emergency_holdout7.jsonl",
+    "emergency dev8 (holdout7)": "emergency_holdout7.jsonl",
+    "emergency holdout8": "emergency_holdout8.jsonl",
 }
 
 

@@ -108,8 +108,15 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"(pills|tablets|goliy\w*|paracetamol)\b.{0,40}(jama|collected|saved|swallow|kha)",
         r"\b\d{2,} (paracetamol|pills|tablets|sleeping)",
         r"(took|taken|swallowed|kha (li|liya)|khaa?ya)\b.{0,30}(pills|tablets|poison|zeher)",
-        r"(terrace|roof|ledge|chhat|chhath)\b.{0,60}(jump|come down|kud|fayda)",
-        r"\bkud(ne|na|unga|ungi|ega|egi)\b", r"jaan (de|dene|dena|lene)", r"zeher",
+        r"(terrace|roof|ledge|chhat|chhath)\b.{0,60}(jump|come down|kud|kood|fayda)",
+        r"\bk(u|oo)d(ne|na|unga|ungi|ega|egi|oonga|oongi)\b|\bk(u|oo)d (jau|jaun|jaunga|jaungi|"
+        r"jayega|jayegi|jaega|jaegi|jaenge|jayenge)\b",
+        # a place to fall from, and despair
+        r"\b(bridge|terrace|roof|rooftop|ledge|parapet|railing|top floor|chhat)\b.{0,60}"
+        r"\b(can'?t|cant|cannot) (do|take|handle) (this|it)|"
+        r"\b(can'?t|cant|cannot) (do|take|handle) (this|it)\b.{0,60}"
+        r"\b(bridge|terrace|roof|rooftop|ledge|parapet|railing|top floor|chhat)\b",
+        r"jaan (de|dene|dena|lene)", r"zeher",
         r"\bmar (jayega|jayegi|jaega|jaegi|jaunga|jaungi)\b", r"khatam kar(na|ne|unga|ungi)",
         r"(jeene|jine) ka (mann|man) nahi", r"blade (chala|mar)", r"nas kaat",
         r"(pankhe|fan)\b.{0,30}(dupatta|rope|rassi)",
@@ -240,6 +247,10 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         # being watched and singled out; being touched, in Hinglish
         r"knows? (when|where) i'?m (alone|staying|sleeping)", r"(watching|watches) me\b",
         r"notes? (under|on|outside) my (door|room)",
+        r"\b(knows?|jaanta|jaanti|jaante)\b.{0,25}\b(my|mera|meri|mere)\b.{0,10}\b(schedule|timetable|"
+        r"routine|address|room number|timings)\b|\b(my|mera|meri|mere) (pura |poora |whole )?"
+        r"(schedule|timetable|routine|address|room number)\b.{0,20}"
+        r"\b(knows?|jaanta|jaanti|jaante)\b",
         r"(haath|hath) (laga|lagat|lagaa|lagaya|lagane|lagata|lagate|lagati)",
         r"(chhoo|chhu|chu)(te|ta|ti|ne) (hai|hain|ki|ka)", r"galat (tarike|tareeke|jagah)",
         r"ajeeb (baat|harkat)",
@@ -263,6 +274,7 @@ PAST = re.compile(
     r"(was|got|been) discharged|nothing urgent|not urgent|not an emergency|"
     r"(small|slight|mild|tiny) (cut|shock|burn)|minor (cut|burn|shock|injury|injuries)|"
     # over, in Hinglish: "ab hum dost hai", "ab theek hai"
+    r"\b(but|par|lekin) (ab )?sab (theek|thik|fine|safe|normal) (hai|hain|ho gaya)|"
     r"ab (sab |hum |woh |wo |main |mai |vo )?(dost|theek|thik|fine|safe|normal) (hai|hain|hu|hoon|"
     r"ho gaye|ho gaya|ho gayi))\b"
 )
@@ -283,6 +295,10 @@ ABOUT_TOPIC = re.compile(
     r"\b((assignment|research|essay|article|data|statistics|stats|story|novel|poem|play|skit|"
     r"film|movie|documentary|lecture|talk|seminar|workshop|webinar|session|campaign|"
     r"presentation|quiz|survey) (on|about|regarding)|guest lecture|"
+    r"(workshop|seminar|lecture|practical|webinar)\b.{0,30}\babout\b|"
+    r"\b(we|they|i|you) (learn|learnt|learned|are learning|study|studied|cover|covered)\b.{0,15}"
+    r"\babout\b|\b(thriller|novel|book|story|movie|film|series|episode|chapter|anime|manga)\b"
+    r".{0,20}\b(where|in which)\b|"
     r"(asking|studying|revising|preparing) for (my |a |the |our |tomorrow'?s )?(\w+ )?(viva|exam|"
     r"test|quiz|practical|assignment|class|lab|seminar|presentation|project)s?\b|for my \w+ "
     r"(assignment|class|course|research|paper)|(suicide|ragging|harassment|fire|road) "
@@ -290,6 +306,9 @@ ABOUT_TOPIC = re.compile(
 )
 SELF_RISK = re.compile(
     r"kill(ing)? my ?self|end(ing)? my (life|self)|take my (own )?life|hurt(ing)? my ?self|"
+    # or someone else's, as the student reports it
+    r"kill(s|ing)? (him|her|them) ?sel(f|ves)|end(s|ing)? (his|her|their) (life|lives)|"
+    r"take(s)? (his|her|their) (own )?li(fe|ves)|(wants?|going|gonna) to (die|jump|end it)|"
     r"cut(ting)? my ?self|\b(i|i'?m|im|i am) (want|wanna|going|gonna)( to)? (die|end it)|"
     r"mar (jaun|jau)|marna chaht|khud ?kushi kar"
 )
@@ -357,6 +376,16 @@ IDIOMS = re.compile(
     r"killings|deaths|shooting|fights?)\b|"
     r"\b(i'?ll|ill|i will|i'?d|id|i would|i'?m gonna|im gonna|i'?m going to) (literally |actually |"
     r"just )?die if i (miss|don'?t get|dont get|do not get|lose)\b|"
+    r"\bmy (character|player|avatar|hero|champion|squad)\b.{0,20}\b(bleed\w*|dies?|died|dying|"
+    r"dead|killed|shot|stabbed)\b|"
+    r"\b(drowning|death|fight|killing|murder|accident|fire|blood|shooting|stabbing) scenes?\b|"
+    r"\b(die|died) (of|from) (stress|tension|boredom|embarrassment|shame|laughter|laughing)\b|"
+    r"\boverdos\w* on (maggi|coffee|chai|tea|caffeine|sugar|chocolate|memes|netflix|anime|food|"
+    r"junk|biryani|pizza|sweets|energy drinks)\b|"
+    r"\blost my (id|id card|card|phone|wallet|bag|keys|laptop|charger|books?|cycle|bike)\b.{0,30}"
+    r"\bmissing since\b|"
+    r"\b(tension|stress|padhai|exam|paper)\b.{0,20}\b(sir|sar) phat\w*|\b(sir|sar) phat\w*\b.{0,20}"
+    r"\b(tension|stress|padhai|exam|paper)\b|"
     # a surprise, not a current; a plan or a batting order that collapsed; bias, not a body
     r"\bshock\b (when|after|on) (i |we )?(saw|see|seeing|heard|hear|hearing|read|reading|"
     r"checked|checking|opened|looked|got my)\b|\bshock (seeing|reading|hearing|looking at)\b|"
@@ -386,6 +415,7 @@ INFORMATIONAL = re.compile(
     r"report(ing)? (a|an)?|where (is|can)|kaise|who (is|handles)|helpline|extinguisher|"
     r"safety measures|mock|cell|squad|extinguishers|count as|"
     r"what (\w+ ){0,3}(do|should|must) (i|we|students) (need|use|wear|bring|buy|carry)|"
+    r"is (\w+ ){1,3}(actually |really )?a thing|"
     r"(is|does) (that|this|it) (count|ragging)|affidavit|undertaking|confidential|complain(t|ts)?|"
     r"case|when|kab|last date|deadline|which \w+ (do|does|is|are|should|can|will)|saza|"
     r"kya hota|kaun ?sa|kaun ?si|kahan (karu|kare|karein|milega|milegi|milta|hai)|allowed|"

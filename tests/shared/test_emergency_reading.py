@@ -163,6 +163,10 @@ def test_an_event_over_or_never_serious_is_calm_but_the_rules_never_take_past_se
         "which elective fits me best for data science",
         "revising for tomorrow's toxicology exam, what is the lethal dose of aspirin",
         "mosquitoes attacked us all night in block c, can the fogging be done",
+        "reading a novel where the hero gets kidnapped, is the sequel in the library?",
+        "my avatar died again in the raid",
+        "we learned about overdose in pharmacology, is the quiz graded?",
+        "lost my id card, basically missing since tuesday",
     ),
 )
 def test_campus_english_that_uses_an_emergencys_words_is_calm(message: str) -> None:
@@ -181,6 +185,11 @@ def test_campus_english_that_uses_an_emergencys_words_is_calm(message: str) -> N
         ("if a student dies does the family get the insurance, so that my parents get something",
          "self_harm"),
         ("our batting collapsed but the umpire collapsed too, he is not moving", "medical"),
+        ("on the terrace of block c, i can't take this anymore", "self_harm"),
+        ("main chhat se kood jaunga aaj", "self_harm"),
+        ("he knows my room number and my timetable and waits outside", "harassment"),
+        # a topic's frame never hides a risk to someone the student names
+        ("someone in my class is talking about killing himself", "self_harm"),
     ),
 )  # fmt: skip
 def test_the_same_words_in_a_real_emergency_still_count(message: str, kind: str) -> None:
