@@ -424,3 +424,13 @@ def test_drowning_threats_to_others_and_farewells_read_by_the_rules(
     message: str, kind: str
 ) -> None:
     assert screen(message) == kind
+
+
+def test_a_kind_read_by_meaning_is_one_the_replies_answer():
+    # The held-out sets label emergencies finely ("overdose", "gas"); the helplines a reply
+    # lists are chosen for the four KINDS, so an overdose read by meaning must get the
+    # mental-health numbers, not campus security's.
+    kind, _ = emergency.semantic_kind({"overdose": 0.9, "gas": 0.2}, 0.1, "took all my pills")
+    assert kind == "self_harm"
+    assert emergency.semantic_kind({"gas": 0.9}, 0.1, "strong smell in the corridor")[0] == "safety"
+    assert {emergency.reply_kind(k) for k in emergency.examples()[1]} == set(emergency.KINDS)
