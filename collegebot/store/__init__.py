@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -202,17 +203,37 @@ class Store:
         # own writes here instead hands the file over the moment the previous write commits.
         sqlite = self.engine.dialect.name == "sqlite"
         self._writing = asyncio.Lock() if sqlite else contextlib.nullcontext()
+        # The two statements every message costs (`claim`, `paused`) on SQLite: aiosqlite hops to
+        # its thread for each step of a statement (connect, begin, execute, commit, close);
+        # the sync engine in one hop to a thread of our own takes half the CPU (bench/RESULTS.md).
+        self._hot = sync_engine(url, statement_cache) if sqlite else None
+        self._hot_threads = ThreadPoolExecutor(2, "store") if sqlite else None
+
+    async def _hot_path(self, statement: Any, write: bool) -> Any:
+        """`statement`'s scalar (a read) or None (a write, committed), on SQLite in one hop."""
+        if self._hot is None:
+            async with self.engine.begin() if write else self.engine.connect() as connection:
+                result = await connection.execute(statement)
+                return None if write else result.scalar()
+        hot = self._hot
+
+        def run() -> Any:
+            with hot.begin() if write else hot.connect() as connection:
+                result = connection.execute(statement)
+                return None if write else result.scalar()
+
+        loop = asyncio.get_running_loop()
+        async with self._writing if write else contextlib.nullcontext():
+            return await loop.run_in_executor(self._hot_threads, run)
 
     async def claim(self, message_sid: str, sender_hash: str, kind: str) -> bool:
         """Mark this MessageSid as being answered; False if it was claimed before."""
         # A Core statement: the ORM's unit of work costs more than the INSERT on the hot path.
+        statement = insert(Delivery).values(
+            message_sid=message_sid, sender_hash=sender_hash, kind=kind
+        )
         try:
-            async with self._writing, self.engine.begin() as connection:
-                await connection.execute(
-                    insert(Delivery).values(
-                        message_sid=message_sid, sender_hash=sender_hash, kind=kind
-                    )
-                )
+            await self._hot_path(statement, write=True)
         except IntegrityError:
             return False
         return True
@@ -320,13 +341,12 @@ class Store:
     async def paused(self, sender_hash: str, pause_for: timedelta) -> bool:
         """Has a member of staff taken this student's case within `pause_for` and not yet marked
         it handled (the bot keeps quiet meanwhile)?"""
-        async with self.sessions() as session:
-            return await _exists(
-                session,
-                Escalation.sender_hash == sender_hash,
-                Escalation.status == "claimed",
-                Escalation.claimed_at >= utcnow() - pause_for,
-            )
+        claimed = exists().where(
+            Escalation.sender_hash == sender_hash,
+            Escalation.status == "claimed",
+            Escalation.claimed_at >= utcnow() - pause_for,
+        )
+        return bool(await self._hot_path(select(claimed), write=False))
 
     async def deletion_requested(self, sender_hash: str, within: timedelta) -> bool:
         """Did this sender ask to delete their data recently (the confirmation's precondition)?"""
@@ -384,6 +404,9 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._hot is not None and self._hot_threads is not None:
+            self._hot_threads.shutdown(wait=False)
+            self._hot.dispose()
 
 
 async def _exists(session: AsyncSession, *where) -> bool:

@@ -1,5 +1,6 @@
 """The schema comes from migrations, matches the models, and records turns once per MessageSid."""
 
+import asyncio
 import socket
 import threading
 from pathlib import Path
@@ -145,3 +146,18 @@ def test_no_service_loads_alembic_to_run() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     ).stdout.strip()
     assert loaded == "[]"
+
+
+async def test_a_message_sid_is_claimed_once_on_sqlite_however_many_ask_at_once(
+    tmp_path: Path,
+) -> None:
+    # SQLite's claims run on the store's own threads (one hop each): the primary key still
+    # decides, between simultaneous claims and against a claim made earlier.
+    migrate(_url(tmp_path))
+    store = Store(_url(tmp_path))
+    sid = "SM" + "c" * 32
+    claims = await asyncio.gather(*(store.claim(sid, "h1", "question") for _ in range(8)))
+    assert sorted(claims) == [False] * 7 + [True]
+    assert await store.claim(sid, "h1", "question") is False
+    assert await store.claim("SM" + "d" * 32, "h1", "question") is True
+    await store.close()
