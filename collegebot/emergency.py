@@ -148,6 +148,16 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"i'?m sorry|im sorry|pyaar|maaf)",
         r"\b(mom|mum|maa|mummy|mumma|papa|dad|ghar wal\w*|parents|didi|bhai)\b (ko|se) "
         r"(bolna|bol dena|batana|bata dena|kehna|keh dena)\b.{0,30}\b(pyaar|maaf|sorry|love)",
+        # a goodbye to everyone, nobody left to worry, things given away as no longer needed
+        r"\b(sab ?ko|sabhi ko|sabse)\b.{0,12}\b(bye|alvida|goodbye)\b (bol|keh|kar) (diya|di|diye|"
+        r"chuka|chuki)\b(?!.{0,40}\b(ghar|home|vacation|chutti|chhutti|trip|station|bus|train|"
+        r"flight|ja rah|jaa rah|nikal rah))",
+        r"\bkoi (meri|mera|mere|mujhe) (tension|fikar|fikr|chinta|pareshani)\w* nahi "
+        r"(lega|legi|lenge|karega|karegi|karenge|hogi)\b",
+        r"\b(no ?one|nobody) (will|would|'?ll) (have to )?(worry|care|bother|stress)\w* about me\b",
+        r"\b(de (diya|di|diye)|gave|giving|handed|given)\b.{0,40}\b((ab|abhi) (koi )?"
+        r"(zarurat|zaroorat|jarurat|jaroorat) nahi|(won'?t|wont|will not|don'?t|dont) need "
+        r"(it|them|these|this|those|any of (it|this|them))? ?(anymore|any more|again))\b",
         r"(balcony|terrace|roof|building)\w*\b.{0,10}\b(edge|railing|ledge)\b|"
         r"\b(edge|ledge|railing) of the (balcony|terrace|roof|building)",
     ),
@@ -254,6 +264,15 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"(haath|hath) (laga|lagat|lagaa|lagaya|lagane|lagata|lagate|lagati)",
         r"(chhoo|chhu|chu)(te|ta|ti|ne) (hai|hain|ki|ka)", r"galat (tarike|tareeke|jagah)",
         r"ajeeb (baat|harkat)",
+        # beaten or choked by a partner or a relative; a threat if the student complains
+        r"\b(mujhe|mereko|humein|hume|humko)\b.{0,12}\b(maar|peet) ?(ta|ti|te)\b",
+        r"\bgala (daba|ghont)\w*",
+        r"\bagar\b.{0,25}\b(complain\w*|complaint|shikayat|report)\b.{0,12}\b(ki|kiya|kari|kar"
+        r"(o|oge|ogi|egi|ega|i|e))\b.{0,6}\b(toh|to)\b.{0,40}\b(dunga|dungi|denge|dalunga|"
+        r"dalenge|lunga|lenge)\b",
+        # someone with a key who comes into the student's room at night unasked
+        r"\b(bina|without)\b (knock|knocking|puche|pooche|bataye|asking|permission)\w*\b.{0,30}"
+        r"\b(room|kamre|andar|aata|aati|aate|enters?|comes?)\b",
     ),
 }
 # A report of something past, or a joke, is not an emergency now ("someone got hurt in the
@@ -302,7 +321,9 @@ ABOUT_TOPIC = re.compile(
     r"(asking|studying|revising|preparing) for (my |a |the |our |tomorrow'?s )?(\w+ )?(viva|exam|"
     r"test|quiz|practical|assignment|class|lab|seminar|presentation|project)s?\b|for my \w+ "
     r"(assignment|class|course|research|paper)|(suicide|ragging|harassment|fire|road) "
-    r"(prevention|awareness|safety))\b"
+    r"(prevention|awareness|safety)|(suicide|death|murder|fire|accident|fight|crash) scene|"
+    r"\b(pe|par|on|about) (a )?(poster|chart|project|essay|ppt|presentation|skit|natak|"
+    r"report)s?\b)\b"
 )
 SELF_RISK = re.compile(
     r"kill(ing)? my ?self|end(ing)? my (life|self)|take my (own )?life|hurt(ing)? my ?self|"
@@ -323,6 +344,8 @@ IDIOMS = re.compile(
     r"murdering|destroying|torturing) me\b|"
     # "i'd kill for a coffee", "i could die for that biryani"
     r"\b(i'?d|id|i would|i could|would|could) (literally )?(kill|die|murder) for\b|"
+    # food "like poison" ("khana jaise zeher ho")
+    r"\b(jaise|jaisa|jaisi|like) (zeher|zehar|poison)\b( ho| hai)?|"
     # "fire up the printer", "fire off a mail"
     r"\bfire(s|d)? (up|off) (the|a|an|my|your|this|that|some|it|him|her|them)\b|"
     # food that is "poison" or "toxic" for its taste (a poison drunk or eaten is not this)

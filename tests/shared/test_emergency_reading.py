@@ -434,3 +434,34 @@ def test_a_kind_read_by_meaning_is_one_the_replies_answer():
     assert kind == "self_harm"
     assert emergency.semantic_kind({"gas": 0.9}, 0.1, "strong smell in the corridor")[0] == "safety"
     assert {emergency.reply_kind(k) for k in emergency.examples()[1]} == set(emergency.KINDS)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "maine sabko bye bol diya hai, ab bas",
+        "koi meri fikar nahi karega ab, sab theek ho jayega",
+        "nobody will have to worry about me after this week",
+        "he gave me his guitar and books and said he won't need them anymore",
+        "papa mujhe roz peet te hai, aaj bhi ghar jaana hai",
+        "usne mera gala dabane ki koshish ki",
+        "sir bole agar shikayat ki toh internals me fail kar dunga",
+        "guard raat ko bina knock kiye kamre me aata hai",
+    ],
+)
+def test_hinglish_farewells_violence_and_threats_are_read_by_the_rules(message: str) -> None:
+    assert screen(message), message
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "sabko bye bol ke ghar ja rahi hoon, hostel ki chabi kahan jama karu",
+        "agar complaint ki toh kitne din me action hoga?",
+        "the film club is showing a movie with a long fight scene, is it free?",
+        "canteen ki chai jaise zeher hai, koi aur option?",
+        "we have to make a poster on fire safety for the nss camp",
+    ],
+)
+def test_their_calm_neighbours_are_not(message: str) -> None:
+    assert not screen(message), message
