@@ -8,10 +8,9 @@ messages, each message read whole and sentence by sentence), and `both` (what th
 the answered path: either one). Sets: tests/eval/classification.jsonl (urgency critical =
 emergency); emergency_dev.jsonl; emergency_holdout.jsonl, emergency_holdout2.jsonl,
 emergency_holdout3.jsonl, emergency_holdout4.jsonl, emergency_holdout5.jsonl,
-emergency_holdout6.jsonl, emergency_holdout7.jsonl, emergency_holdout8.jsonl and
-emergency_holdout9.jsonl (each written blind and held out for one round, dev since: "dev2" to
-"dev10"); emergency_holdout10.jsonl (written before round 11's detector changes, held out: never
-used to choose anything); the
+emergency_holdout6.jsonl to emergency_holdout10.jsonl (each written blind and held out for one
+round, dev since: "dev2" to "dev11"); emergency_holdout11.jsonl (written before round 12's
+detector changes, held out: never used to choose anything); the
 questions of qa.jsonl and blind_qa.jsonl as calm messages. The dev messages up to dev8 are also
 meaning's examples (collegebot/emergency_examples.jsonl, scripts/emergency_examples.py; dev9's
 cost a dev emergency in round 10 and were left out), so on dev each is compared
@@ -48,7 +47,8 @@ EVAL = ROOT / "tests" / "eval"
 # and seen, is dev from round 7 on; holdout6, held out in round 7 and seen, is dev from round 8
 # on; holdout7, held out in round 8 and seen, is dev from round 9 on; holdout8, held out in
 # round 9 and seen, is dev from round 10 on; holdout9, held out in round 10 and seen, is dev
-# from round 11 on; holdout10 is the one held out now.
+# from round 11 on; holdout10, held out in round 11 and seen, is dev from round 12 on;
+# holdout11 is the one held out now.
 EMERGENCY_SETS = {
     "emergency dev": "emergency_dev.jsonl",
     "emergency dev2 (old holdout)": "emergency_holdout.jsonl",
@@ -60,7 +60,8 @@ EMERGENCY_SETS = {
     "emergency dev8 (holdout7)": "emergency_holdout7.jsonl",
     "emergency dev9 (holdout8)": "emergency_holdout8.jsonl",
     "emergency dev10 (holdout9)": "emergency_holdout9.jsonl",
-    "emergency holdout10": "emergency_holdout10.jsonl",
+    "emergency dev11 (holdout10)": "emergency_holdout10.jsonl",
+    "emergency holdout11": "emergency_holdout11.jsonl",
 }
 
 

@@ -148,6 +148,16 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"i'?m sorry|im sorry|pyaar|maaf)",
         r"\b(mom|mum|maa|mummy|mumma|papa|dad|ghar wal\w*|parents|didi|bhai)\b (ko|se) "
         r"(bolna|bol dena|batana|bata dena|kehna|keh dena)\b.{0,30}\b(pyaar|maaf|sorry|love)",
+        # a cut "too deep"; every pill taken; no longer anyone's burden
+        r"\b(went|gone|cut|cutting) (way )?too deep\b(?! (in|into|with|on)\b)",
+        r"\b(taken|took|swallowed|kha (li|liye|liya|li hai))\b.{0,15}\b(all|saari|sari|poori|"
+        r"puri|whole|entire)\b.{0,20}\b(pills|tablets|paracetamol|meds|medicines?|strips?|"
+        r"goliyan|goliyaan|goli)\b",
+        r"\bkisi (ko|ki|ka|ke|par|pe)\b.{0,10}\b(pareshan|problem|bojh|burden|takleef|tension)\w*"
+        r"\b.{0,10}"
+        r"\bnahi (karunga|karungi|rahunga|rahungi|banunga|banungi|banna)\b",
+        r"\b(won'?t|wont|will not) be (a |an )?(problem|burden|trouble) (for|to) (anyone|anybody|"
+        r"you|them|my (family|parents))\b",
         # a goodbye to everyone, nobody left to worry, things given away as no longer needed
         r"\b(sab ?ko|sabhi ko|sabse)\b.{0,12}\b(bye|alvida|goodbye)\b (bol|keh|kar) (diya|di|diye|"
         r"chuka|chuki)\b(?!.{0,40}\b(ghar|home|vacation|chutti|chhutti|trip|station|bus|train|"
@@ -270,6 +280,19 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
         r"\bagar\b.{0,25}\b(complain\w*|complaint|shikayat|report)\b.{0,12}\b(ki|kiya|kari|kar"
         r"(o|oge|ogi|egi|ega|i|e))\b.{0,6}\b(toh|to)\b.{0,40}\b(dunga|dungi|denge|dalunga|"
         r"dalenge|lunga|lenge)\b",
+        # pushed, called at night, marks held over the student; a stranger who knows too much
+        r"\bpushed me (down|off|against|into|to the (floor|ground))\b|"
+        r"\bmujhe\b.{0,15}\bdhakk?a (de|diya|di|maara|mara|maar)",
+        r"\b(mujhe|bar bar|baar baar|roz|har raat)\b.{0,15}\braat\b.{0,10}\b(call|msg|message|"
+        r"video call)\w*\b.{0,10}\b(kar|bhej)(te|ta|ti)\b",
+        r"\b(marks|internals?|attendance|grades?|result)\b.{0,15}\b(zero|kaat|cut|kam|rok)\w*\b.{0,5}"
+        r"\b(kar )?(dunga|dungi|denge|dega|degi|doonga)\b",
+        r"\bmake sure\b.{0,40}\bif (i|we) (ever )?(complain|report|tell)\w*",
+        r"\b(alag alag numbers?|(alag|different|naye naye) numbers)\b.{0,10}\b(se |from )?"
+        r"(call|msg|message|text)\w*|"
+        r"\b(call|text|messag)\w* (me )?from (different|new|unknown|random) numbers\b",
+        r"\b(what|kya) (i|maine) (was wearing|wore|pehna|pehni|pehne)\b|"
+        r"\bmaine\b.{0,10}\bkya (pehna|pehni|pehne)\b",
         # someone with a key who comes into the student's room at night unasked
         r"\b(bina|without)\b (knock|knocking|puche|pooche|bataye|asking|permission)\w*\b.{0,30}"
         r"\b(room|kamre|andar|aata|aati|aate|enters?|comes?)\b",
@@ -289,7 +312,9 @@ PAST = re.compile(
     r"already (stopped|fixed|over|out|resolved|sorted)|"
     r"(it'?s|its|it is|was|is) (normal|under control|nothing serious)|"
     r"(i'?m|im|i am|we'?re|we are|she'?s|she is|he'?s|he is|everyone'?s|everyone is) "
-    r"(fine|ok|okay|safe|alright|better|recovering) now|(is|she'?s|he'?s|i'?m) recovering|"
+    r"(totally |completely |perfectly |absolutely |all )?(fine|ok|okay|safe|alright|better|"
+    r"recovering) now|(is|she'?s|he'?s|i'?m) recovering|"
+    r"\b(wo|woh|vo|sab|ab|abhi) (theek|thik) ho (gaya|gayi|gaye)\b|"
     r"(was|got|been) discharged|nothing urgent|not urgent|not an emergency|"
     r"(small|slight|mild|tiny) (cut|shock|burn)|minor (cut|burn|shock|injury|injuries)|"
     # over, in Hinglish: "ab hum dost hai", "ab theek hai"

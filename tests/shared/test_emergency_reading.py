@@ -447,9 +447,18 @@ def test_a_kind_read_by_meaning_is_one_the_replies_answer():
         "usne mera gala dabane ki koshish ki",
         "sir bole agar shikayat ki toh internals me fail kar dunga",
         "guard raat ko bina knock kiye kamre me aata hai",
+        # crises told as questions or asides
+        "how do i stop it bleeding, cut too deep on my arm tonight",
+        "i swallowed all the tablets in the strip, when does the clinic open",
+        "ab main kisi par bojh nahi banungi",
+        "i won't be a burden to my family much longer",
+        "landlord ne mujhe dhakka diya aur gate band kar diya",
+        "sir ne bola attendance kaat dunga agar unki baat nahi maani",
+        "he said he'd make sure i fail the viva if i report him",
+        "someone keeps calling me from different numbers at 2am",
     ],
 )
-def test_hinglish_farewells_violence_and_threats_are_read_by_the_rules(message: str) -> None:
+def test_farewells_violence_threats_and_asides_are_read_by_the_rules(message: str) -> None:
     assert screen(message), message
 
 
@@ -461,6 +470,11 @@ def test_hinglish_farewells_violence_and_threats_are_read_by_the_rules(message: 
         "the film club is showing a movie with a long fight scene, is it free?",
         "canteen ki chai jaise zeher hai, koi aur option?",
         "we have to make a poster on fire safety for the nss camp",
+        "my friend pushed me to join the coding club",
+        "result dekh ke mujhe dhakka laga yaar",
+        "i went too deep into the topic in my ppt, is 20 slides ok",
+        "raat ko ghar call karti hu, hostel wifi kab theek hoga",
+        "my roommate had a fever last week but she's totally fine now",
     ],
 )
 def test_their_calm_neighbours_are_not(message: str) -> None:
