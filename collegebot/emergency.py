@@ -561,16 +561,10 @@ def not_now(context: str) -> tuple[bool, bool, bool]:
     return bool(PAST.search(context)), bool(JOKING.search(context)), topic
 
 
-def kind_in(text: str, context: str = "") -> str:
-    """The kind of emergency a `normalise`d message (or one sentence of it, `context` being the
-    whole) describes in words, or "". Past, resolved, joking or studied events are read from
-    the whole message; whether it asks about a rule, from the sentence."""
-    text = IDIOMS.sub(" ", text)
-    return _kind_in(text, not_now(IDIOMS.sub(" ", context) if context else text))
-
-
-def _kind_in(text: str, moment: tuple[bool, bool, bool]) -> str:
-    """`kind_in` of a sentence with its idioms blanked, `moment` being `not_now` of the whole."""
+def kind_in(text: str, moment: tuple[bool, bool, bool]) -> str:
+    """The kind of emergency one sentence of a message (`normalise`d, idioms blanked) describes
+    in words, or "". Past, resolved, joking or studied events are read from the whole message
+    (`moment`: its `not_now`); whether it asks about a rule, from the sentence."""
     past, joking, topic = moment
     past = past or joking  # the rules' words are plain: a risk to oneself they name is one
     asking = bool(INFORMATIONAL.search(text))
@@ -602,7 +596,7 @@ def screen(message: str) -> str:
     moment = not_now(whole)  # read once, for the message and each of its sentences
     for piece in readings(message):
         text = whole if piece is message else IDIOMS.sub(" ", normalise(piece))
-        if kind := _kind_in(text, moment):
+        if kind := kind_in(text, moment):
             return kind
     return ""
 
@@ -849,7 +843,7 @@ AS_REPLY_KIND = {
             "electrocution",
         ),
         "medical",
-    ),  # fmt: skip
+    ),
 }
 
 

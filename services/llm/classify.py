@@ -18,7 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from collegebot.emergency import KINDS, normalise, screen
+from collegebot.emergency import normalise, reply_kind, screen
 
 # Topics follow the knowledge base's documents; the rest are conversational. A keyword matches at
 # the start of a word ("admission" matches "admissions"); keywords of three letters or fewer
@@ -183,7 +183,7 @@ def classify(message: str, sensed: str = "") -> Labels:
     """The message's labels; `sensed` is a kind of emergency recognised elsewhere (the gateway's
     reading, rag's sense of meaning), which counts as the message's own."""
     text = normalise(message)
-    kind = screen(message) or (sensed if sensed in KINDS else "safety" if sensed else "")
+    kind = screen(message) or reply_kind(sensed)
     if kind:
         urgency = "critical"
     elif HIGH.search(text):

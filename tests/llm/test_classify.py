@@ -63,3 +63,11 @@ def test_asking_for_help_with_something_is_a_question_not_a_cry(message: str) ->
 )
 def test_words_of_an_emergency_in_an_ordinary_question_are_not_one(message: str) -> None:
     assert classify(message).urgency != "critical"
+
+
+def test_an_emergency_sensed_elsewhere_is_answered_with_its_own_helplines() -> None:
+    # rag may name a fine kind ("overdose"): the reply's helplines are the mental-health ones,
+    # and a kind the replies do not know gets campus security's rather than none.
+    assert classify("can you tell me the time", "overdose").emergency == "self_harm"
+    assert classify("can you tell me the time", "gas").emergency == "safety"
+    assert classify("can you tell me the time", "").emergency == ""
